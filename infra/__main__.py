@@ -1,0 +1,5 @@
+"""Entry point Pulumi runs (``main: infra/`` in Pulumi.yaml)."""
+
+from infra.program import main
+
+main()

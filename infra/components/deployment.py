@@ -1,0 +1,99 @@
+"""ModelDeployment: a serverless endpoint and, where its model needs one, the marketplace subscription."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+from pulumi_azure_native import machinelearningservices as ml
+
+from infra.components.workspace import Workspace
+from infra.desired import EndpointPlan
+
+CHAT_ROUTE = "/chat/completions"
+"""Azure AI model inference API."""
+NATIVE_CHAT_ROUTE = "/v1/chat/completions"
+"""The provider's native chat API (Mistral, AI21 clients)."""
+
+
+class ModelDeployment(pulumi.ComponentResource):
+    """A partner model served as a serverless API (sku ``Consumption``) in one workspace.
+
+    The endpoint depends on its marketplace subscription (deleting the subscription would leave it
+    unusable, so the endpoint goes first) and is replaced delete-before-create: the old endpoint holds
+    the workspace's only slot for the model and the name in the region. Keys are read with
+    ``listServerlessEndpointKeys`` only for ``Key`` and ``KeyAndAAD`` endpoints and are Pulumi secrets.
+    """
+
+    TYPE = "azure-maas:index:ModelDeployment"
+
+    endpoint_id: pulumi.Output[str]
+    inference_uri: pulumi.Output[str]
+    chat_completions_url: pulumi.Output[str]
+    native_chat_completions_url: pulumi.Output[str]
+    primary_key: pulumi.Output[str] | None
+    secondary_key: pulumi.Output[str] | None
+
+    def __init__(
+        self,
+        plan: EndpointPlan,
+        *,
+        workspace: Workspace,
+        location: str,
+        tags: Mapping[str, str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        name = f"{plan.workspace}-{plan.name}"
+        super().__init__(self.TYPE, name, None, opts)
+        depends_on: list[pulumi.Resource] = []
+        if plan.subscription is not None:
+            subscription = ml.MarketplaceSubscription(
+                f"{name}-subscription",
+                name=plan.subscription.name,
+                resource_group_name=workspace.resource_group_name,
+                workspace_name=workspace.workspace_name,
+                properties=ml.MarketplaceSubscriptionPropertiesArgs(model_id=plan.subscription.model_id),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            depends_on.append(subscription)
+        endpoint = ml.ServerlessEndpoint(
+            f"{name}-endpoint",
+            name=plan.name,
+            resource_group_name=workspace.resource_group_name,
+            workspace_name=workspace.workspace_name,
+            location=location,
+            sku=ml.SkuArgs(name="Consumption"),
+            properties=ml.ServerlessEndpointPropertiesArgs(
+                auth_mode=plan.auth_mode,
+                model_settings=ml.ModelSettingsArgs(model_id=plan.model_id),
+                content_safety=ml.ContentSafetyArgs(
+                    content_safety_status=ml.ContentSafetyStatus.ENABLED
+                    if plan.content_safety
+                    else ml.ContentSafetyStatus.DISABLED
+                ),
+            ),
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, delete_before_replace=True),
+        )
+        self.endpoint_id = endpoint.id
+        self.inference_uri = endpoint.properties.apply(lambda p: p.inference_endpoint.uri.rstrip("/"))
+        self.chat_completions_url = self.inference_uri.apply(lambda uri: uri + CHAT_ROUTE)
+        self.native_chat_completions_url = self.inference_uri.apply(lambda uri: uri + NATIVE_CHAT_ROUTE)
+        self.primary_key = self.secondary_key = None
+        outputs: dict[str, object] = {
+            "endpointId": self.endpoint_id,
+            "inferenceUri": self.inference_uri,
+            "chatCompletionsUrl": self.chat_completions_url,
+            "nativeChatCompletionsUrl": self.native_chat_completions_url,
+        }
+        if plan.has_keys:
+            keys = ml.list_serverless_endpoint_keys_output(
+                name=endpoint.name,
+                resource_group_name=workspace.resource_group_name,
+                workspace_name=workspace.workspace_name,
+                opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[endpoint]),
+            )
+            self.primary_key = pulumi.Output.secret(keys.primary_key)
+            self.secondary_key = pulumi.Output.secret(keys.secondary_key)
+            outputs |= {"primaryKey": self.primary_key, "secondaryKey": self.secondary_key}
+        self.register_outputs(outputs)

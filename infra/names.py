@@ -1,0 +1,153 @@
+"""Azure naming rules and the names azure-maas derives: the one place each rule is written.
+
+Each rule carries its pattern and a sentence saying what is valid, so a check and its message cannot
+disagree. Derived names are pure functions of config keys (never of Pulumi outputs), so two runs of
+the same config produce the same names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """A naming rule: the pattern a name must match and what that means in words."""
+
+    what: str
+    pattern: re.Pattern[str]
+    valid: str
+
+    def problem(self, value: str) -> str | None:
+        """Return why ``value`` breaks the rule, or None when it is valid."""
+        if self.pattern.fullmatch(value):
+            return None
+        return f"{value!r} is not a valid {self.what}: {self.valid}"
+
+
+# Serverless endpoint names become a DNS label (https://<name>.<region>.models.ai.azure.com), so on
+# top of the ARM pattern ^[a-zA-Z][a-zA-Z0-9-]{0,51}$ the last character may not be a hyphen.
+ENDPOINT_NAME = NameRule(
+    "endpoint name",
+    re.compile(r"[a-zA-Z](?:[a-zA-Z0-9-]{0,50}[a-zA-Z0-9])?"),
+    "1-52 characters, starting with a letter, then letters, digits or '-', not ending with '-'",
+)
+
+WORKSPACE_NAME = NameRule(
+    "workspace name",
+    re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}"),
+    "3-33 characters, starting with a letter or digit, then letters, digits, '_' or '-'",
+)
+
+MARKETPLACE_SUBSCRIPTION_NAME = NameRule(
+    "marketplace subscription name",
+    re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}"),
+    "1-255 characters, starting with a letter or digit, then letters, digits, '_' or '-'",
+)
+
+RESOURCE_GROUP_NAME = NameRule(
+    "resource group name",
+    re.compile(r"[-\w.()]{0,89}[-\w()]", re.ASCII),
+    "1-90 characters: letters, digits, '_', '-', '.', '(' or ')', not ending with '.'",
+)
+
+GUID = NameRule(
+    "GUID",
+    re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
+    "32 hex digits as 8-4-4-4-12, e.g. 00000000-0000-0000-0000-000000000000",
+)
+
+WORKSPACE_ID = NameRule(
+    "workspace resource ID",
+    re.compile(
+        r"/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<resource_group>[-\w.()]{1,90})"
+        r"/providers/Microsoft\.MachineLearningServices/workspaces/(?P<name>[a-zA-Z0-9][a-zA-Z0-9_-]{2,32})",
+        re.IGNORECASE | re.ASCII,
+    ),
+    "/subscriptions/<subscription GUID>/resourceGroups/<group>"
+    "/providers/Microsoft.MachineLearningServices/workspaces/<name>",
+)
+
+# azureml://registries/<registry>/models/<name>; serverless always deploys the latest version.
+MODEL_ID = NameRule(
+    "model ID",
+    re.compile(
+        r"azureml://registries/(?P<registry>[a-zA-Z0-9][a-zA-Z0-9_-]*)/models/(?P<model>[a-zA-Z0-9][a-zA-Z0-9._-]*)"
+    ),
+    "azureml://registries/<registry>/models/<name>",
+)
+_MODEL_ID_WITH_VERSION = re.compile(r"(?P<base>azureml://registries/[^/]+/models/[^/]+)/versions/[^/]+")
+
+# Microsoft's own registry: its models need no marketplace subscription.
+MICROSOFT_REGISTRY = "azureml"
+
+
+def model_id_problem(value: str) -> str | None:
+    """Return why ``value`` is not a serverless model ID, or None when it is one."""
+    pinned = _MODEL_ID_WITH_VERSION.fullmatch(value)
+    if pinned:
+        return (
+            f"{value!r} pins a version; serverless endpoints always deploy the latest version, "
+            f"so leave off '/versions/...': {pinned.group('base')!r}"
+        )
+    return MODEL_ID.problem(value)
+
+
+def model_registry(model_id: str) -> str:
+    """The registry part of a valid model ID."""
+    match = MODEL_ID.pattern.fullmatch(model_id)
+    if match is None:
+        raise ValueError(MODEL_ID.problem(model_id))
+    return match.group("registry")
+
+
+def model_name(model_id: str) -> str:
+    """The model-name part of a valid model ID."""
+    match = MODEL_ID.pattern.fullmatch(model_id)
+    if match is None:
+        raise ValueError(MODEL_ID.problem(model_id))
+    return match.group("model")
+
+
+def needs_marketplace_subscription(model_id: str) -> bool:
+    """Every registry except Microsoft's own sells its models through Azure Marketplace."""
+    return model_registry(model_id).lower() != MICROSOFT_REGISTRY
+
+
+def normalize_region(region: str) -> str:
+    """``East US 2`` and ``eastus2`` name the same region."""
+    return re.sub(r"[\s_-]", "", region).lower()
+
+
+def marketplace_subscription_name(model_id: str) -> str:
+    """One subscription per workspace and model, named after the model (dots are not allowed)."""
+    return re.sub(r"[^a-zA-Z0-9_-]", "-", model_name(model_id))
+
+
+def _suffix(*parts: str, length: int = 6) -> str:
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return digest[:length]
+
+
+def storage_account_name(*scope: str, workspace: str) -> str:
+    """Globally unique, 3-24 lowercase letters and digits, stable for the same project, stack and workspace."""
+    stem = re.sub(r"[^a-z0-9]", "", workspace.lower())[:16]
+    return f"st{stem}{_suffix(*scope, workspace)}"
+
+
+def key_vault_name(*scope: str, workspace: str) -> str:
+    """Globally unique, 3-24 letters, digits and '-', starting with a letter, stable like the storage name."""
+    stem = re.sub(r"[^a-z0-9-]", "", workspace.lower()).strip("-")[:14].rstrip("-")
+    return f"kv-{stem}-{_suffix(*scope, workspace)}" if stem else f"kv-{_suffix(*scope, workspace)}"
+
+
+# Namespace for azure-maas role assignment and role definition names (UUIDv5 of their defining parts).
+NAMESPACE = uuid.UUID("6c1ff3a4-5f4e-5c8e-9a52-7d0b3c1e2a90")
+
+
+def deterministic_guid(*parts: str) -> str:
+    """UUIDv5 of the parts, compared case-insensitively as Azure compares IDs."""
+    return str(uuid.uuid5(NAMESPACE, "|".join(part.lower() for part in parts)))

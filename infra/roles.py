@@ -1,0 +1,62 @@
+"""Role facts: the built-in role azure-maas grants and the permissions of its least-privilege ``deployer`` roles.
+
+Source: the Azure docs for deploying Mistral and AI21 models as serverless APIs ("Prerequisites": Azure
+AI Developer on the resource group, or a custom role with these permissions at these scopes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+AZURE_AI_DEVELOPER = "64702f94-c441-49e6-a78b-ef80e0188fee"
+"""Built-in role "Azure AI Developer"."""
+
+
+@dataclass(frozen=True)
+class CustomRole:
+    key: str
+    title: str
+    description: str
+    scope: Literal["subscription", "resourceGroup", "workspace"]
+    """Where the permissions are granted (and where the role is assignable)."""
+    actions: tuple[str, ...]
+
+
+DEPLOYER_ROLES: tuple[CustomRole, ...] = (
+    CustomRole(
+        key="marketplace",
+        title="azure-maas Marketplace Subscriber",
+        description="Subscribe a workspace or project to a model's Azure Marketplace offer (granted at the subscription).",
+        scope="subscription",
+        actions=(
+            "Microsoft.MarketplaceOrdering/agreements/offers/plans/read",
+            "Microsoft.MarketplaceOrdering/agreements/offers/plans/sign/action",
+            "Microsoft.MarketplaceOrdering/offerTypes/publishers/offers/plans/agreements/read",
+            "Microsoft.Marketplace/offerTypes/publishers/offers/plans/agreements/read",
+            "Microsoft.SaaS/register/action",
+        ),
+    ),
+    CustomRole(
+        key="saas",
+        title="azure-maas SaaS Resource Writer",
+        description="Create the SaaS resource of a model subscription (granted at the resource group).",
+        scope="resourceGroup",
+        actions=("Microsoft.SaaS/resources/read", "Microsoft.SaaS/resources/write"),
+    ),
+    CustomRole(
+        key="serverless",
+        title="azure-maas Serverless Deployer",
+        description="Manage marketplace model subscriptions and serverless endpoints (granted at each workspace).",
+        scope="workspace",
+        actions=(
+            "Microsoft.MachineLearningServices/workspaces/marketplaceModelSubscriptions/*",
+            "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints/*",
+        ),
+    ),
+)
+
+
+def role_definition_id(subscription_id: str, guid: str) -> str:
+    """The resource ID role assignments use for a role definition."""
+    return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{guid}"

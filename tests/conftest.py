@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.stack_config import read_stack_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see only the AZURE_MAAS_* variables they set themselves."""
+    for name in list(os.environ):
+        if name.startswith(("AZURE_MAAS_", "PULUMI_CONFIG")):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def dev_config() -> dict[str, str]:
+    return read_stack_config(ROOT / "Pulumi.dev.yaml")
+
+
+def stack(**keys: Any) -> dict[str, str]:
+    """A stack config map from camelCase keys of the azure-maas namespace (structured values as JSON)."""
+    return {f"azure-maas:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in keys.items()}
+
+
+def minimal(**overrides: Any) -> dict[str, str]:
+    """A valid one-workspace stack; keyword arguments replace or add keys."""
+    keys: dict[str, Any] = {
+        "location": "eastus2",
+        "workspaces": [
+            {"name": "ws-main", "kind": "workspace", "deployments": [{"name": "small", "model": "mistral-small-2503"}]}
+        ],
+    }
+    keys.update(overrides)
+    return stack(**keys)
