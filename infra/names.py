@@ -139,8 +139,8 @@ def storage_account_name(*scope: str, workspace: str) -> str:
 
 
 def key_vault_name(*scope: str, workspace: str) -> str:
-    """Globally unique, 3-24 letters, digits and '-', starting with a letter, stable like the storage name."""
-    stem = re.sub(r"[^a-z0-9-]", "", workspace.lower()).strip("-")[:14].rstrip("-")
+    """Globally unique, 3-24 letters, digits and single '-', starting with a letter, stable like the storage name."""
+    stem = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "", workspace.lower())).strip("-")[:14].rstrip("-")
     return f"kv-{stem}-{_suffix(*scope, workspace)}" if stem else f"kv-{_suffix(*scope, workspace)}"
 
 
