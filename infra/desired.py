@@ -133,11 +133,12 @@ def _workspace_id(subscription_id: str, resource_group: str, name: str) -> str:
     )
 
 
-def _existing(key: str, resource_id: str) -> WorkspacePlan:
+def _existing(key: str | None, resource_id: str) -> WorkspacePlan:
+    """An existing workspace; ``key`` defaults to its Azure name (an existing hub has no config name)."""
     match = names.WORKSPACE_ID.pattern.fullmatch(resource_id)
     if match is None:  # settings validation guarantees the shape
         raise ValueError(names.WORKSPACE_ID.problem(resource_id))
-    return WorkspacePlan(key, match["name"], match["resource_group"], resource_id, None)
+    return WorkspacePlan(key or match["name"], match["name"], match["resource_group"], resource_id, None)
 
 
 def _created(
@@ -186,8 +187,9 @@ def _endpoints(settings: Settings, catalog: Catalog) -> tuple[tuple[Subscription
 
 
 def _role_definitions(
-    rg: ResourceGroupPlan, workspaces: tuple[WorkspacePlan, ...], subscription_id: str
+    rg: ResourceGroupPlan, workspaces: tuple[WorkspacePlan, ...], subscription_id: str, project: str, stack: str
 ) -> tuple[RoleDefinitionPlan, ...]:
+    """One set per stack: role names are unique per tenant, so they name project, stack and group."""
     subscription_scope = f"/subscriptions/{subscription_id}"
     outside_rg = tuple(ws.id for ws in workspaces if ws.resource_group.lower() != rg.name.lower())
     scopes = {
@@ -197,13 +199,13 @@ def _role_definitions(
     }
     plans = []
     for spec in roles.DEPLOYER_ROLES:
-        guid = names.deterministic_guid("role-definition", rg.id, spec.key)
+        guid = names.deterministic_guid("role-definition", rg.id, project, stack, spec.key)
         plans.append(
             RoleDefinitionPlan(
                 key=spec.key,
                 guid=guid,
                 id=roles.role_definition_id(subscription_id, guid),
-                role_name=f"{spec.title} ({rg.name}, {subscription_id[:8]})",
+                role_name=f"{spec.title} ({project}/{stack}, {rg.name}, {subscription_id[:8]})",
                 description=spec.description,
                 actions=spec.actions,
                 assignable_scopes=scopes[spec.scope],
@@ -284,7 +286,7 @@ def plan(settings: Settings, catalog: Catalog, *, project: str, stack: str, subs
     hub = None
     if settings.hub is not None:
         if settings.hub.id is not None:
-            hub = _existing("hub", settings.hub.id)
+            hub = _existing(None, settings.hub.id)
         elif settings.hub.name is not None:
             hub = _created(settings.hub.name, "Hub", rg, subscription_id, scope)
 
@@ -297,7 +299,7 @@ def plan(settings: Settings, catalog: Catalog, *, project: str, stack: str, subs
     )
     subscriptions, endpoints = _endpoints(settings, catalog)
     needs_custom_roles = any(grant.role == "deployer" for grant in settings.access)
-    definitions = _role_definitions(rg, workspaces, subscription_id) if needs_custom_roles else ()
+    definitions = _role_definitions(rg, workspaces, subscription_id, project, stack) if needs_custom_roles else ()
     return Desired(
         location=settings.location,
         tags=standard_tags(settings, project, stack),

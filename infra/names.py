@@ -133,7 +133,8 @@ def _suffix(*parts: str, length: int = 6) -> str:
 
 
 def storage_account_name(*scope: str, workspace: str) -> str:
-    """Globally unique, 3-24 lowercase letters and digits, stable for the same project, stack and workspace."""
+    """Globally unique, 3-24 lowercase letters and digits; stable for the same ``scope`` parts (subscription
+    and resource group) and workspace name."""
     stem = re.sub(r"[^a-z0-9]", "", workspace.lower())[:16]
     return f"st{stem}{_suffix(*scope, workspace)}"
 

@@ -96,7 +96,8 @@ Region = Annotated[str, AfterValidator(names.normalize_region)]
 
 
 class _Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+    # Keys are the camelCase names only: a snake_case spelling is an unknown key, not a synonym.
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=False)
 
 
 class ResourceGroupConfig(_Config):
@@ -221,7 +222,7 @@ class Settings(BaseSettings):
     """The ``azure-maas`` config namespace. Field docs are the README's config reference."""
 
     model_config = SettingsConfigDict(
-        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True, validate_default=True
+        extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=False, validate_default=True
     )
 
     location: Region | None = None
@@ -329,8 +330,8 @@ def _issue_from_pydantic(error: Mapping[str, Any]) -> Issue | None:
         owner = _model_at(loc[:-1])
         valid = _valid_keys(owner) if owner else []
         close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return Issue(loc, f"unknown key{hint} Valid keys here: {', '.join(valid)}")
+        hint = f"did you mean {close[0]!r}? Valid" if close else "valid"
+        return Issue(loc, f"unknown key; {hint} keys here: {', '.join(valid)}")
     if kind == "missing":
         return Issue(loc, "required key is missing")
     if kind in ("invalid_name", "invalid_model_id", "invalid_role"):
@@ -394,6 +395,9 @@ def _check_workspaces(settings: Settings) -> list[Issue]:
     issues: list[Issue] = []
     seen: dict[str, int] = {}
     hub_name = settings.hub.name if settings.hub else None
+    if settings.hub is not None and settings.hub.id is not None:
+        match = names.WORKSPACE_ID.pattern.fullmatch(settings.hub.id)
+        hub_name = match["name"] if match else None
     for i, ws in enumerate(settings.workspaces):
         first = seen.setdefault(ws.name.lower(), i)
         if first != i:

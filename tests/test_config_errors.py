@@ -255,6 +255,24 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         ["azure-maas:resourceGroup.nmae: unknown key; did you mean 'name'? Valid keys here: name, create"],
     ),
     (
+        "snake-case-key-is-not-a-synonym",
+        minimal(workspaces=[ws(dep(model="phi-4", auth_mode="AAD"))]),
+        [
+            "azure-maas:workspaces[0].deployments[0].auth_mode: unknown key; did you mean 'authMode'? Valid keys "
+            "here: name, model, modelId, authMode, contentSafety, allowRetired"
+        ],
+    ),
+    (
+        "unknown-key-without-close-match",
+        minimal(hub={"name": "hub-one", "sku": "Basic"}),
+        ["azure-maas:hub.sku: unknown key; valid keys here: name, id"],
+    ),
+    (
+        "workspace-named-like-the-existing-hub",
+        minimal(hub={"id": HUB_ID}, workspaces=[ws(dep(), name="hub-shared")]),
+        ["azure-maas:workspaces[0].name: 'hub-shared' is already the name of the hub"],
+    ),
+    (
         "wrong-auth-mode",
         minimal(workspaces=[ws(dep(model="phi-4", authMode="key"))]),
         ["azure-maas:workspaces[0].deployments[0].authMode: got 'key': Input should be 'Key', 'AAD' or 'KeyAndAAD'"],

@@ -43,7 +43,7 @@ def test_deployer_scoped_to_a_workspace_gets_the_serverless_role_only_there() ->
     assert serverless.assignable_scopes == (f"/subscriptions/{SUB}/resourceGroups/rg-azure-maas-dev", OTHER_WS)
     assert serverless.actions == next(r for r in roles.DEPLOYER_ROLES if r.key == "serverless").actions
     assert serverless.guid == names.deterministic_guid(
-        "role-definition", f"/subscriptions/{SUB}/resourceGroups/rg-azure-maas-dev", "serverless"
+        "role-definition", f"/subscriptions/{SUB}/resourceGroups/rg-azure-maas-dev", "azure-maas", "dev", "serverless"
     )
 
 

@@ -61,26 +61,26 @@ def test_dev_stack_registers_exactly_its_resource_graph(dev: Run) -> None:
             (urn(WS, f"{ML}:Workspace", "proj-chat-workspace"), urn("pulumi:pulumi:Stack", WS, "proj-chat")),
             (urn("pulumi:pulumi:Stack", WS, "proj-eval"), STACK),
             (urn(WS, f"{ML}:Workspace", "proj-eval-workspace"), urn("pulumi:pulumi:Stack", WS, "proj-eval")),
-            (urn(WS, MD, "proj-chat-chat-mistral-large"), urn("pulumi:pulumi:Stack", WS, "proj-chat")),
+            (urn(WS, MD, "chat-mistral-large"), urn("pulumi:pulumi:Stack", WS, "proj-chat")),
             (
-                urn(MD, f"{ML}:MarketplaceSubscription", "proj-chat-chat-mistral-large-subscription"),
-                urn(WS, MD, "proj-chat-chat-mistral-large"),
+                urn(MD, f"{ML}:MarketplaceSubscription", "chat-mistral-large-subscription"),
+                urn(WS, MD, "chat-mistral-large"),
             ),
             (
-                urn(MD, f"{ML}:ServerlessEndpoint", "proj-chat-chat-mistral-large-endpoint"),
-                urn(WS, MD, "proj-chat-chat-mistral-large"),
+                urn(MD, f"{ML}:ServerlessEndpoint", "chat-mistral-large-endpoint"),
+                urn(WS, MD, "chat-mistral-large"),
             ),
-            (urn(WS, MD, "proj-chat-chat-ministral"), urn("pulumi:pulumi:Stack", WS, "proj-chat")),
+            (urn(WS, MD, "chat-ministral"), urn("pulumi:pulumi:Stack", WS, "proj-chat")),
             (
-                urn(MD, f"{ML}:MarketplaceSubscription", "proj-chat-chat-ministral-subscription"),
-                urn(WS, MD, "proj-chat-chat-ministral"),
+                urn(MD, f"{ML}:MarketplaceSubscription", "chat-ministral-subscription"),
+                urn(WS, MD, "chat-ministral"),
             ),
             (
-                urn(MD, f"{ML}:ServerlessEndpoint", "proj-chat-chat-ministral-endpoint"),
-                urn(WS, MD, "proj-chat-chat-ministral"),
+                urn(MD, f"{ML}:ServerlessEndpoint", "chat-ministral-endpoint"),
+                urn(WS, MD, "chat-ministral"),
             ),
-            (urn(WS, MD, "proj-eval-eval-phi4"), urn("pulumi:pulumi:Stack", WS, "proj-eval")),
-            (urn(MD, f"{ML}:ServerlessEndpoint", "proj-eval-eval-phi4-endpoint"), urn(WS, MD, "proj-eval-eval-phi4")),
+            (urn(WS, MD, "eval-phi4"), urn("pulumi:pulumi:Stack", WS, "proj-eval")),
+            (urn(MD, f"{ML}:ServerlessEndpoint", "eval-phi4-endpoint"), urn(WS, MD, "eval-phi4")),
             (urn("pulumi:pulumi:Stack", AC, "access"), STACK),
             (urn(AC, f"{AUTH}:RoleDefinition", "access-marketplace-role"), urn("pulumi:pulumi:Stack", AC, "access")),
             (urn(AC, f"{AUTH}:RoleDefinition", "access-saas-role"), urn("pulumi:pulumi:Stack", AC, "access")),
@@ -141,7 +141,7 @@ def test_hub_has_its_own_storage_and_key_vault_and_projects_point_at_it(dev: Run
 
 
 def test_endpoints_have_the_configured_model_auth_and_content_safety(dev: Run) -> None:
-    endpoint = dev.by_name("proj-chat-chat-ministral-endpoint")
+    endpoint = dev.by_name("chat-ministral-endpoint")
 
     assert endpoint.inputs == {
         "name": "chat-ministral",
@@ -156,13 +156,13 @@ def test_endpoints_have_the_configured_model_auth_and_content_safety(dev: Run) -
         },
         "tags": DEV_TAGS,
     }
-    assert dev.by_name("proj-eval-eval-phi4-endpoint").inputs["properties"]["authMode"] == "AAD"
+    assert dev.by_name("eval-phi4-endpoint").inputs["properties"]["authMode"] == "AAD"
 
 
 def test_endpoints_depend_on_their_subscription_and_delete_before_replace(dev: Run) -> None:
     for endpoint_name, model in (("chat-mistral-large", "Mistral-Large-2411"), ("chat-ministral", "Ministral-3B")):
-        subscription = dev.by_name(f"proj-chat-{endpoint_name}-subscription")
-        endpoint = dev.by_name(f"proj-chat-{endpoint_name}-endpoint")
+        subscription = dev.by_name(f"{endpoint_name}-subscription")
+        endpoint = dev.by_name(f"{endpoint_name}-endpoint")
         assert subscription.inputs == {
             "name": model,
             "resourceGroupName": "rg-maas-dev",
@@ -176,11 +176,11 @@ def test_endpoints_depend_on_their_subscription_and_delete_before_replace(dev: R
 
 
 def test_microsoft_registry_model_gets_no_subscription(dev: Run) -> None:
-    phi = dev.by_name("proj-eval-eval-phi4-endpoint")
+    phi = dev.by_name("eval-phi4-endpoint")
 
     assert sorted(r.name for r in dev.of_type(f"{ML}:MarketplaceSubscription")) == [
-        "proj-chat-chat-ministral-subscription",
-        "proj-chat-chat-mistral-large-subscription",
+        "chat-ministral-subscription",
+        "chat-mistral-large-subscription",
     ]
     assert not any(dev.by_urn(d).type.endswith("MarketplaceSubscription") for d in phi.dependencies)
 
@@ -249,7 +249,7 @@ def test_existing_workspace_and_group_create_nothing_but_the_deployment() -> Non
         "azure-maas:index:Workspace",
         f"{ML}:ServerlessEndpoint",
     ]
-    endpoint = run.by_name("shared-phi-mini-endpoint")
+    endpoint = run.by_name("phi-mini-endpoint")
     assert (endpoint.inputs["resourceGroupName"], endpoint.inputs["workspaceName"]) == ("rg-ml", "mlw-shared")
     assert run.outputs["workspaces"] == {"shared": {"name": "mlw-shared", "id": ws_id}}
     assert run.outputs["resourceGroup"] == {
@@ -275,6 +275,20 @@ def test_existing_hub_is_referenced_by_its_id() -> None:
     assert run.outputs["hub"] == {"name": "hub-shared", "id": hub_id}
 
 
+def test_endpoint_names_alone_name_deployments_so_workspace_prefixes_cannot_collide() -> None:
+    config = minimal(
+        workspaces=[
+            {"name": "app", "kind": "workspace", "deployments": [{"name": "chat-x", "model": "phi-4"}]},
+            {"name": "app-chat", "kind": "workspace", "deployments": [{"name": "x", "model": "phi-4"}]},
+        ]
+    )
+
+    run = run_program(config)
+
+    assert sorted(r.urn for r in run.of_type(MD)) == [urn(WS, MD, "chat-x"), urn(WS, MD, "x")]
+    assert len({r.urn for r in run.resources}) == len(run.resources)
+
+
 def test_content_safety_off_is_disabled_and_on_by_default() -> None:
     config = minimal(
         workspaces=[
@@ -291,12 +305,8 @@ def test_content_safety_off_is_disabled_and_on_by_default() -> None:
 
     run = run_program(config)
 
-    assert run.by_name("ws-main-raw-endpoint").inputs["properties"]["contentSafety"] == {
-        "contentSafetyStatus": "Disabled"
-    }
-    assert run.by_name("ws-main-safe-endpoint").inputs["properties"]["contentSafety"] == {
-        "contentSafetyStatus": "Enabled"
-    }
+    assert run.by_name("raw-endpoint").inputs["properties"]["contentSafety"] == {"contentSafetyStatus": "Disabled"}
+    assert run.by_name("safe-endpoint").inputs["properties"]["contentSafety"] == {"contentSafetyStatus": "Enabled"}
 
 
 def test_retired_model_deploys_when_allowed() -> None:
@@ -312,7 +322,7 @@ def test_retired_model_deploys_when_allowed() -> None:
 
     run = run_program(config)
 
-    assert run.by_name("ws-main-old-endpoint").inputs["properties"]["modelSettings"] == {
+    assert run.by_name("old-endpoint").inputs["properties"]["modelSettings"] == {
         "modelId": "azureml://registries/azureml-ai21/models/AI21-Jamba-Instruct"
     }
 
@@ -473,7 +483,7 @@ def test_location_falls_back_to_the_provider_location() -> None:
 
     run = run_program(config)
 
-    assert run.by_name("ws-main-small-endpoint").inputs["location"] == "westus3"
+    assert run.by_name("small-endpoint").inputs["location"] == "westus3"
 
 
 def test_preview_with_unknown_outputs_does_not_crash(dev_config: dict[str, str]) -> None:

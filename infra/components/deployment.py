@@ -43,7 +43,8 @@ class ModelDeployment(pulumi.ComponentResource):
         tags: Mapping[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        name = f"{plan.workspace}-{plan.name}"
+        # Endpoint names are unique in the stack (settings validation), so they name the component.
+        name = plan.name
         super().__init__(self.TYPE, name, None, opts)
         depends_on: list[pulumi.Resource] = []
         if plan.subscription is not None:
