@@ -135,10 +135,8 @@ def _workspace_id(subscription_id: str, resource_group: str, name: str) -> str:
 
 def _existing(key: str | None, resource_id: str) -> WorkspacePlan:
     """An existing workspace; ``key`` defaults to its Azure name (an existing hub has no config name)."""
-    match = names.WORKSPACE_ID.pattern.fullmatch(resource_id)
-    if match is None:  # settings validation guarantees the shape
-        raise ValueError(names.WORKSPACE_ID.problem(resource_id))
-    return WorkspacePlan(key or match["name"], match["name"], match["resource_group"], resource_id, None)
+    resource_group, name = names.workspace_id_parts(resource_id)  # settings validation checked the shape
+    return WorkspacePlan(key or name, name, resource_group, resource_id, None)
 
 
 def _created(

@@ -71,6 +71,15 @@ WORKSPACE_ID = NameRule(
     "/providers/Microsoft.MachineLearningServices/workspaces/<name>",
 )
 
+
+def workspace_id_parts(resource_id: str) -> tuple[str, str]:
+    """``(resource group, workspace name)`` of a valid workspace resource ID."""
+    match = WORKSPACE_ID.pattern.fullmatch(resource_id)
+    if match is None:
+        raise ValueError(WORKSPACE_ID.problem(resource_id))
+    return match["resource_group"], match["name"]
+
+
 # azureml://registries/<registry>/models/<name>; serverless always deploys the latest version.
 MODEL_ID = NameRule(
     "model ID",

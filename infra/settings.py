@@ -396,8 +396,7 @@ def _check_workspaces(settings: Settings) -> list[Issue]:
     seen: dict[str, int] = {}
     hub_name = settings.hub.name if settings.hub else None
     if settings.hub is not None and settings.hub.id is not None:
-        match = names.WORKSPACE_ID.pattern.fullmatch(settings.hub.id)
-        hub_name = match["name"] if match else None
+        hub_name = names.workspace_id_parts(settings.hub.id)[1]
     for i, ws in enumerate(settings.workspaces):
         first = seen.setdefault(ws.name.lower(), i)
         if first != i:
@@ -426,6 +425,11 @@ def _check_workspaces(settings: Settings) -> list[Issue]:
     return issues
 
 
+def _model_key(at: Path, deployment: DeploymentConfig) -> Path:
+    """The key a model problem is reported at: whichever of ``model`` and ``modelId`` was set."""
+    return (*at, "model") if deployment.model is not None else (*at, "modelId")
+
+
 def _check_deployment(
     settings: Settings, catalog: Catalog, today: dt.date, at: Path, deployment: DeploymentConfig
 ) -> tuple[list[Issue], ResolvedModel | None]:
@@ -437,7 +441,7 @@ def _check_deployment(
             )
         ], None
     resolved = resolve_model(deployment, catalog)
-    key: Path = (*at, "model") if deployment.model is not None else (*at, "modelId")
+    key = _model_key(at, deployment)
     if resolved is None:
         close = catalog.close_matches(deployment.model or "")
         hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
@@ -488,12 +492,11 @@ def _check_deployments(settings: Settings, catalog: Catalog, today: dt.date) -> 
                     )
                 )
             if resolved is not None:
-                key: Path = (*at, "model") if deployment.model is not None else (*at, "modelId")
                 first = models.setdefault(resolved.model_id.lower(), at)
                 if first != at:
                     issues.append(
                         Issue(
-                            key,
+                            _model_key(at, deployment),
                             f"{resolved.model_id} is already deployed in workspace {ws.name!r} by {key_path(first)}; "
                             "Azure allows one deployment per model per workspace",
                         )
