@@ -1,4 +1,8 @@
-"""The model catalog: typed access to ``catalog.yaml`` (the one source of truth for model facts)."""
+"""The model catalog: strict, typed access to ``catalog.yaml``, the one source of truth for model facts.
+
+The file lives in the policy pack (``policies/azure_maas_policy/catalog.yaml``) so the pack can be
+published on its own; the program validates every field of it here.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,13 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+from azure_maas_policy import facts
+from azure_maas_policy.facts import CATALOG_PATH, Stage
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from infra import names
 
-CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
-
-Stage = Literal["Preview", "GenerallyAvailable", "Legacy", "Deprecated", "Retired"]
+__all__ = ["CATALOG_PATH", "Catalog", "Lifecycle", "Model", "Stage", "Verdict", "judge", "load"]
 
 
 class _Strict(BaseModel):
@@ -31,11 +35,7 @@ class Lifecycle(_Strict):
 
     def stage_on(self, today: dt.date) -> Stage:
         """The stage on ``today``: announced dates win over the stage recorded at ``asOf``."""
-        if self.retirement_date is not None and today >= self.retirement_date:
-            return "Retired"
-        if self.deprecation_date is not None and today >= self.deprecation_date:
-            return "Deprecated"
-        return self.stage
+        return facts.stage_on(self.stage, self.deprecation_date, self.retirement_date, today)
 
 
 class Model(_Strict):

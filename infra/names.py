@@ -1,4 +1,7 @@
-"""Azure naming rules and the names azure-maas derives: the one place each rule is written.
+"""Azure naming rules and the names azure-maas derives.
+
+Rules the policy pack also judges by (endpoint names, model IDs, regions) are written once in
+``azure_maas_policy.facts`` (shipped inside the pack) and re-exported here; the rest are written here.
 
 Each rule carries its pattern and a sentence saying what is valid, so a check and its message cannot
 disagree. Derived names are pure functions of config keys (never of Pulumi outputs), so two runs of
@@ -10,31 +13,18 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class NameRule:
-    """A naming rule: the pattern a name must match and what that means in words."""
-
-    what: str
-    pattern: re.Pattern[str]
-    valid: str
-
-    def problem(self, value: str) -> str | None:
-        """Return why ``value`` breaks the rule, or None when it is valid."""
-        if self.pattern.fullmatch(value):
-            return None
-        return f"{value!r} is not a valid {self.what}: {self.valid}"
-
-
-# Serverless endpoint names become a DNS label (https://<name>.<region>.models.ai.azure.com), so on
-# top of the ARM pattern ^[a-zA-Z][a-zA-Z0-9-]{0,51}$ the last character may not be a hyphen.
-ENDPOINT_NAME = NameRule(
-    "endpoint name",
-    re.compile(r"[a-zA-Z](?:[a-zA-Z0-9-]{0,50}[a-zA-Z0-9])?"),
-    "1-52 characters, starting with a letter, then letters, digits or '-', not ending with '-'",
+from azure_maas_policy.facts import (
+    ENDPOINT_NAME,
+    MICROSOFT_REGISTRY,
+    MODEL_ID,
+    NameRule,
+    normalize_region,
+    sold_through_marketplace,
 )
+
+__all__ = ["ENDPOINT_NAME", "MICROSOFT_REGISTRY", "MODEL_ID", "NameRule", "normalize_region"]
+
 
 WORKSPACE_NAME = NameRule(
     "workspace name",
@@ -80,18 +70,7 @@ def workspace_id_parts(resource_id: str) -> tuple[str, str]:
     return match["resource_group"], match["name"]
 
 
-# azureml://registries/<registry>/models/<name>; serverless always deploys the latest version.
-MODEL_ID = NameRule(
-    "model ID",
-    re.compile(
-        r"azureml://registries/(?P<registry>[a-zA-Z0-9][a-zA-Z0-9_-]*)/models/(?P<model>[a-zA-Z0-9][a-zA-Z0-9._-]*)"
-    ),
-    "azureml://registries/<registry>/models/<name>",
-)
 _MODEL_ID_WITH_VERSION = re.compile(r"(?P<base>azureml://registries/[^/]+/models/[^/]+)/versions/[^/]+")
-
-# Microsoft's own registry: its models need no marketplace subscription.
-MICROSOFT_REGISTRY = "azureml"
 
 
 def model_id_problem(value: str) -> str | None:
@@ -123,12 +102,8 @@ def model_name(model_id: str) -> str:
 
 def needs_marketplace_subscription(model_id: str) -> bool:
     """Every registry except Microsoft's own sells its models through Azure Marketplace."""
-    return model_registry(model_id).lower() != MICROSOFT_REGISTRY
-
-
-def normalize_region(region: str) -> str:
-    """``East US 2`` and ``eastus2`` name the same region."""
-    return re.sub(r"[\s_-]", "", region).lower()
+    model_registry(model_id)  # raises on an invalid ID
+    return sold_through_marketplace(model_id)
 
 
 def marketplace_subscription_name(model_id: str) -> str:

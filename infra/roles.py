@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-AZURE_AI_DEVELOPER = "64702f94-c441-49e6-a78b-ef80e0188fee"
-"""Built-in role "Azure AI Developer"."""
+from azure_maas_policy.facts import AZURE_AI_DEVELOPER
+
+__all__ = ["AZURE_AI_DEVELOPER", "DEPLOYER_ROLES", "CustomRole", "role_definition_id"]
 
 
 @dataclass(frozen=True)

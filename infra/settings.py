@@ -448,7 +448,7 @@ def _check_deployment(
         return [
             Issue(
                 key,
-                f"{deployment.model!r} is not in the model catalog; {hint}See infra/catalog.yaml, or give a full 'modelId'",
+                f"{deployment.model!r} is not in the model catalog; {hint}See policies/azure_maas_policy/catalog.yaml, or give a full 'modelId'",
             )
         ], None
     entry = resolved.entry

@@ -54,7 +54,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         [
             "azure-maas:workspaces[0].deployments[0].model: 'mistral-large' is not in the model catalog; "
             "did you mean 'mistral-large-2411' or 'mistral-large-2407' or 'mistral-large-2402'? "
-            "See infra/catalog.yaml, or give a full 'modelId'"
+            "See policies/azure_maas_policy/catalog.yaml, or give a full 'modelId'"
         ],
     ),
     (
