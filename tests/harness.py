@@ -14,6 +14,7 @@ from typing import Any
 
 import pulumi
 import pulumi.runtime
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_in_stack
@@ -60,10 +61,18 @@ class Run:
 
 
 class AzureMocks(pulumi.runtime.Mocks):
-    """Azure-shaped IDs and read-only outputs for the resource types the program creates."""
+    """Azure-shaped IDs and read-only outputs for the resource types the program creates.
+
+    With ``preview``, resources answer as the engine answers a preview of their creation: no ID, and the
+    inputs as the only known outputs, so every computed output (IDs, names, URIs) is unknown."""
+
+    def __init__(self, *, preview: bool = False) -> None:
+        self.preview = preview
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
+        if self.preview:
+            return None, inputs
         name = (
             (inputs.get("resourceGroupName") if args.typ.endswith(":ResourceGroup") else None)
             or inputs.get("workspaceName")
@@ -116,6 +125,17 @@ class AzureMocks(pulumi.runtime.Mocks):
         raise AssertionError(f"unexpected invoke {args.token}")
 
 
+def _plain(value: Any) -> Any:
+    """Inputs as the engine sends them to analyzers: plain JSON, an unknown value as ``rpc.UNKNOWN``."""
+    if isinstance(value, Unknown):
+        return rpc.UNKNOWN
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks, run: Run) -> None:
         super().__init__(mocks)
@@ -134,7 +154,7 @@ class RecordingMonitor(MockMonitor):
                     dependencies=list(request.dependencies),
                     property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                     delete_before_replace=request.deleteBeforeReplace,
-                    inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                    inputs=_plain(rpc.deserialize_properties(request.object, keep_unknowns=True)),
                 )
             )
         return response
@@ -154,7 +174,7 @@ def execute(
 ) -> tuple[Run, BaseException | None]:
     """Run ``infra.program.main`` with ``config`` as the stack config; return what was recorded and any error."""
     run = Run()
-    mocks = AzureMocks()
+    mocks = AzureMocks(preview=preview)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     error: BaseException | None = None

@@ -77,7 +77,16 @@ class ModelDeployment(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, delete_before_replace=True),
         )
         self.endpoint_id = endpoint.id
-        self.inference_uri = endpoint.properties.apply(lambda p: p.inference_endpoint.uri.rstrip("/"))
+
+        # The inference URI is read-only: absent while a create is previewed (the endpoint's ID is unknown
+        # then, so waiting on the ID keeps the URI unknown instead of reading a missing field).
+        def properties_once_created(_: str) -> pulumi.Output[ml.outputs.ServerlessEndpointPropertiesResponse]:
+            return endpoint.properties
+
+        created: pulumi.Output[ml.outputs.ServerlessEndpointPropertiesResponse] = endpoint.id.apply(
+            properties_once_created
+        )
+        self.inference_uri = created.apply(lambda properties: _inference_uri(plan.name, properties))
         self.chat_completions_url = self.inference_uri.apply(lambda uri: uri + CHAT_ROUTE)
         self.native_chat_completions_url = self.inference_uri.apply(lambda uri: uri + NATIVE_CHAT_ROUTE)
         self.primary_key = self.secondary_key = None
@@ -98,3 +107,10 @@ class ModelDeployment(pulumi.ComponentResource):
             self.secondary_key = pulumi.Output.secret(keys.secondary_key)
             outputs |= {"primaryKey": self.primary_key, "secondaryKey": self.secondary_key}
         self.register_outputs(outputs)
+
+
+def _inference_uri(name: str, properties: ml.outputs.ServerlessEndpointPropertiesResponse) -> str:
+    endpoint = properties.inference_endpoint
+    if endpoint is None or not endpoint.uri:
+        raise pulumi.RunError(f"serverless endpoint {name!r} reports no inference URI; check it in the Azure portal")
+    return endpoint.uri.rstrip("/")
