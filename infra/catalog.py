@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from azure_maas_policy import facts
-from azure_maas_policy.facts import CATALOG_PATH, Stage
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from azure_maas_policy import facts
+from azure_maas_policy.facts import CATALOG_PATH, Stage
 from infra import names
 
 __all__ = ["CATALOG_PATH", "Catalog", "Lifecycle", "Model", "Stage", "Verdict", "judge", "load"]

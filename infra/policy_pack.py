@@ -1,0 +1,549 @@
+"""Run a Pulumi policy pack the way the Pulumi engine does, without the Pulumi CLI.
+
+The pack runs as its own process (``python -u -m pulumi.policy <engine> <pack>``, working directory the pack,
+``PULUMI_*`` in the environment) and serves the ``pulumirpc.Analyzer`` gRPC service on the port it prints.
+:class:`PolicyPackSession` then follows the engine's call order: ``Handshake`` and ``ConfigureStack``,
+``GetAnalyzerInfo``, ``Configure`` with every policy's enforcement level and properties (schema defaults,
+then the pack's initial config, then the ``--policy-pack-config`` file, validated against each policy's
+schema), ``Analyze`` once per resource and ``AnalyzeStack`` once with parents, dependencies and property
+dependencies. The process is stopped on every exit path, errors and timeouts included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any
+
+import grpc
+import jsonschema
+import yaml
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+DEFAULT_PACK_DIR = Path(__file__).resolve().parents[1] / "policies"
+"""The azure-maas policy pack in this repository."""
+
+
+class PolicyPackError(Exception):
+    """The pack could not be started, configured or asked; the message is one line naming the cause."""
+
+
+class PolicyConfigError(PolicyPackError):
+    """The policy pack config is invalid; ``problems`` lists each one, prefixed by the policy name."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(f"invalid policy pack config {source}: " + "; ".join(self.problems))
+
+
+class EnforcementLevel(StrEnum):
+    ADVISORY = "advisory"
+    MANDATORY = "mandatory"
+    REMEDIATE = "remediate"
+    DISABLED = "disabled"
+
+
+class Severity(StrEnum):
+    UNSPECIFIED = "unspecified"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+_LEVELS = {
+    EnforcementLevel.ADVISORY: analyzer_pb2.ADVISORY,
+    EnforcementLevel.MANDATORY: analyzer_pb2.MANDATORY,
+    EnforcementLevel.REMEDIATE: analyzer_pb2.REMEDIATE,
+    EnforcementLevel.DISABLED: analyzer_pb2.DISABLED,
+}
+_LEVEL_OF = {value: key for key, value in _LEVELS.items()}
+_SEVERITY_OF = {
+    analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: Severity.UNSPECIFIED,
+    analyzer_pb2.POLICY_SEVERITY_LOW: Severity.LOW,
+    analyzer_pb2.POLICY_SEVERITY_MEDIUM: Severity.MEDIUM,
+    analyzer_pb2.POLICY_SEVERITY_HIGH: Severity.HIGH,
+    analyzer_pb2.POLICY_SEVERITY_CRITICAL: Severity.CRITICAL,
+}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A resource as the engine describes it to analyzers. ``inputs`` is plain JSON; a value unknown at
+    preview is the string ``pulumi.runtime.rpc.UNKNOWN``."""
+
+    urn: str
+    type: str
+    name: str
+    inputs: Mapping[str, Any]
+    parent: str = ""
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    protect: bool = False
+    delete_before_replace: bool | None = None
+
+    def _request_fields(self) -> dict[str, Any]:
+        """What ``Analyze`` and ``AnalyzeStack`` both send of a resource."""
+        properties = struct_pb2.Struct()
+        properties.update(dict(self.inputs))
+        options = analyzer_pb2.AnalyzerResourceOptions(
+            protect=self.protect,
+            deleteBeforeReplace=bool(self.delete_before_replace),
+            deleteBeforeReplaceDefined=self.delete_before_replace is not None,
+            parent=self.parent,
+        )
+        return {"type": self.type, "properties": properties, "urn": self.urn, "name": self.name, "options": options}
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str
+    display_name: str
+    description: str
+    enforcement_level: EnforcementLevel
+    """The level the policy declares (before config)."""
+    severity: Severity
+    kind: str
+    """``resource`` or ``stack``."""
+    remediation_steps: str
+    url: str
+    config_schema: Mapping[str, Any]
+    """JSON schema properties (with their defaults) and ``required``."""
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """What a policy runs with: its enforcement level and its properties, defaults applied."""
+
+    enforcement_level: EnforcementLevel
+    properties: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    policy_name: str
+    policy_pack_name: str
+    policy_pack_version: str
+    enforcement_level: EnforcementLevel
+    severity: Severity
+    urn: str
+    """The resource the diagnostic is about; empty for a stack-wide one."""
+    description: str
+    message: str
+    """As the SDK sends it: the policy's description, a newline, then what was found."""
+
+    @property
+    def detail(self) -> str:
+        """The message without the description line the SDK prepends."""
+        prefix = self.description + "\n"
+        return self.message[len(prefix) :] if self.message.startswith(prefix) else self.message
+
+
+@dataclass(frozen=True)
+class Report:
+    pack_name: str
+    pack_version: str
+    policies: tuple[PolicyInfo, ...]
+    config: Mapping[str, PolicyConfig]
+    diagnostics: tuple[Diagnostic, ...]
+
+    def at_level(self, level: EnforcementLevel) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.enforcement_level == level)
+
+    @property
+    def mandatory(self) -> tuple[Diagnostic, ...]:
+        return self.at_level(EnforcementLevel.MANDATORY)
+
+
+# --- the --policy-pack-config file ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GivenConfig:
+    """One entry of a policy pack config file: an enforcement level and/or properties."""
+
+    enforcement_level: EnforcementLevel | None
+    properties: Mapping[str, Any]
+
+
+def parse_policy_config(data: Mapping[str, Any], source: str = "") -> dict[str, GivenConfig]:
+    """Parse the format of ``pulumi preview --policy-pack-config``: policy name (or ``all``) to an
+    enforcement level string, or to an object of properties with an optional ``enforcementLevel``."""
+    where = f" ({source})" if source else ""
+    levels = ", ".join(level.value for level in EnforcementLevel)
+    result: dict[str, GivenConfig] = {}
+    for name, value in data.items():
+        if isinstance(value, str):
+            raw_level: Any = value
+            properties: dict[str, Any] = {}
+        elif isinstance(value, Mapping):
+            properties = {k: v for k, v in value.items() if k != "enforcementLevel"}
+            raw_level = value.get("enforcementLevel")
+        else:
+            raise PolicyConfigError(where, [f"{name}: must be an enforcement level ({levels}) or an object"])
+        level = None
+        if raw_level is not None:
+            try:
+                level = EnforcementLevel(raw_level)
+            except ValueError:
+                raise PolicyConfigError(
+                    where, [f"{name}: {raw_level!r} is not an enforcement level; valid: {levels}"]
+                ) from None
+        result[name] = GivenConfig(level, properties)
+    return result
+
+
+def load_policy_config(path: Path) -> dict[str, GivenConfig]:
+    """Read a policy pack config file (JSON, as the Pulumi CLI takes it; YAML is accepted too)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise PolicyConfigError(str(path), [f"cannot read it: {error.strerror}"]) from None
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as error:
+        first = str(error).splitlines()[0]
+        raise PolicyConfigError(
+            str(path), [f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}"]
+        ) from None
+    if not isinstance(data, Mapping):
+        raise PolicyConfigError(str(path), ["the top level must be an object of policy names"])
+    return parse_policy_config(data, str(path))
+
+
+def reconcile(
+    policies: Sequence[PolicyInfo],
+    initial: Mapping[str, GivenConfig],
+    given: Mapping[str, GivenConfig],
+    source: str = "",
+) -> dict[str, PolicyConfig]:
+    """Every policy's level and properties, as the engine computes them: the policy's own level and its
+    schema defaults, then the pack's initial config, then the given config (``all`` sets every level), then
+    validated against the policy's schema. Unlike the engine, a policy name or property the pack does not
+    have is an error, so a typo cannot switch a rule off silently."""
+    names = {p.name for p in policies}
+    problems = [
+        f"{name}: no such policy in the pack; policies: {', '.join(sorted(names))}"
+        for name in given
+        if name != "all" and name not in names
+    ]
+    if "all" in given and given["all"].properties:
+        problems.append("all: takes only an enforcement level; set properties per policy")
+    levels: dict[str, EnforcementLevel] = {p.name: p.enforcement_level for p in policies}
+    properties: dict[str, dict[str, Any]] = {
+        p.name: {k: s["default"] for k, s in p.config_schema.get("properties", {}).items() if "default" in s}
+        for p in policies
+    }
+    for layer in (initial, given):
+        everything = layer.get("all")
+        if everything is not None and everything.enforcement_level is not None:
+            levels = dict.fromkeys(levels, everything.enforcement_level)
+        for name, entry in layer.items():
+            if name not in names:
+                continue
+            if entry.enforcement_level is not None:
+                levels[name] = entry.enforcement_level
+            properties[name].update(entry.properties)
+    for policy in policies:
+        schema = {"type": "object", **policy.config_schema}
+        known = set(schema.get("properties", {}))
+        for key in properties[policy.name]:
+            if key not in known:
+                valid = ", ".join(sorted(known)) or "none (this policy takes only enforcementLevel)"
+                problems.append(f"{policy.name}: unknown property {key!r}; properties: {valid}")
+        validator = jsonschema.Draft7Validator(schema)
+        for error in sorted(validator.iter_errors(properties[policy.name]), key=lambda e: list(e.absolute_path)):
+            path = ".".join(str(p) for p in error.absolute_path)
+            problems.append(f"{policy.name}{'.' + path if path else ''}: {error.message}")
+    if problems:
+        raise PolicyConfigError(source or "(given config)", problems)
+    return {name: PolicyConfig(levels[name], properties[name]) for name in sorted(names)}
+
+
+# --- the pack process ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    project: str
+    stack: str
+    organization: str = "organization"
+    dry_run: bool = True
+    config: Mapping[str, str] = field(default_factory=dict)
+    """The stack config, as ``PULUMI_CONFIG`` (fully qualified keys to strings)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def _read_port(process: subprocess.Popen[bytes], deadline: float, stderr: IO[bytes]) -> int:
+    assert process.stdout is not None
+    line = b""
+    while not line.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise PolicyPackError("the policy pack did not print its port in time")
+        ready, _, _ = select.select([process.stdout], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(process.stdout.fileno(), 64)
+        if not chunk:
+            raise PolicyPackError(f"the policy pack exited before serving: {_last_line(stderr)}")
+        line += chunk
+    text = line.decode(errors="replace").strip()
+    if not text.isdigit():
+        raise PolicyPackError(f"the policy pack printed {text[:80]!r} instead of its port")
+    return int(text)
+
+
+def _last_line(stream: IO[bytes]) -> str:
+    stream.seek(0)
+    lines = [line.strip() for line in stream.read().decode(errors="replace").splitlines() if line.strip()]
+    return lines[-1] if lines else "no error output"
+
+
+class PolicyPackSession:
+    """A running policy pack: configure it, analyze resources, any number of times; then :meth:`close`.
+
+    Use :func:`open_session` (a context manager) or :func:`analyze` (one run)."""
+
+    def __init__(
+        self,
+        pack_dir: Path,
+        stack: StackInfo,
+        *,
+        python: str = sys.executable,
+        start_timeout: float = 30.0,
+        call_timeout: float = 60.0,
+    ) -> None:
+        self.pack_dir = pack_dir.resolve()
+        self.call_timeout = call_timeout
+        if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
+            raise PolicyPackError(f"{self.pack_dir} is not a policy pack (it has no PulumiPolicy.yaml)")
+        self.declared_version = str(
+            (yaml.safe_load((self.pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8")) or {}).get("version", "")
+        )
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed in close()
+        self._channel: grpc.Channel | None = None
+        env = {
+            **os.environ,
+            "PULUMI_PROJECT": stack.project,
+            "PULUMI_STACK": stack.stack,
+            "PULUMI_ORGANIZATION": stack.organization,
+            "PULUMI_DRY_RUN": "true" if stack.dry_run else "false",
+            "PULUMI_CONFIG": json.dumps(dict(stack.config)),
+        }
+        # The engine's address is unused by the Python policy SDK (its logs go to stderr); the engine passes
+        # its own, a placeholder serves.
+        engine = "127.0.0.1:0"
+        self._process = subprocess.Popen(
+            [python, "-u", "-m", "pulumi.policy", engine, str(self.pack_dir)],
+            cwd=self.pack_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+        )
+        try:
+            port = _read_port(self._process, time.monotonic() + start_timeout, self._stderr)
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+            grpc.channel_ready_future(self._channel).result(timeout=start_timeout)
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+            self._handshake(engine, stack)
+            self._info = self._call("GetAnalyzerInfo", self._stub.GetAnalyzerInfo, empty_pb2.Empty())
+        except BaseException:
+            self.close()
+            raise
+        self.pack_name = self._info.name
+        self.pack_version = self.declared_version or self._info.version
+        self.policies = tuple(self._policy_info(p) for p in self._info.policies)
+        self._initial = {
+            name: GivenConfig(
+                _LEVEL_OF.get(value.enforcementLevel) if value.enforcementLevel else None,
+                json_format.MessageToDict(value.properties),
+            )
+            for name, value in self._info.initialConfig.items()
+        }
+        self.config: dict[str, PolicyConfig] = {}
+
+    def _call(self, what: str, method: Any, request: Any) -> Any:
+        try:
+            return method(request, timeout=self.call_timeout)
+        except grpc.RpcError as error:
+            code = error.code() if isinstance(error, grpc.Call) else None
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise PolicyPackError(f"the policy pack did not answer {what} within {self.call_timeout:g} s") from None
+            detail = error.details() if isinstance(error, grpc.Call) else str(error)
+            first = (detail or "").strip().splitlines()
+            cause = first[-1] if first else (code.name if code else "unknown error")
+            if self._process.poll() is not None:
+                cause = _last_line(self._stderr)
+            raise PolicyPackError(f"the policy pack failed in {what}: {cause}") from None
+
+    def _handshake(self, engine: str, stack: StackInfo) -> None:
+        for what, method, request in (
+            (
+                "Handshake",
+                self._stub.Handshake,
+                analyzer_pb2.AnalyzerHandshakeRequest(
+                    engine_address=engine, root_directory=str(self.pack_dir), program_directory=str(self.pack_dir)
+                ),
+            ),
+            (
+                "ConfigureStack",
+                self._stub.ConfigureStack,
+                analyzer_pb2.AnalyzerStackConfigureRequest(
+                    stack=stack.stack,
+                    project=stack.project,
+                    organization=stack.organization,
+                    dry_run=stack.dry_run,
+                    tags=dict(stack.tags),
+                ),
+            ),
+        ):
+            try:
+                method(request, timeout=self.call_timeout)
+            except grpc.RpcError as error:
+                if not (isinstance(error, grpc.Call) and error.code() == grpc.StatusCode.UNIMPLEMENTED):
+                    self._call(what, method, request)  # raises the one-line error
+
+    @staticmethod
+    def _policy_info(policy: analyzer_pb2.PolicyInfo) -> PolicyInfo:
+        schema: dict[str, Any] = {}
+        if policy.HasField("configSchema"):
+            schema["properties"] = json_format.MessageToDict(policy.configSchema.properties)
+            if policy.configSchema.required:
+                schema["required"] = list(policy.configSchema.required)
+        return PolicyInfo(
+            name=policy.name,
+            display_name=policy.displayName,
+            description=policy.description,
+            enforcement_level=_LEVEL_OF[policy.enforcementLevel],
+            severity=_SEVERITY_OF.get(policy.severity, Severity.UNSPECIFIED),
+            kind="stack" if policy.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
+            remediation_steps=policy.remediation_steps,
+            url=policy.url,
+            config_schema=schema,
+        )
+
+    def configure(self, given: Mapping[str, GivenConfig] | None = None, source: str = "") -> dict[str, PolicyConfig]:
+        """Send every policy its enforcement level and properties (see :func:`reconcile`)."""
+        config = reconcile(self.policies, self._initial, given or {}, source)
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, entry in config.items():
+            properties = struct_pb2.Struct()
+            properties.update(dict(entry.properties))
+            request.policyConfig[name].CopyFrom(
+                analyzer_pb2.PolicyConfig(enforcementLevel=_LEVELS[entry.enforcement_level], properties=properties)
+            )
+        self._call("Configure", self._stub.Configure, request)
+        self.config = config
+        return config
+
+    def analyze(self, resources: Sequence[Resource]) -> Report:
+        """``Analyze`` each resource, then ``AnalyzeStack`` with all of them; configure first."""
+        if not self.config:
+            self.configure()
+        diagnostics: list[Diagnostic] = []
+        for resource in resources:
+            response = self._call(
+                f"Analyze({resource.urn})",
+                self._stub.Analyze,
+                analyzer_pb2.AnalyzeRequest(**resource._request_fields()),
+            )
+            diagnostics.extend(self._diagnostics(response, default_urn=resource.urn))
+        stack_request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    **r._request_fields(),
+                    parent=r.parent,
+                    dependencies=list(r.dependencies),
+                    propertyDependencies={
+                        key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
+                        for key, urns in r.property_dependencies.items()
+                        if urns
+                    },
+                )
+                for r in resources
+            ]
+        )
+        response = self._call("AnalyzeStack", self._stub.AnalyzeStack, stack_request)
+        diagnostics.extend(self._diagnostics(response, default_urn=""))
+        return Report(self.pack_name, self.pack_version, self.policies, dict(self.config), tuple(diagnostics))
+
+    def _diagnostics(self, response: analyzer_pb2.AnalyzeResponse, default_urn: str) -> Iterator[Diagnostic]:
+        for d in response.diagnostics:
+            yield Diagnostic(
+                policy_name=d.policyName,
+                policy_pack_name=d.policyPackName,
+                policy_pack_version=self.declared_version or d.policyPackVersion,
+                enforcement_level=_LEVEL_OF.get(d.enforcementLevel, EnforcementLevel.ADVISORY),
+                severity=_SEVERITY_OF.get(d.severity, Severity.UNSPECIFIED),
+                urn=d.urn or default_urn,
+                description=d.description,
+                message=d.message,
+            )
+
+    def close(self) -> None:
+        """Stop the pack: close the channel, terminate the process (kill it if it lingers)."""
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._stderr.close()
+
+
+@contextmanager
+def open_session(
+    pack_dir: Path = DEFAULT_PACK_DIR,
+    stack: StackInfo | None = None,
+    *,
+    start_timeout: float = 30.0,
+    call_timeout: float = 60.0,
+) -> Iterator[PolicyPackSession]:
+    """A running pack for the ``with`` block; stopped when the block exits, however it exits."""
+    session = PolicyPackSession(
+        pack_dir,
+        stack or StackInfo(project="azure-maas", stack="dev"),
+        start_timeout=start_timeout,
+        call_timeout=call_timeout,
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def analyze(
+    resources: Sequence[Resource],
+    *,
+    pack_dir: Path = DEFAULT_PACK_DIR,
+    stack: StackInfo | None = None,
+    config: Mapping[str, GivenConfig] | None = None,
+    config_source: str = "",
+    start_timeout: float = 30.0,
+    call_timeout: float = 60.0,
+) -> Report:
+    """Start the pack, configure it, analyze ``resources`` and stop it."""
+    with open_session(pack_dir, stack, start_timeout=start_timeout, call_timeout=call_timeout) as session:
+        session.configure(config, config_source)
+        return session.analyze(resources)

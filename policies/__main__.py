@@ -1,0 +1,18 @@
+"""The azure-maas policy pack: run by the Pulumi CLI (``pulumi preview --policy-pack policies``) or by
+``maas plan`` through the same analyzer protocol. Nothing may print to stdout before the pack's port."""
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+from azure_maas_policy.rules import POLICIES
+
+PolicyPack(
+    name="azure-maas",
+    policies=POLICIES,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    description="Guard rails for partner models deployed as serverless APIs on Azure: regions, one deployment per "
+    "model per workspace, marketplace subscriptions, endpoint names, content safety, model lifecycle, least-privilege "
+    "RBAC and tags.",
+    display_name="azure-maas serverless model guard rails",
+    provider="azure",
+    tags=["azure", "azure-native", "machine-learning", "serverless", "models-as-a-service"],
+)

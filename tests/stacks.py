@@ -1,0 +1,158 @@
+"""Builders of resources as the engine sends them to a policy pack, for the policy scenario tables.
+
+Each builder returns a :class:`infra.policy_pack.Resource` with azure-native's input names (camelCase) and a
+URN of the usual shape. ``UNKNOWN`` is the value the engine sends for an input unknown at preview.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi.runtime.rpc import UNKNOWN
+
+from infra.policy_pack import Resource
+from tests.harness import SUBSCRIPTION_ID, Run
+
+__all__ = ["UNKNOWN"]
+
+PREFIX = "urn:pulumi:dev::azure-maas::"
+ENDPOINT = "azure-native:machinelearningservices:ServerlessEndpoint"
+SUBSCRIPTION = "azure-native:machinelearningservices:MarketplaceSubscription"
+WORKSPACE = "azure-native:machinelearningservices:Workspace"
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
+SUBSCRIPTION_ALIAS = "azure-native:subscription:Alias"
+
+MINISTRAL = "azureml://registries/azureml-mistral/models/Ministral-3B"
+LARGE_2411 = "azureml://registries/azureml-mistral/models/Mistral-Large-2411"
+LARGE_2402 = "azureml://registries/azureml-mistral/models/Mistral-large"
+PHI_4 = "azureml://registries/azureml/models/Phi-4"
+TAGS = {"environment": "test", "cost-center": "ai"}
+
+SUBSCRIPTION_SCOPE = f"/subscriptions/{SUBSCRIPTION_ID}"
+RG_SCOPE = f"{SUBSCRIPTION_SCOPE}/resourceGroups/rg"
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+AI_DEVELOPER = "64702f94-c441-49e6-a78b-ef80e0188fee"
+MARKETPLACE_ACTIONS = [
+    "Microsoft.MarketplaceOrdering/agreements/offers/plans/read",
+    "Microsoft.MarketplaceOrdering/agreements/offers/plans/sign/action",
+    "Microsoft.MarketplaceOrdering/offerTypes/publishers/offers/plans/agreements/read",
+    "Microsoft.Marketplace/offerTypes/publishers/offers/plans/agreements/read",
+    "Microsoft.SaaS/register/action",
+]
+
+
+def urn(type_: str, name: str) -> str:
+    return f"{PREFIX}{type_}::{name}"
+
+
+def role_id(guid: str) -> str:
+    return f"{SUBSCRIPTION_SCOPE}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+
+
+def _resource(
+    type_: str,
+    name: str,
+    inputs: dict[str, Any],
+    *,
+    depends: tuple[Resource, ...] = (),
+    property_dependencies: dict[str, tuple[Resource, ...]] | None = None,
+) -> Resource:
+    return Resource(
+        urn=urn(type_, name),
+        type=type_,
+        name=name,
+        inputs=inputs,
+        dependencies=tuple(d.urn for d in depends),
+        property_dependencies={k: tuple(r.urn for r in v) for k, v in (property_dependencies or {}).items()},
+    )
+
+
+def resource_group(name: str = "rg", **inputs: Any) -> Resource:
+    return _resource(RESOURCE_GROUP, name, {"resourceGroupName": name, "location": "eastus2", **inputs})
+
+
+def workspace(
+    name: str = "ws", *, location: Any = "eastus2", kind: str = "Project", tags: Any = None, **options: Any
+) -> Resource:
+    inputs = {"workspaceName": name, "resourceGroupName": "rg", "location": location, "kind": kind}
+    inputs["tags"] = TAGS if tags is None else tags
+    return _resource(WORKSPACE, name, inputs, **options)
+
+
+def subscription(
+    name: str = "sub", model: Any = MINISTRAL, *, workspace_name: Any = "ws", rg: Any = "rg", **options: Any
+) -> Resource:
+    inputs = {"name": name, "workspaceName": workspace_name, "resourceGroupName": rg, "properties": {"modelId": model}}
+    return _resource(SUBSCRIPTION, name, inputs, **options)
+
+
+def endpoint(
+    name: Any = "chat",
+    model: Any = MINISTRAL,
+    *,
+    logical: str | None = None,
+    workspace_name: Any = "ws",
+    rg: Any = "rg",
+    location: Any = "eastus2",
+    content_safety: Any = "Enabled",
+    tags: Any = None,
+    **options: Any,
+) -> Resource:
+    properties: dict[str, Any] = {"authMode": "Key", "modelSettings": {"modelId": model}}
+    if content_safety is not None:
+        properties["contentSafety"] = {"contentSafetyStatus": content_safety}
+    inputs: dict[str, Any] = {
+        "workspaceName": workspace_name,
+        "resourceGroupName": rg,
+        "location": location,
+        "properties": properties,
+        "sku": {"name": "Consumption"},
+        "tags": TAGS if tags is None else tags,
+    }
+    if name is not None:
+        inputs["name"] = name
+    return _resource(ENDPOINT, logical or str(name), inputs, **options)
+
+
+def deployment(
+    name: str = "chat", model: str = MINISTRAL, workspace_name: str = "ws", **options: Any
+) -> list[Resource]:
+    """A compliant marketplace subscription and the endpoint that depends on it."""
+    sub = subscription(f"{name}-subscription", model, workspace_name=workspace_name)
+    return [sub, endpoint(name, model, workspace_name=workspace_name, depends=(sub,), **options)]
+
+
+def role_definition(name: str, guid: str, actions: list[str]) -> Resource:
+    inputs = {
+        "roleDefinitionId": guid,
+        "roleName": name,
+        "permissions": [{"actions": actions}],
+        "assignableScopes": [SUBSCRIPTION_SCOPE],
+        "scope": SUBSCRIPTION_SCOPE,
+    }
+    return _resource(ROLE_DEFINITION, name, inputs)
+
+
+def role_assignment(name: str, role: Any, scope: Any, **options: Any) -> Resource:
+    inputs = {"principalId": "3f2b6a1c-8d4e-4f7a-9b0c-1d2e3f4a5b6c", "roleDefinitionId": role, "scope": scope}
+    return _resource(ROLE_ASSIGNMENT, name, inputs, **options)
+
+
+def from_run(run: Run) -> list[Resource]:
+    """What the engine would send the pack for a program run recorded by :mod:`tests.harness`."""
+    return [
+        Resource(
+            urn=r.urn,
+            type=r.type,
+            name=r.name,
+            inputs=r.inputs,
+            parent=r.parent,
+            dependencies=tuple(r.dependencies),
+            property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()},
+            delete_before_replace=r.delete_before_replace,
+        )
+        for r in run.resources
+    ]
