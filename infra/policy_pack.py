@@ -11,15 +11,15 @@ dependencies. The process is stopped on every exit path, errors and timeouts inc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import select
+import queue
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -287,20 +287,21 @@ class StackInfo:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-def _read_port(process: subprocess.Popen[bytes], deadline: float, stderr: IO[bytes]) -> int:
-    assert process.stdout is not None
-    line = b""
-    while not line.endswith(b"\n"):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise PolicyPackError("the policy pack did not print its port in time")
-        ready, _, _ = select.select([process.stdout], [], [], remaining)
-        if not ready:
-            continue
-        chunk = os.read(process.stdout.fileno(), 64)
-        if not chunk:
-            raise PolicyPackError(f"the policy pack exited before serving: {_last_line(stderr)}")
-        line += chunk
+def _read_port(process: subprocess.Popen[bytes], timeout: float, stderr: IO[bytes]) -> int:
+    """The port the pack prints as its first line. A thread reads it, so this works wherever pipes do
+    (``select`` on pipes does not work on Windows); the thread ends when the process is stopped."""
+    stdout = process.stdout
+    assert stdout is not None
+    lines: queue.Queue[bytes] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+    try:
+        line = lines.get(timeout=timeout)
+    except queue.Empty:
+        raise PolicyPackError("the policy pack did not print its port in time") from None
+    if not line:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)  # let it finish writing stderr
+        raise PolicyPackError(f"the policy pack exited before serving: {_last_line(stderr)}")
     text = line.decode(errors="replace").strip()
     if not text.isdigit():
         raise PolicyPackError(f"the policy pack printed {text[:80]!r} instead of its port")
@@ -356,7 +357,7 @@ class PolicyPackSession:
             stderr=self._stderr,
         )
         try:
-            port = _read_port(self._process, time.monotonic() + start_timeout, self._stderr)
+            port = _read_port(self._process, start_timeout, self._stderr)
             self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
             grpc.channel_ready_future(self._channel).result(timeout=start_timeout)
             self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
@@ -512,7 +513,7 @@ class PolicyPackSession:
         self._stderr.close()
 
 
-@contextmanager
+@contextlib.contextmanager
 def open_session(
     pack_dir: Path = DEFAULT_PACK_DIR,
     stack: StackInfo | None = None,
