@@ -266,10 +266,22 @@ def _scenarios() -> Iterator[Scenario]:
     serverless_at_sub = s.role_assignment(
         "serverless-sub", UNKNOWN, s.SUBSCRIPTION_SCOPE, property_dependencies={"roleDefinitionId": (serverless,)}
     )
+    grant = s.role_definition(
+        "grant", "0c8a1f3e-0000-4000-8000-000000000004", ["Microsoft.Authorization/roleAssignments/*"]
+    )
+    grant_at_rg = s.role_assignment("grant-rg", s.role_id("0c8a1f3e-0000-4000-8000-000000000004"), s.RG_SCOPE)
+    reader = s.role_definition(
+        "reader", "0c8a1f3e-0000-4000-8000-000000000005", ["Microsoft.Authorization/*/read", "*/read"]
+    )
+    reader_at_rg = s.role_assignment("reader-rg", s.role_id("0c8a1f3e-0000-4000-8000-000000000005"), s.RG_SCOPE)
     yield Scenario(
         "rbac: custom roles: '*' anywhere, non-marketplace actions at the subscription",
-        [star, star_at_rg, serverless, serverless_at_sub],
-        [want("rbac-least-privilege", star_at_rg), want("rbac-least-privilege", serverless_at_sub)],
+        [star, star_at_rg, serverless, serverless_at_sub, grant, grant_at_rg, reader, reader_at_rg],
+        [
+            want("rbac-least-privilege", star_at_rg),
+            want("rbac-least-privilege", serverless_at_sub),
+            want("rbac-least-privilege", grant_at_rg),
+        ],
     )
     rg = s.resource_group()
     alias = Resource(s.urn(s.SUBSCRIPTION_ALIAS, "sub"), s.SUBSCRIPTION_ALIAS, "sub", {"aliasName": "sub"})
@@ -455,7 +467,9 @@ MESSAGES = {
         "nothing broader than a resource group is allowed, except a marketplace-ordering role (only "
         "Microsoft.MarketplaceOrdering/*, Microsoft.Marketplace/* and Microsoft.SaaS/register/action) at the "
         "subscription. Assign it on the resource group or the workspace, or list a marketplace role managed elsewhere "
-        "under subscriptionScopeRoles."
+        "under subscriptionScopeRoles.\n"
+        "role assignment 'grant-rg' grants custom role 'grant', whose action 'Microsoft.Authorization/roleAssignments/*' "
+        "is as broad as Owner or User Access Administrator. List only the actions the role needs."
     ),
     ("required-tags: missing", "required-tags"): (
         "ML workspace 'bare' lacks the tags cost-center, environment (has: (none)). Add them (azure-maas: the 'tags' "

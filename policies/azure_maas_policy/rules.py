@@ -8,6 +8,7 @@ it does with one (skip it, or judge the resource from its property dependencies)
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -48,6 +49,7 @@ LEARN = "https://learn.microsoft.com/azure"
 MODEL_ID_PATTERN = (
     r"^azureml://registries/[a-zA-Z0-9][a-zA-Z0-9_-]*/models/[a-zA-Z0-9][a-zA-Z0-9._-]*(/versions/[^/]+)?$"
 )
+ROLE_ASSIGNMENT_WRITE = "microsoft.authorization/roleassignments/write"
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -531,13 +533,10 @@ def _actions(definition: PolicyResource) -> list[str] | None:
 
 
 def _privileged_action(actions: list[str]) -> str | None:
+    """The first action that lets the role assign roles (``*``, ``*/write``, ``Microsoft.Authorization/*``,
+    ``.../roleAssignments/write``...): such a custom role is as strong as User Access Administrator."""
     for action in actions:
-        lowered = action.lower()
-        if (
-            lowered == "*"
-            or lowered.startswith("microsoft.authorization/*")
-            or lowered.startswith("microsoft.authorization/roleassignments/write")
-        ):
+        if fnmatch.fnmatchcase(ROLE_ASSIGNMENT_WRITE, action.lower()):
             return action
     return None
 
