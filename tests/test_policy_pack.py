@@ -241,6 +241,7 @@ def test_program_stack_violations_are_caught(session: PolicyPackSession) -> None
         ("required-tags", "unsafe-endpoint", "advisory"),
         ("required-tags", "ws-unsafe-workspace", "advisory"),
     ]
+    assert sorted(d.policy_name for d in report.mandatory) == ["content-safety-enabled", "rbac-least-privilege"]
 
 
 # --- lifecycle dates ---------------------------------------------------------------------------------------
