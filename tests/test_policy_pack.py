@@ -7,6 +7,8 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -322,6 +324,33 @@ def test_pack_and_program_read_the_same_catalog() -> None:
     days = [strict.as_of + dt.timedelta(days=n) for n in range(-1000, 1000, 7)]
     for key, model in strict.models.items():
         assert [plain.models[key].stage_on(d) for d in days] == [model.lifecycle.stage_on(d) for d in days], key
+
+
+# --- the pack is self-contained ------------------------------------------------------------------------------
+
+
+def test_pack_runs_alone_with_its_own_requirements(tmp_path: Path) -> None:
+    """What `pulumi policy publish` ships: a copy of policies/ and a virtual environment holding only
+    requirements.txt (no azure-maas, no infra package) judge a stack like the pack in the repository."""
+    uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` sets UV to its own binary
+    assert uv is not None, "uv is needed to build the pack's own environment (bash .ci/run installs it)"
+    pack = tmp_path / "published"
+    shutil.copytree(DEFAULT_PACK_DIR, pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    venv = tmp_path / "venv"
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run(
+        [uv, "pip", "install", "--quiet", "--python", python, "-r", str(pack / "requirements.txt")], check=True
+    )
+    outside = s.workspace(location="westeurope")
+    session = PolicyPackSession(pack, StackInfo(project="azure-maas", stack="dev"), python=python)
+    try:
+        session.configure()
+        report = session.analyze([outside, *s.deployment()])
+    finally:
+        session.close()
+    assert [(d.policy_name, d.urn) for d in report.diagnostics] == [("serverless-region-allowlist", outside.urn)]
+    assert report.pack_version == "0.1.0"
 
 
 # --- the pack process ----------------------------------------------------------------------------------------
