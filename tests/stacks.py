@@ -153,6 +153,7 @@ def from_run(run: Run) -> list[Resource]:
             dependencies=tuple(r.dependencies),
             property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()},
             delete_before_replace=r.delete_before_replace,
+            protect=r.protect,
         )
         for r in run.resources
     ]

@@ -1,0 +1,189 @@
+"""Run a Pulumi program in-process under a capturing engine and keep what the engine would see.
+
+The Pulumi SDK's mock monitor stands in for the engine. :class:`CapturingMonitor` keeps, for every resource
+registration, its type, name, URN, parent, dependencies, property dependencies, options and inputs in the form
+the engine hands analyzers (plain JSON; a value unknown at preview is ``rpc.UNKNOWN``; a secret keeps the SDK's
+secret wrapper); for every invoke its token and arguments; and the stack outputs.
+
+:class:`PreviewMocks` answers like the engine previewing the creation of a stack: a resource has no ID yet
+and its inputs are its only known outputs, so IDs, names computed by Azure and URIs are unknown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+from google.protobuf import json_format
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.stack import run_in_stack
+
+SECRET_SIG_KEY = rpc._special_sig_key
+SECRET_SIG = rpc._special_secret_sig
+RESOURCE_SIG = rpc._special_resource_sig
+MASK = "[secret]"
+
+
+@dataclass
+class CapturedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    delete_before_replace: bool
+    protect: bool
+    inputs: dict[str, Any]
+    """As the engine sends them to analyzers: unknown values are ``rpc.UNKNOWN``, secrets stay wrapped."""
+
+    @property
+    def display_inputs(self) -> dict[str, Any]:
+        """The inputs with every secret replaced by ``[secret]``: safe to print."""
+        masked = mask_secrets(self.inputs)
+        assert isinstance(masked, dict)
+        return masked
+
+
+@dataclass
+class Capture:
+    resources: list[CapturedResource] = field(default_factory=list)
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[CapturedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def by_name(self, name: str) -> CapturedResource:
+        matches = [r for r in self.resources if r.name == name]
+        assert len(matches) == 1, f"{len(matches)} resources named {name!r}: {[r.urn for r in matches]}"
+        return matches[0]
+
+    def by_urn(self, urn: str) -> CapturedResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+def _engine_form(value: Any) -> Any:
+    """A value of a serialized property in the form the engine gives analyzers."""
+    if isinstance(value, dict):
+        sig = value.get(SECRET_SIG_KEY)
+        if sig == SECRET_SIG:
+            return {SECRET_SIG_KEY: SECRET_SIG, "value": _engine_form(value.get("value"))}
+        if sig == RESOURCE_SIG:  # resource references are flattened to their ID, or URN for components
+            return value.get("id") or value.get("urn") or rpc.UNKNOWN
+        return {k: _engine_form(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_engine_form(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def mask_secrets(value: Any) -> Any:
+    """``value`` with each secret wrapper replaced by ``[secret]``."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
+            return MASK
+        return {k: mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """``value`` with each secret wrapper replaced by the value it wraps."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
+            return unwrap_secrets(value.get("value"))
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+class PreviewMocks(pulumi.runtime.Mocks):
+    """The engine previewing a create: no ID, the inputs as the only outputs; invokes answered by ``calls``
+    (token to a function of the arguments); any other invoke is an error naming its token."""
+
+    def __init__(self, calls: Mapping[str, Callable[[Mapping[str, Any]], dict[str, Any]]]) -> None:
+        self.calls = calls
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        return None, dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        handler = self.calls.get(args.token)
+        if handler is None:
+            raise NotImplementedError(f"the offline engine cannot answer the invoke {args.token}")
+        return handler(args.args)
+
+
+class CapturingMonitor(MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks, capture: Capture) -> None:
+        super().__init__(mocks)
+        self.capture = capture
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            self.capture.resources.append(
+                CapturedResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=request.custom,
+                    parent=request.parent,
+                    dependencies=list(request.dependencies),
+                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                    delete_before_replace=request.deleteBeforeReplace,
+                    protect=request.protect,
+                    inputs=_engine_form(json_format.MessageToDict(request.object)),
+                )
+            )
+        return response
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self.capture.invokes.append((request.tok, rpc.deserialize_properties(request.args)))
+        return super().Invoke(request)  # type: ignore[no-untyped-call]
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.urn.split("::")[-2:-1] == ["pulumi:pulumi:Stack"]:
+            self.capture.outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def capture(
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    mocks: pulumi.runtime.Mocks,
+    preview: bool,
+    secret_keys: Iterable[str] = (),
+) -> tuple[Capture, BaseException | None]:
+    """Run ``program`` as the stack ``project``/``stack`` with ``config``; return what was captured and the
+    error the program raised, if any (what was registered before the error is kept)."""
+    captured = Capture()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    error: BaseException | None = None
+    try:
+        pulumi.runtime.set_mocks(
+            mocks, project=project, stack=stack, preview=preview, monitor=CapturingMonitor(mocks, captured)
+        )
+        pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+        pulumi.runtime.settings.ROOT.set(None)  # set_mocks made a root stack; the program makes its own
+        loop.run_until_complete(run_in_stack(program))
+    except Exception as exc:  # handed to the caller
+        error = exc
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    return captured, error
