@@ -14,12 +14,20 @@ from infra.desired import Desired, plan
 from infra.settings import ConfigError, load_settings
 
 
+class InvalidStackConfig(pulumi.RunError):
+    """The stack config is invalid (the message lists every problem with its key); nothing was registered."""
+
+    def __init__(self, error: ConfigError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def main(today: dt.date | None = None) -> None:
     """Validate the whole config before registering anything, then declare the stack."""
     try:
         settings = load_settings(today)
     except ConfigError as error:
-        raise pulumi.RunError(str(error)) from None
+        raise InvalidStackConfig(error) from None
     client = authorization.get_client_config()
     catalog = catalog_module.load()
     desired = plan(

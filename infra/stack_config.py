@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,32 @@ class StackConfigError(Exception):
     """The stack file cannot be read as Pulumi stack config."""
 
 
+SECURE_PLACEHOLDER = "[secret]"
+"""What a program run offline sees for a ``secure:`` value: its ciphertext cannot be decrypted without the
+stack's secrets provider, and is never passed on or printed."""
+
+
+@dataclass(frozen=True)
+class StackFile:
+    config: dict[str, str]
+    """Fully qualified key to the value the engine would pass (secure values replaced by the placeholder)."""
+    secure_keys: frozenset[str]
+    """Keys whose value is, or contains, a ``secure:`` value."""
+
+
+def _without_secrets(value: Any) -> tuple[Any, bool]:
+    """``value`` with each ``{secure: <ciphertext>}`` replaced by the placeholder, and whether there was one."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECURE_PLACEHOLDER, True
+        pairs = {k: _without_secrets(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(found for _, found in pairs.values())
+    if isinstance(value, list):
+        items = [_without_secrets(v) for v in value]
+        return [v for v, _ in items], any(found for _, found in items)
+    return value, False
+
+
 def _as_config_value(value: Any) -> str:
     # The engine passes strings as they are, and every other value as JSON text.
     if isinstance(value, str):
@@ -21,10 +48,13 @@ def _as_config_value(value: Any) -> str:
 
 
 def read_stack_config(path: Path) -> dict[str, str]:
-    """``{"azure-maas:location": "eastus2", "azure-maas:workspaces": "[...]", ...}`` from a stack file.
+    """``{"azure-maas:location": "eastus2", "azure-maas:workspaces": "[...]", ...}`` from a stack file."""
+    return read_stack_file(path).config
 
-    Keys without a namespace belong to the project (``Pulumi.yaml``'s ``name``), as in the Pulumi CLI.
-    """
+
+def read_stack_file(path: Path) -> StackFile:
+    """The config of a stack file. Keys without a namespace belong to the project (``Pulumi.yaml``'s
+    ``name``), as in the Pulumi CLI; ``secure:`` values are replaced by :data:`SECURE_PLACEHOLDER`."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
@@ -37,7 +67,11 @@ def read_stack_config(path: Path) -> dict[str, str]:
         (yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}).get("name") if project_file.exists() else None
     )
     values: dict[str, str] = {}
+    secure: set[str] = set()
     for key, value in config.items():
         full = key if ":" in key or project is None else f"{project}:{key}"
-        values[full] = _as_config_value(value)
-    return values
+        plain, is_secure = _without_secrets(value)
+        values[full] = _as_config_value(plain)
+        if is_secure:
+            secure.add(full)
+    return StackFile(values, frozenset(secure))

@@ -10,6 +10,7 @@ from typing import Any
 
 from pulumi.runtime.rpc import UNKNOWN
 
+from infra.plan import policy_resources
 from infra.policy_pack import Resource
 from tests.harness import SUBSCRIPTION_ID, Run
 
@@ -143,17 +144,4 @@ def role_assignment(name: str, role: Any, scope: Any, **options: Any) -> Resourc
 
 def from_run(run: Run) -> list[Resource]:
     """What the engine would send the pack for a program run recorded by :mod:`tests.harness`."""
-    return [
-        Resource(
-            urn=r.urn,
-            type=r.type,
-            name=r.name,
-            inputs=r.inputs,
-            parent=r.parent,
-            dependencies=tuple(r.dependencies),
-            property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()},
-            delete_before_replace=r.delete_before_replace,
-            protect=r.protect,
-        )
-        for r in run.resources
-    ]
+    return policy_resources(run)

@@ -1,0 +1,273 @@
+"""``maas plan``: the real program on a stack's own config under the capturing engine, then the real policy
+pack through the analyzer protocol; no Pulumi CLI, no cloud login, no secrets.
+
+There is no state offline, so every resource is planned as a create, and values Azure computes (IDs, URIs)
+are unknown, as in a first ``pulumi preview``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra import program
+from infra.capture import Capture, CapturedResource, PreviewMocks, capture
+from infra.policy_pack import (
+    DEFAULT_PACK_DIR,
+    GivenConfig,
+    PolicyConfigError,
+    PolicyPackError,
+    PolicyPackSession,
+    Report,
+    Resource,
+    StackInfo,
+    load_policy_config,
+)
+from infra.stack_config import StackConfigError, read_stack_file
+
+NAMESPACE = "azure-maas"
+PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
+ENDPOINT_TYPE = "azure-native:machinelearningservices:ServerlessEndpoint"
+SUBSCRIPTION_TYPE = "azure-native:machinelearningservices:MarketplaceSubscription"
+
+
+class PlanConfigError(Exception):
+    """The stack, its config or the policy config is invalid (exit code 2). The first line is the cause."""
+
+
+class PlanInternalError(Exception):
+    """The program or the policy pack failed for a reason other than config (exit code 3)."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One model slot: which model an endpoint puts into which workspace."""
+
+    workspace: str
+    endpoint: str
+    model_id: str
+    auth_mode: str
+    content_safety: str
+    marketplace_subscription: bool
+
+
+@dataclass(frozen=True)
+class Identity:
+    subscription_id: str
+    tenant_id: str
+    source: str
+    """Where they came from: ``stack config``, ``environment`` or ``placeholder``."""
+
+
+@dataclass
+class PlanResult:
+    project: str
+    stack: str
+    identity: Identity
+    capture: Capture
+    report: Report
+    secure_keys: frozenset[str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def resources(self) -> list[CapturedResource]:
+        return self.capture.resources
+
+    @property
+    def slots(self) -> list[Slot]:
+        return model_slots(self.capture)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.report.mandatory else 0
+
+
+def model_slots(captured: Capture) -> list[Slot]:
+    """Per serverless endpoint, its workspace (the config name of the workspace component it is under, else
+    its ``workspaceName``), model, auth mode, content safety and whether a subscription in the stack backs it."""
+    by_urn = {r.urn: r for r in captured.resources}
+    slots = []
+    for endpoint in captured.of_type(ENDPOINT_TYPE):
+        workspace = _workspace_of(endpoint, by_urn)
+        properties = endpoint.inputs.get("properties") or {}
+        upstream = set(endpoint.dependencies)
+        slots.append(
+            Slot(
+                workspace=workspace,
+                endpoint=str(endpoint.inputs.get("name", endpoint.name)),
+                model_id=str((properties.get("modelSettings") or {}).get("modelId", "")),
+                auth_mode=str(properties.get("authMode", "")),
+                content_safety=str((properties.get("contentSafety") or {}).get("contentSafetyStatus", "unset")),
+                marketplace_subscription=any(by_urn[u].type == SUBSCRIPTION_TYPE for u in upstream if u in by_urn),
+            )
+        )
+    return sorted(slots, key=lambda s: (s.workspace, s.endpoint))
+
+
+def _workspace_of(resource: CapturedResource, by_urn: Mapping[str, CapturedResource]) -> str:
+    parent = by_urn.get(resource.parent)
+    while parent is not None:
+        if parent.type == "azure-maas:index:Workspace":
+            return parent.name
+        parent = by_urn.get(parent.parent)
+    name = resource.inputs.get("workspaceName")
+    return name if isinstance(name, str) else "?"
+
+
+def _identity(config: Mapping[str, str]) -> Identity:
+    """The subscription and tenant the program plans for: ``azure-native:subscriptionId``/``tenantId`` from the
+    stack config, else ``ARM_*``/``AZURE_*`` variables, else a placeholder (names derived from the subscription,
+    such as role assignment names, then differ from what ``pulumi up`` creates)."""
+    env = os.environ
+    for source, subscription, tenant in (
+        ("stack config", config.get("azure-native:subscriptionId"), config.get("azure-native:tenantId")),
+        ("environment", env.get("ARM_SUBSCRIPTION_ID"), env.get("ARM_TENANT_ID")),
+        ("environment", env.get("AZURE_SUBSCRIPTION_ID"), env.get("AZURE_TENANT_ID")),
+    ):
+        if subscription:
+            return Identity(subscription, tenant or PLACEHOLDER_ID, source)
+    return Identity(PLACEHOLDER_ID, PLACEHOLDER_ID, "placeholder")
+
+
+def _offline_calls(identity: Identity) -> dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]]:
+    return {
+        "azure-native:authorization:getClientConfig": lambda _: {
+            "clientId": PLACEHOLDER_ID,
+            "objectId": PLACEHOLDER_ID,
+            "subscriptionId": identity.subscription_id,
+            "tenantId": identity.tenant_id,
+        },
+    }
+
+
+def project_name(directory: Path) -> str:
+    path = directory / "Pulumi.yaml"
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError:
+        raise PlanConfigError(
+            f"no Pulumi.yaml in {directory}; run maas in the project directory (or pass --cwd)"
+        ) from None
+    except yaml.YAMLError as error:
+        raise PlanConfigError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    name = document.get("name") if isinstance(document, dict) else None
+    if not isinstance(name, str) or not name:
+        raise PlanConfigError(f"{path} has no project name")
+    return name
+
+
+def run_plan(
+    directory: Path,
+    stack: str,
+    *,
+    policy_config: Path | None = None,
+    today: dt.date | None = None,
+    pack_dir: Path = DEFAULT_PACK_DIR,
+    step: Callable[[str], None] = lambda _: None,
+) -> PlanResult:
+    """Plan ``stack`` of the project in ``directory``; raise :class:`PlanConfigError` or
+    :class:`PlanInternalError` with a one-line cause."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    step("reading the stack config")
+    project = project_name(directory)
+    stack_path = directory / f"Pulumi.{stack}.yaml"
+    if not stack_path.is_file():
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
+        raise PlanConfigError(f"{stack_path.name} not found; stacks here: {', '.join(known) or 'none'}")
+    try:
+        stack_file = read_stack_file(stack_path)
+    except StackConfigError as error:
+        raise PlanConfigError(str(error)) from None
+    ours = sorted(k for k in stack_file.secure_keys if k.startswith(f"{NAMESPACE}:"))
+    if ours:
+        raise PlanConfigError(
+            f"{ours[0]}: is a secure value, which cannot be decrypted offline; azure-maas config holds no secrets, "
+            "so set it in plain text (pulumi config set, without --secret)"
+        )
+    try:
+        given: dict[str, GivenConfig] = load_policy_config(policy_config) if policy_config else {}
+    except PolicyConfigError as invalid:
+        raise PlanConfigError(str(invalid)) from None
+    if today is not None:
+        lifecycle = given.get("no-retired-models", GivenConfig(None, {}))
+        if "today" not in lifecycle.properties:
+            given["no-retired-models"] = GivenConfig(
+                lifecycle.enforcement_level, {**lifecycle.properties, "today": today.isoformat()}
+            )
+    identity = _identity(stack_file.config)
+    timings["config"] = time.perf_counter() - started
+
+    stack_info = StackInfo(project=project, stack=stack, dry_run=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The pack starts (about half a second) while the program runs.
+        starting = pool.submit(PolicyPackSession, pack_dir, stack_info)
+        session: PolicyPackSession | None = None
+        try:
+            step("running the program")
+            t0 = time.perf_counter()
+            captured, failure = capture(
+                lambda: program.main(today),
+                project=project,
+                stack=stack,
+                config=stack_file.config,
+                mocks=PreviewMocks(_offline_calls(identity)),
+                preview=True,
+                secret_keys=sorted(stack_file.secure_keys),
+            )
+            timings["program"] = time.perf_counter() - t0
+            if isinstance(failure, program.InvalidStackConfig):
+                raise PlanConfigError(str(failure)) from None
+            if failure is not None:
+                raise PlanInternalError(f"the program failed: {_first_line(failure)}") from None
+            step("running the policy pack")
+            t0 = time.perf_counter()
+            session = starting.result()
+            session.configure(given, str(policy_config) if policy_config else "")
+            report = session.analyze(policy_resources(captured))
+            timings["policy"] = time.perf_counter() - t0
+        except PolicyConfigError as error:
+            raise PlanConfigError(str(error)) from None
+        except PolicyPackError as error:
+            raise PlanInternalError(str(error)) from None
+        finally:
+            if session is None:
+                try:
+                    session = starting.result()
+                except PolicyPackError:
+                    session = None
+            if session is not None:
+                session.close()
+    timings["total"] = time.perf_counter() - started
+    return PlanResult(project, stack, identity, captured, report, stack_file.secure_keys, timings)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or error.__class__.__name__
+    return text.splitlines()[0]
+
+
+def policy_resources(captured: Capture) -> list[Resource]:
+    """What the engine sends a policy pack for the captured resources."""
+    return [
+        Resource(
+            urn=r.urn,
+            type=r.type,
+            name=r.name,
+            inputs=r.inputs,
+            parent=r.parent,
+            dependencies=tuple(r.dependencies),
+            property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()},
+            protect=r.protect,
+            delete_before_replace=r.delete_before_replace,
+        )
+        for r in captured.resources
+    ]

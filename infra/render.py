@@ -1,0 +1,296 @@
+"""The three views of a plan: a terminal report (rich), a pull-request comment (Markdown with a Mermaid graph)
+and a stable JSON document for other tools. None of them shows a secret or a ciphertext: inputs are printed
+with secrets masked, and secure config is listed by key only."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from pulumi.runtime.rpc import UNKNOWN
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+
+from infra.capture import CapturedResource, mask_secrets
+from infra.plan import PLACEHOLDER_ID, PlanResult
+from infra.policy_pack import Diagnostic, EnforcementLevel, Severity
+
+SCHEMA_VERSION = 1
+UNKNOWN_TEXT = "[unknown]"
+MERMAID_LIMIT = 150
+"""More resources than this and the Markdown graph is left out (GitHub renders large graphs poorly)."""
+
+_LEVEL_ORDER = [EnforcementLevel.MANDATORY, EnforcementLevel.REMEDIATE, EnforcementLevel.ADVISORY]
+_SEVERITY_ORDER = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.UNSPECIFIED]
+
+
+def _ordered(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return sorted(
+        diagnostics,
+        key=lambda d: (
+            _LEVEL_ORDER.index(d.enforcement_level) if d.enforcement_level in _LEVEL_ORDER else 9,
+            _SEVERITY_ORDER.index(d.severity),
+            d.policy_name,
+            d.urn,
+        ),
+    )
+
+
+def _resource_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1] if urn else "(stack)"
+
+
+def _readable(value: Any) -> Any:
+    """Inputs for display: secrets masked, unknown values as ``[unknown]``."""
+    value = mask_secrets(value)
+    if value == UNKNOWN:
+        return UNKNOWN_TEXT
+    if isinstance(value, dict):
+        return {k: _readable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_readable(v) for v in value]
+    return value
+
+
+def summary(result: PlanResult) -> dict[str, Any]:
+    counts = Counter(d.enforcement_level for d in result.report.diagnostics)
+    slots = result.slots
+    return {
+        "resources": len(result.resources),
+        "endpoints": len(slots),
+        "workspaces": len({s.workspace for s in slots}),
+        "mandatory": counts[EnforcementLevel.MANDATORY],
+        "advisory": counts[EnforcementLevel.ADVISORY],
+        "exitCode": result.exit_code,
+    }
+
+
+def summary_line(result: PlanResult) -> str:
+    s = summary(result)
+    verdict = (
+        f"BLOCKED by {s['mandatory']} mandatory policy violation{'s' if s['mandatory'] != 1 else ''}"
+        if s["mandatory"]
+        else "passes policy"
+    )
+    return (
+        f"Plan for {result.stack}: {s['resources']} resources to create, {s['endpoints']} endpoints in "
+        f"{s['workspaces']} workspaces; {s['mandatory']} mandatory, {s['advisory']} advisory; {verdict}."
+    )
+
+
+def _identity_note(result: PlanResult) -> str | None:
+    if result.identity.source != "placeholder":
+        return None
+    return (
+        f"The subscription is not known offline: names derived from it (role assignments, custom roles) use "
+        f"{PLACEHOLDER_ID}. Set ARM_SUBSCRIPTION_ID to plan with the real one."
+    )
+
+
+# --- JSON ----------------------------------------------------------------------------------------------------
+
+
+def _resource_json(resource: CapturedResource) -> dict[str, Any]:
+    return {
+        "urn": resource.urn,
+        "type": resource.type,
+        "name": resource.name,
+        "parent": resource.parent or None,
+        "custom": resource.custom,
+        "operation": "create",
+        "dependencies": resource.dependencies,
+        "propertyDependencies": {k: v for k, v in resource.property_dependencies.items() if v},
+        "options": {"deleteBeforeReplace": resource.delete_before_replace, "protect": resource.protect},
+        "inputs": _readable(resource.inputs),
+    }
+
+
+def to_json(result: PlanResult) -> str:
+    document = {
+        "schemaVersion": SCHEMA_VERSION,
+        "project": result.project,
+        "stack": result.stack,
+        "identity": {
+            "subscriptionId": result.identity.subscription_id,
+            "tenantId": result.identity.tenant_id,
+            "source": result.identity.source,
+        },
+        "secureConfigKeys": sorted(result.secure_keys),
+        "resources": [_resource_json(r) for r in result.resources],
+        "modelSlots": [
+            {
+                "workspace": s.workspace,
+                "endpoint": s.endpoint,
+                "modelId": s.model_id,
+                "authMode": s.auth_mode,
+                "contentSafety": s.content_safety,
+                "marketplaceSubscription": s.marketplace_subscription,
+            }
+            for s in result.slots
+        ],
+        "policyPack": {"name": result.report.pack_name, "version": result.report.pack_version},
+        "diagnostics": [
+            {
+                "policyName": d.policy_name,
+                "enforcementLevel": d.enforcement_level.value,
+                "severity": d.severity.value,
+                "urn": d.urn or None,
+                "description": d.description,
+                "message": d.detail,
+            }
+            for d in _ordered(result.report.diagnostics)
+        ],
+        "summary": summary(result),
+    }
+    return json.dumps(document, indent=2)
+
+
+# --- Markdown ------------------------------------------------------------------------------------------------
+
+
+def comment_marker(stack: str) -> str:
+    """The first line of the comment, for a workflow to find and update its own comment."""
+    return f"<!-- maas-plan stack={stack} -->"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def _mermaid(result: PlanResult) -> list[str]:
+    ids = {r.urn: f"r{i}" for i, r in enumerate(result.resources)}
+    lines = ["```mermaid", "flowchart LR"]
+    for resource in result.resources:
+        label = f"{resource.name}<br/>{resource.type.split(':', 1)[-1]}".replace('"', "#quot;")
+        shape = f'["{label}"]' if resource.custom else f'(["{label}"])'
+        lines.append(f"  {ids[resource.urn]}{shape}")
+    edges: list[str] = []
+    for resource in result.resources:
+        if resource.parent in ids:
+            edges.append(f"  {ids[resource.parent]} -.- {ids[resource.urn]}")
+        upstream = dict.fromkeys(
+            [*resource.dependencies, *(u for urns in resource.property_dependencies.values() for u in urns)]
+        )
+        edges.extend(f"  {ids[u]} --> {ids[resource.urn]}" for u in upstream if u in ids and u != resource.parent)
+    return [*lines, *edges, "```"]
+
+
+def to_markdown(result: PlanResult) -> str:
+    s = summary(result)
+    status = "❌ blocked by mandatory policy violations" if s["mandatory"] else "✅ passes policy"
+    lines = [
+        comment_marker(result.stack),
+        f"### `maas plan` for stack `{result.stack}`: {status}",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Resources to create | {s['resources']} |",
+        f"| Serverless endpoints | {s['endpoints']} in {s['workspaces']} workspaces |",
+        f"| Mandatory violations | {s['mandatory']} |",
+        f"| Advisory findings | {s['advisory']} |",
+        f"| Policy pack | `{result.report.pack_name}` {result.report.pack_version} |",
+        "",
+    ]
+    note = _identity_note(result)
+    if note:
+        lines += [f"> {note}", ""]
+    if result.secure_keys:
+        keys = ", ".join(f"`{k}`" for k in sorted(result.secure_keys))
+        lines += [f"> Secure config ({keys}) is not decrypted offline; the program saw `[secret]`.", ""]
+    lines += ["#### Policy results", ""]
+    diagnostics = _ordered(result.report.diagnostics)
+    if diagnostics:
+        lines += ["| Level | Severity | Policy | Resource | Message |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {d.enforcement_level.value} | {d.severity.value} | `{d.policy_name}` | `{_resource_name(d.urn)}` "
+            f"| {_cell(d.detail)} |"
+            for d in diagnostics
+        ]
+    else:
+        lines.append("No violations.")
+    lines += ["", "#### Model slots", ""]
+    if result.slots:
+        lines += [
+            "| Workspace | Endpoint | Model | Auth | Content safety | Marketplace subscription |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{x.workspace}` | `{x.endpoint}` | `{x.model_id}` | {x.auth_mode} | {x.content_safety} "
+            f"| {'yes' if x.marketplace_subscription else 'no'} |"
+            for x in result.slots
+        ]
+    else:
+        lines.append("No serverless endpoints.")
+    lines += ["", "<details><summary>Resource graph</summary>", ""]
+    if len(result.resources) <= MERMAID_LIMIT:
+        lines += _mermaid(result)
+    else:
+        lines.append(f"Left out: {len(result.resources)} resources (the graph is drawn up to {MERMAID_LIMIT}).")
+    lines += ["", "</details>", "", summary_line(result), ""]
+    return "\n".join(lines)
+
+
+# --- terminal --------------------------------------------------------------------------------------------------
+
+
+def print_text(result: PlanResult, console: Console) -> None:
+    children: dict[str, list[CapturedResource]] = {}
+    for resource in result.resources:
+        children.setdefault(resource.parent, []).append(resource)
+    known = {r.urn for r in result.resources}
+    tree = Tree(
+        f"[bold]{escape(result.project)}[/] stack [bold]{escape(result.stack)}[/] "
+        "(everything is a create: there is no state offline)"
+    )
+
+    def add(node: Tree, parent: str) -> None:
+        for resource in children.get(parent, []):
+            flag = " [yellow](delete before replace)[/]" if resource.delete_before_replace else ""
+            branch = node.add(f"[green]+[/] {escape(resource.name)} [dim]{escape(resource.type)}[/]{flag}")
+            add(branch, resource.urn)
+
+    roots = [p for p in children if p not in known]
+    for root in roots:
+        add(tree, root)
+    console.print(tree)
+
+    slots = Table(title="Model slots", box=box.SIMPLE_HEAVY)
+    for column in ("workspace", "endpoint", "model", "auth", "content safety", "subscription"):
+        slots.add_column(column, overflow="fold")
+    for x in result.slots:
+        slots.add_row(
+            *(escape(v) for v in (x.workspace, x.endpoint, x.model_id, x.auth_mode, x.content_safety)),
+            "yes" if x.marketplace_subscription else "no",
+        )
+    console.print(slots)
+
+    diagnostics = _ordered(result.report.diagnostics)
+    title = f"Policy pack {result.report.pack_name} {result.report.pack_version}"
+    if diagnostics:
+        table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False)
+        for column in ("level", "severity", "policy", "resource", "message"):
+            table.add_column(column, overflow="fold")
+        for d in diagnostics:
+            style = "red" if d.enforcement_level == EnforcementLevel.MANDATORY else "yellow"
+            table.add_row(
+                f"[{style}]{d.enforcement_level.value}[/]",
+                d.severity.value,
+                escape(d.policy_name),
+                escape(_resource_name(d.urn)),
+                escape(d.detail),
+            )
+        console.print(table)
+    else:
+        console.print(f"{title}: no violations")
+    note = _identity_note(result)
+    if note:
+        console.print(f"[dim]{escape(note)}[/]")
+    if result.secure_keys:
+        keys = ", ".join(sorted(result.secure_keys))
+        console.print(f"[dim]Secure config not decrypted offline (the program saw [secret]): {escape(keys)}[/]")
+    console.print(summary_line(result), style="bold red" if result.exit_code else "bold green", highlight=False)

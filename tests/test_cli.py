@@ -1,0 +1,350 @@
+"""``maas plan`` end to end: every stack file in the repo, the three formats, the four exit codes, secure
+config, and the console script itself."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rich.console import Console
+
+from infra import cli
+from infra.plan import run_plan
+from tests.harness import run_program
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
+TODAY = "2026-11-23"
+CIPHERTEXT = "v1:Zm9yZWlnbi1jaXBoZXJ0ZXh0LW5ldmVyLXByaW50ZWQ="
+
+
+def plan(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(["plan", "--today", TODAY, *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def project(tmp_path: Path, stacks: dict[str, dict[str, Any]]) -> Path:
+    """A project directory with the repo's Pulumi.yaml and the given stack files."""
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    for name, config in stacks.items():
+        (tmp_path / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+    return tmp_path
+
+
+def dev_with(**changes: Any) -> dict[str, Any]:
+    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"]
+    config.update(changes)
+    return dict(config)
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=[p.name for p in STACK_FILES])
+def test_every_stack_file_plans_clean(capsys: pytest.CaptureFixture[str], path: Path) -> None:
+    stack = path.name[len("Pulumi.") : -len(".yaml")]
+    code, out, err = plan(capsys, "--stack", stack, "--cwd", str(ROOT), "--format", "json")
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert document["summary"]["exitCode"] == 0
+    assert document["diagnostics"] == []
+
+
+def test_json_document(capsys: pytest.CaptureFixture[str], dev_config: dict[str, str]) -> None:
+    code, out, _ = plan(capsys, "--cwd", str(ROOT), "--format", "json")
+    document = json.loads(out)
+    assert code == 0
+    assert list(document) == [
+        "schemaVersion",
+        "project",
+        "stack",
+        "identity",
+        "secureConfigKeys",
+        "resources",
+        "modelSlots",
+        "policyPack",
+        "diagnostics",
+        "summary",
+    ]
+    assert (document["schemaVersion"], document["project"], document["stack"]) == (1, "azure-maas", "dev")
+    assert document["identity"] == {
+        "subscriptionId": "00000000-0000-0000-0000-000000000000",
+        "tenantId": "00000000-0000-0000-0000-000000000000",
+        "source": "placeholder",
+    }
+    assert document["summary"] == {
+        "resources": 27,
+        "endpoints": 3,
+        "workspaces": 2,
+        "mandatory": 0,
+        "advisory": 0,
+        "exitCode": 0,
+    }
+    assert document["policyPack"] == {"name": "azure-maas", "version": "0.1.0"}
+    assert document["modelSlots"] == [
+        {
+            "workspace": "proj-chat",
+            "endpoint": "chat-ministral",
+            "modelId": "azureml://registries/azureml-mistral/models/Ministral-3B",
+            "authMode": "KeyAndAAD",
+            "contentSafety": "Enabled",
+            "marketplaceSubscription": True,
+        },
+        {
+            "workspace": "proj-chat",
+            "endpoint": "chat-mistral-large",
+            "modelId": "azureml://registries/azureml-mistral/models/Mistral-Large-2411",
+            "authMode": "Key",
+            "contentSafety": "Enabled",
+            "marketplaceSubscription": True,
+        },
+        {
+            "workspace": "proj-eval",
+            "endpoint": "eval-phi4",
+            "modelId": "azureml://registries/azureml/models/Phi-4",
+            "authMode": "AAD",
+            "contentSafety": "Enabled",
+            "marketplaceSubscription": False,
+        },
+    ]
+    # The same resources the program registers under the test harness, with what the engine sees of them.
+    program_urns = sorted(r.urn for r in run_program(dev_config, preview=True).resources)
+    assert sorted(r["urn"] for r in document["resources"]) == program_urns
+    endpoint = next(r for r in document["resources"] if r["name"] == "chat-mistral-large-endpoint")
+    assert endpoint["operation"] == "create"
+    assert endpoint["options"] == {"deleteBeforeReplace": True, "protect": False}
+    assert endpoint["inputs"]["workspaceName"] == "[unknown]"
+    assert endpoint["propertyDependencies"]["workspaceName"] == [
+        "urn:pulumi:dev::azure-maas::azure-maas:index:Workspace$azure-native:machinelearningservices:Workspace::proj-chat-workspace"
+    ]
+    assert sorted(endpoint["dependencies"]) == [
+        "urn:pulumi:dev::azure-maas::azure-maas:index:ModelDeployment$"
+        "azure-native:machinelearningservices:MarketplaceSubscription::chat-mistral-large-subscription",
+        "urn:pulumi:dev::azure-maas::azure-maas:index:Workspace$azure-native:machinelearningservices:Workspace::proj-chat-workspace",
+        "urn:pulumi:dev::azure-maas::pulumi:pulumi:Stack$azure-native:resources:ResourceGroup::rg-maas-dev",
+    ]
+
+
+def test_subscription_from_the_environment(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARM_SUBSCRIPTION_ID", "11111111-2222-3333-4444-555555555555")
+    monkeypatch.setenv("ARM_TENANT_ID", "99999999-8888-7777-6666-555555555555")
+    code, out, _ = plan(capsys, "--cwd", str(ROOT), "--format", "json")
+    document = json.loads(out)
+    assert code == 0
+    assert document["identity"]["source"] == "environment"
+    scopes = {r["inputs"].get("scope") for r in document["resources"] if r["type"].endswith(":RoleDefinition")}
+    assert scopes == {"/subscriptions/11111111-2222-3333-4444-555555555555"}
+
+
+VIOLATING = {
+    "azure-maas:location": "eastus2",
+    "azure-maas:workspaces": [
+        {
+            "name": "ws-unsafe",
+            "kind": "workspace",
+            "deployments": [{"name": "unsafe", "model": "ministral-3b", "contentSafety": False}],
+        }
+    ],
+    "azure-maas:access": [
+        {
+            "principalId": "3f2b6a1c-8d4e-4f7a-9b0c-1d2e3f4a5b6c",
+            "principalType": "User",
+            "role": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+        }
+    ],
+}
+OWNER_ASSIGNMENT = "access-3f2b6a1c-8d4e-4f7a-9b0c-1d2e3f4a5b6c-role-8e3af657-a8ff-443c-a75c-2fe8c4bcb635-resourceGroup"
+
+
+def test_violations_exit_1_and_are_listed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    directory = project(tmp_path, {"bad": VIOLATING})
+    code, out, err = plan(capsys, "--stack", "bad", "--cwd", str(directory), "--format", "json")
+    assert (code, err) == (1, "")
+    found = [
+        (d["enforcementLevel"], d["severity"], d["policyName"], d["urn"].rsplit("::", 1)[-1])
+        for d in json.loads(out)["diagnostics"]
+    ]
+    assert found == [
+        ("mandatory", "critical", "rbac-least-privilege", OWNER_ASSIGNMENT),
+        ("mandatory", "high", "content-safety-enabled", "unsafe-endpoint"),
+        ("advisory", "low", "required-tags", "unsafe-endpoint"),
+        ("advisory", "low", "required-tags", "ws-unsafe-workspace"),
+    ]
+    assert json.loads(out)["summary"] == {
+        "resources": 10,
+        "endpoints": 1,
+        "workspaces": 1,
+        "mandatory": 2,
+        "advisory": 2,
+        "exitCode": 1,
+    }
+
+    code, out, _ = plan(capsys, "--stack", "bad", "--cwd", str(directory))
+    assert code == 1
+    assert "rbac-least-privilege" in out
+    assert "content-safety-enabled" in out
+    assert out.strip().splitlines()[-1].startswith("Plan for bad: 10 resources to create, 1 endpoints in 1 workspaces;")
+    flat = " ".join(out.split())
+    assert "2 mandatory, 2 advisory; BLOCKED by 2 mandatory policy violations." in flat
+
+    code, out, _ = plan(capsys, "--stack", "bad", "--cwd", str(directory), "--format", "markdown")
+    assert code == 1
+    assert out.splitlines()[:2] == [
+        "<!-- maas-plan stack=bad -->",
+        "### `maas plan` for stack `bad`: ❌ blocked by mandatory policy violations",
+    ]
+    assert "| Mandatory violations | 2 |" in out
+    assert (
+        "| mandatory | high | `content-safety-enabled` | `unsafe-endpoint` | serverless endpoint 'unsafe' has content "
+        "safety 'Disabled'; only 'Enabled' is allowed." in out
+    )
+
+
+def test_policy_config_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    directory = project(tmp_path, {"bad": VIOLATING})
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"all": "advisory"}))
+    code, out, _ = plan(
+        capsys, "--stack", "bad", "--cwd", str(directory), "--format", "json", "--policy-pack-config", str(config)
+    )
+    assert code == 0
+    assert {d["enforcementLevel"] for d in json.loads(out)["diagnostics"]} == {"advisory"}
+    config.write_text(json.dumps({"content-safety": "advisory"}))
+    code, out, err = plan(capsys, "--stack", "bad", "--cwd", str(directory), "--policy-pack-config", str(config))
+    assert (code, out) == (2, "")
+    assert err.startswith(
+        f"maas plan: invalid policy pack config {config}: content-safety: no such policy in the pack;"
+    )
+
+
+def test_invalid_config_exits_2_naming_the_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    directory = project(tmp_path, {"bad": dev_with(**{"azure-maas:location": "westeurope"})})
+    code, out, err = plan(capsys, "--stack", "bad", "--cwd", str(directory))
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == "maas plan: invalid stack config (1 problem); nothing was created"
+    assert err.splitlines()[1] == (
+        "  azure-maas:location: 'westeurope' is not in allowedRegions; valid: eastus, eastus2, northcentralus, "
+        "southcentralus, westus, westus3, swedencentral"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--stack", "prod"], "maas plan: Pulumi.prod.yaml not found; stacks here: dev\n"),
+        (["--cwd", "/"], "maas plan: no Pulumi.yaml in /; run maas in the project directory (or pass --cwd)\n"),
+    ],
+    ids=["unknown stack", "not a project"],
+)
+def test_missing_files_exit_2(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    code, out, err = plan(capsys, "--cwd", str(ROOT), *args)
+    assert (code, out, err) == (2, "", message)
+
+
+def test_internal_failure_exits_3(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    broken = tmp_path / "pack"
+    broken.mkdir()
+    (broken / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (broken / "__main__.py").write_text("raise SystemExit('pack is broken')\n")
+    monkeypatch.setattr(cli, "run_plan", lambda *a, **k: run_plan(*a, **k, pack_dir=broken))
+    code, out, err = plan(capsys, "--cwd", str(ROOT))
+    assert (code, out, err) == (
+        3,
+        "",
+        "maas plan: internal error: the policy pack exited before serving: pack is broken\n",
+    )
+
+
+def test_secure_values_are_never_printed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    directory = project(tmp_path, {"sec": dev_with(**{"azure-native:clientSecret": {"secure": CIPHERTEXT}})})
+    outputs = []
+    for fmt in ("text", "json", "markdown"):
+        code, out, err = plan(capsys, "--stack", "sec", "--cwd", str(directory), "--format", fmt)
+        assert code == 0
+        outputs.append(out + err)
+    assert all(CIPHERTEXT not in text and "Zm9yZWlnbi" not in text for text in outputs)
+    assert json.loads(outputs[1].strip())["secureConfigKeys"] == ["azure-native:clientSecret"]
+    assert "Secure config (`azure-native:clientSecret`) is not decrypted offline" in outputs[2]
+
+    (tmp_path / "ours").mkdir()
+    ours = project(tmp_path / "ours", {"sec": dev_with(**{"azure-maas:tags": {"secure": CIPHERTEXT}})})
+    code, out, err = plan(capsys, "--stack", "sec", "--cwd", str(ours))
+    assert (code, out) == (2, "")
+    assert err == (
+        "maas plan: azure-maas:tags: is a secure value, which cannot be decrypted offline; azure-maas config holds "
+        "no secrets, so set it in plain text (pulumi config set, without --secret)\n"
+    )
+    assert CIPHERTEXT not in err
+
+
+def test_markdown_comment(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = plan(capsys, "--cwd", str(ROOT), "--format", "markdown")
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[:10] == [
+        "<!-- maas-plan stack=dev -->",
+        "### `maas plan` for stack `dev`: ✅ passes policy",
+        "",
+        "| | |",
+        "|---|---|",
+        "| Resources to create | 27 |",
+        "| Serverless endpoints | 3 in 2 workspaces |",
+        "| Mandatory violations | 0 |",
+        "| Advisory findings | 0 |",
+        "| Policy pack | `azure-maas` 0.1.0 |",
+    ]
+    assert "No violations." in lines
+    assert (
+        "| `proj-chat` | `chat-mistral-large` | `azureml://registries/azureml-mistral/models/Mistral-Large-2411` | Key "
+        "| Enabled | yes |" in lines
+    )
+    graph = out[out.index("```mermaid\n") : out.index("```\n", out.index("```mermaid\n"))]
+    nodes = [
+        line
+        for line in graph.splitlines()
+        if line.startswith("  r") and ("[" in line or "(" in line) and "-->" not in line and "-.-" not in line
+    ]
+    assert len(nodes) == 27
+    ids = {line.split('"')[1].split("<br/>")[0]: line.strip().split("[")[0].split("(")[0] for line in nodes}
+    assert f"  {ids['chat-mistral-large-subscription']} --> {ids['chat-mistral-large-endpoint']}" in graph
+    assert f"  {ids['chat-mistral-large']} -.- {ids['chat-mistral-large-endpoint']}" in graph
+    assert (
+        lines[-1]
+        == "Plan for dev: 27 resources to create, 3 endpoints in 2 workspaces; 0 mandatory, 0 advisory; passes policy."
+    )
+
+
+def test_progress_only_on_a_terminal() -> None:
+    quiet = Console(file=io.StringIO(), force_terminal=False)
+    with cli.progress(quiet, delay=0.0) as step:
+        step("running the program")
+    assert quiet.file.getvalue() == ""  # type: ignore[attr-defined]
+    loud = Console(file=io.StringIO(), force_terminal=True)
+    with cli.progress(loud, delay=0.0) as step:
+        time.sleep(0.2)
+        step("running the program")
+        time.sleep(0.2)
+    assert "running the program" in loud.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_console_script_runs_the_readme_main_command() -> None:
+    """`maas plan --stack dev`, as the README's main command runs it, through the installed console script."""
+    script = Path(sys.executable).with_name("maas")
+    assert script.exists(), "the maas console script is installed by uv sync ([project.scripts])"
+    done = subprocess.run(
+        [str(script), "plan", "--stack", "dev", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert json.loads(done.stdout)["summary"]["exitCode"] == 0
