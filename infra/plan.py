@@ -137,7 +137,7 @@ def _identity(config: Mapping[str, str]) -> Identity:
     return Identity(PLACEHOLDER_ID, PLACEHOLDER_ID, "placeholder")
 
 
-def _offline_calls(identity: Identity) -> dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]]:
+def offline_calls(identity: Identity) -> dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]]:
     return {
         "azure-native:authorization:getClientConfig": lambda _: {
             "clientId": PLACEHOLDER_ID,
@@ -219,7 +219,7 @@ def run_plan(
                 project=project,
                 stack=stack,
                 config=stack_file.config,
-                mocks=PreviewMocks(_offline_calls(identity)),
+                mocks=PreviewMocks(offline_calls(identity)),
                 preview=True,
                 secret_keys=sorted(stack_file.secure_keys),
             )
