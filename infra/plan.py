@@ -224,6 +224,8 @@ def run_plan(
                 secret_keys=sorted(stack_file.secure_keys),
             )
             timings["program"] = time.perf_counter() - t0
+            # Registration order depends on how the SDK's asynchronous calls interleave; sort for stable output.
+            captured.resources.sort(key=lambda r: r.urn)
             if isinstance(failure, program.InvalidStackConfig):
                 raise PlanConfigError(str(failure)) from None
             if failure is not None:

@@ -103,8 +103,8 @@ def _resource_json(resource: CapturedResource) -> dict[str, Any]:
         "parent": resource.parent or None,
         "custom": resource.custom,
         "operation": "create",
-        "dependencies": resource.dependencies,
-        "propertyDependencies": {k: v for k, v in resource.property_dependencies.items() if v},
+        "dependencies": sorted(resource.dependencies),
+        "propertyDependencies": {k: sorted(v) for k, v in sorted(resource.property_dependencies.items()) if v},
         "options": {"deleteBeforeReplace": resource.delete_before_replace, "protect": resource.protect},
         "inputs": _readable(resource.inputs),
     }
@@ -173,8 +173,8 @@ def _mermaid(result: PlanResult) -> list[str]:
     for resource in result.resources:
         if resource.parent in ids:
             edges.append(f"  {ids[resource.parent]} -.- {ids[resource.urn]}")
-        upstream = dict.fromkeys(
-            [*resource.dependencies, *(u for urns in resource.property_dependencies.values() for u in urns)]
+        upstream = sorted(
+            {*resource.dependencies, *(u for urns in resource.property_dependencies.values() for u in urns)}
         )
         edges.extend(f"  {ids[u]} --> {ids[resource.urn]}" for u in upstream if u in ids and u != resource.parent)
     return [*lines, *edges, "```"]
@@ -249,13 +249,12 @@ def print_text(result: PlanResult, console: Console) -> None:
     )
 
     def add(node: Tree, parent: str) -> None:
-        for resource in children.get(parent, []):
+        for resource in sorted(children.get(parent, []), key=lambda r: r.name):
             flag = " [yellow](delete before replace)[/]" if resource.delete_before_replace else ""
             branch = node.add(f"[green]+[/] {escape(resource.name)} [dim]{escape(resource.type)}[/]{flag}")
             add(branch, resource.urn)
 
-    roots = [p for p in children if p not in known]
-    for root in roots:
+    for root in sorted(p for p in children if p not in known):
         add(tree, root)
     console.print(tree)
 

@@ -348,3 +348,37 @@ def test_console_script_runs_the_readme_main_command() -> None:
     )
     assert (done.returncode, done.stderr) == (0, "")
     assert json.loads(done.stdout)["summary"]["exitCode"] == 0
+
+
+def test_output_is_stable_across_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The SDK's registration order varies between runs; the outputs do not."""
+    for fmt in ("json", "markdown", "text"):
+        first = plan(capsys, "--cwd", str(ROOT), "--format", fmt)
+        second = plan(capsys, "--cwd", str(ROOT), "--format", fmt)
+        assert first == second, fmt
+
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+PLAN_SECTION = README[README.index("## Plan offline: `maas plan`") : README.index("## Policy pack")]
+
+
+def test_readme_main_command_is_maas_plan() -> None:
+    quick_start = README[README.index("## Quick start") : README.index("## Deploy from a laptop")]
+    assert "Main command, on a fresh clone with no cloud login" in quick_start
+    assert "```bash\nuv run maas plan --stack dev\n```" in quick_start
+
+
+def test_readme_documents_the_json_schema_and_the_sample(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = plan(capsys, "--cwd", str(ROOT), "--format", "json")
+    document = json.loads(out)
+    schema_rows = [line for line in PLAN_SECTION.splitlines() if line.startswith("| `")]
+    for key in document:
+        assert any(f"`{key}`" in row.split("|")[1] for row in schema_rows), key
+    for key in document["summary"]:
+        assert f"`{key}`" in PLAN_SECTION, key
+    _, text, _ = plan(capsys, "--cwd", str(ROOT))
+    sample = PLAN_SECTION.split("```text\n")[1].split("```")[0].splitlines()
+    assert sample[-1] == text.splitlines()[-1]
+    assert sample[0] == text.splitlines()[0]
+    for option in ("--stack", "--format", "--policy-pack-config", "--cwd", "--today"):
+        assert f"`{option}" in PLAN_SECTION, option
