@@ -244,7 +244,7 @@ def run_plan(
             if session is None:
                 try:
                     session = starting.result()
-                except PolicyPackError:
+                except Exception:  # the pack never started; the error that got us here is the one reported
                     session = None
             if session is not None:
                 session.close()
