@@ -43,13 +43,6 @@ class CapturedResource:
     inputs: dict[str, Any]
     """As the engine sends them to analyzers: unknown values are ``rpc.UNKNOWN``, secrets stay wrapped."""
 
-    @property
-    def display_inputs(self) -> dict[str, Any]:
-        """The inputs with every secret replaced by ``[secret]``: safe to print."""
-        masked = mask_secrets(self.inputs)
-        assert isinstance(masked, dict)
-        return masked
-
 
 @dataclass
 class Capture:
@@ -93,17 +86,6 @@ def mask_secrets(value: Any) -> Any:
         return {k: mask_secrets(v) for k, v in value.items()}
     if isinstance(value, list):
         return [mask_secrets(v) for v in value]
-    return value
-
-
-def unwrap_secrets(value: Any) -> Any:
-    """``value`` with each secret wrapper replaced by the value it wraps."""
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
-            return unwrap_secrets(value.get("value"))
-        return {k: unwrap_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap_secrets(v) for v in value]
     return value
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,7 @@ class PlanResult:
     def resources(self) -> list[CapturedResource]:
         return self.capture.resources
 
-    @property
+    @cached_property
     def slots(self) -> list[Slot]:
         return model_slots(self.capture)
 
@@ -184,7 +185,7 @@ def run_plan(
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
         raise PlanConfigError(f"{stack_path.name} not found; stacks here: {', '.join(known) or 'none'}")
     try:
-        stack_file = read_stack_file(stack_path)
+        stack_file = read_stack_file(stack_path, project)
     except StackConfigError as error:
         raise PlanConfigError(str(error)) from None
     ours = sorted(k for k in stack_file.secure_keys if k.startswith(f"{NAMESPACE}:"))

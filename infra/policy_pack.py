@@ -33,6 +33,10 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 DEFAULT_PACK_DIR = Path(__file__).resolve().parents[1] / "policies"
 """The azure-maas policy pack in this repository."""
+START_TIMEOUT = 30.0
+"""Seconds for the pack to print its port and accept connections."""
+CALL_TIMEOUT = 60.0
+"""Seconds for each call into the pack."""
 
 
 class PolicyPackError(Exception):
@@ -325,8 +329,8 @@ class PolicyPackSession:
         stack: StackInfo,
         *,
         python: str = sys.executable,
-        start_timeout: float = 30.0,
-        call_timeout: float = 60.0,
+        start_timeout: float = START_TIMEOUT,
+        call_timeout: float = CALL_TIMEOUT,
     ) -> None:
         self.pack_dir = pack_dir.resolve()
         self.call_timeout = call_timeout
@@ -382,15 +386,19 @@ class PolicyPackSession:
         try:
             return method(request, timeout=self.call_timeout)
         except grpc.RpcError as error:
-            code = error.code() if isinstance(error, grpc.Call) else None
-            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-                raise PolicyPackError(f"the policy pack did not answer {what} within {self.call_timeout:g} s") from None
-            detail = error.details() if isinstance(error, grpc.Call) else str(error)
-            first = (detail or "").strip().splitlines()
-            cause = first[-1] if first else (code.name if code else "unknown error")
-            if self._process.poll() is not None:
-                cause = _last_line(self._stderr)
-            raise PolicyPackError(f"the policy pack failed in {what}: {cause}") from None
+            raise self._failure(what, error) from None
+
+    def _failure(self, what: str, error: grpc.RpcError) -> PolicyPackError:
+        """The one-line error for a failed call: a timeout, or the pack's last words."""
+        code = error.code() if isinstance(error, grpc.Call) else None
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return PolicyPackError(f"the policy pack did not answer {what} within {self.call_timeout:g} s")
+        detail = error.details() if isinstance(error, grpc.Call) else str(error)
+        first = (detail or "").strip().splitlines()
+        cause = first[-1] if first else (code.name if code else "unknown error")
+        if self._process.poll() is not None:
+            cause = _last_line(self._stderr)
+        return PolicyPackError(f"the policy pack failed in {what}: {cause}")
 
     def _handshake(self, engine: str, stack: StackInfo) -> None:
         for what, method, request in (
@@ -417,7 +425,7 @@ class PolicyPackSession:
                 method(request, timeout=self.call_timeout)
             except grpc.RpcError as error:
                 if not (isinstance(error, grpc.Call) and error.code() == grpc.StatusCode.UNIMPLEMENTED):
-                    self._call(what, method, request)  # raises the one-line error
+                    raise self._failure(what, error) from None
 
     @staticmethod
     def _policy_info(policy: analyzer_pb2.PolicyInfo) -> PolicyInfo:
@@ -518,8 +526,8 @@ def open_session(
     pack_dir: Path = DEFAULT_PACK_DIR,
     stack: StackInfo | None = None,
     *,
-    start_timeout: float = 30.0,
-    call_timeout: float = 60.0,
+    start_timeout: float = START_TIMEOUT,
+    call_timeout: float = CALL_TIMEOUT,
 ) -> Iterator[PolicyPackSession]:
     """A running pack for the ``with`` block; stopped when the block exits, however it exits."""
     session = PolicyPackSession(
@@ -541,8 +549,8 @@ def analyze(
     stack: StackInfo | None = None,
     config: Mapping[str, GivenConfig] | None = None,
     config_source: str = "",
-    start_timeout: float = 30.0,
-    call_timeout: float = 60.0,
+    start_timeout: float = START_TIMEOUT,
+    call_timeout: float = CALL_TIMEOUT,
 ) -> Report:
     """Start the pack, configure it, analyze ``resources`` and stop it."""
     with open_session(pack_dir, stack, start_timeout=start_timeout, call_timeout=call_timeout) as session:

@@ -47,13 +47,16 @@ def _resource_name(urn: str) -> str:
 
 def _readable(value: Any) -> Any:
     """Inputs for display: secrets masked, unknown values as ``[unknown]``."""
-    value = mask_secrets(value)
+    return _unknowns_marked(mask_secrets(value))
+
+
+def _unknowns_marked(value: Any) -> Any:
     if value == UNKNOWN:
         return UNKNOWN_TEXT
     if isinstance(value, dict):
-        return {k: _readable(v) for k, v in value.items()}
+        return {k: _unknowns_marked(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_readable(v) for v in value]
+        return [_unknowns_marked(v) for v in value]
     return value
 
 

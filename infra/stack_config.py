@@ -52,9 +52,10 @@ def read_stack_config(path: Path) -> dict[str, str]:
     return read_stack_file(path).config
 
 
-def read_stack_file(path: Path) -> StackFile:
-    """The config of a stack file. Keys without a namespace belong to the project (``Pulumi.yaml``'s
-    ``name``), as in the Pulumi CLI; ``secure:`` values are replaced by :data:`SECURE_PLACEHOLDER`."""
+def read_stack_file(path: Path, project: str | None = None) -> StackFile:
+    """The config of a stack file. Keys without a namespace belong to the project (``project``, else the
+    ``name`` in the ``Pulumi.yaml`` beside it), as in the Pulumi CLI; ``secure:`` values are replaced by
+    :data:`SECURE_PLACEHOLDER`."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
@@ -63,9 +64,8 @@ def read_stack_file(path: Path) -> StackFile:
     if not isinstance(config, dict):
         raise StackConfigError(f"{path}: 'config' must be a mapping of keys to values")
     project_file = path.with_name("Pulumi.yaml")
-    project = (
-        (yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}).get("name") if project_file.exists() else None
-    )
+    if project is None and project_file.exists():
+        project = (yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}).get("name")
     values: dict[str, str] = {}
     secure: set[str] = set()
     for key, value in config.items():

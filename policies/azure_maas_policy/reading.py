@@ -91,6 +91,11 @@ ROLE_ASSIGNMENT = ResourceType("authorization", "RoleAssignment", "role assignme
 ROLE_DEFINITION = ResourceType("authorization", "RoleDefinition", "role definition")
 
 
+def type_of(type_token: str, *candidates: ResourceType) -> ResourceType | None:
+    """The first of ``candidates`` that ``type_token`` is, or None."""
+    return next((t for t in candidates if t.matches(type_token)), None)
+
+
 def arm_name(resource_type: ResourceType, props: Any) -> str | _Marker:
     """The Azure name of a resource: its name input (``workspaceName`` for a workspace, ``name`` otherwise)."""
     return read_str(props, "workspaceName" if resource_type is WORKSPACE else "name")

@@ -43,6 +43,7 @@ from azure_maas_policy.reading import (
     placement,
     read,
     read_str,
+    type_of,
 )
 
 LEARN = "https://learn.microsoft.com/azure"
@@ -96,7 +97,7 @@ def check_region(args: ResourceValidationArgs, report_violation: ReportViolation
     """Workspaces of every kind and serverless endpoints. An unknown or unset location is skipped: the
     provider fills an unset one from its own config or the resource group, and the engine sends that at
     update time."""
-    kind = next((t for t in (WORKSPACE, SERVERLESS_ENDPOINT) if t.matches(args.resource_type)), None)
+    kind = type_of(args.resource_type, WORKSPACE, SERVERLESS_ENDPOINT)
     if kind is None:
         return
     location = read_str(args.props, "location")
@@ -355,7 +356,7 @@ APPROVED_SCHEMA = PolicyConfigSchema(
 
 def check_approved(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """Endpoints and subscriptions; an unknown or unset model ID is skipped."""
-    kind = next((t for t in (SERVERLESS_ENDPOINT, MARKETPLACE_SUBSCRIPTION) if t.matches(args.resource_type)), None)
+    kind = type_of(args.resource_type, SERVERLESS_ENDPOINT, MARKETPLACE_SUBSCRIPTION)
     approved = [str(m) for m in config_of(args.get_config(), APPROVED_SCHEMA)["approvedModels"]]
     if kind is None or not approved:
         return
@@ -627,7 +628,7 @@ TAGS_SCHEMA = PolicyConfigSchema(
 
 def check_tags(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """Workspaces and serverless endpoints; unknown tags are skipped (an unknown value still counts as present)."""
-    kind = next((t for t in (WORKSPACE, SERVERLESS_ENDPOINT) if t.matches(args.resource_type)), None)
+    kind = type_of(args.resource_type, WORKSPACE, SERVERLESS_ENDPOINT)
     if kind is None:
         return
     tags = read(args.props, "tags")
