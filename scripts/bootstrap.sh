@@ -169,7 +169,7 @@ if ! az keyvault key show --vault-name "$key_vault" --name "$key" --output none 
   # A new role assignment takes a few minutes to reach Key Vault.
   for attempt in 1 2 3 4 5 6 7 8 9 10 11 12; do
     if az keyvault key create --vault-name "$key_vault" --name "$key" --kty RSA --size 3072 \
-      --ops encrypt decrypt --output none; then
+      --ops encrypt decrypt wrapKey unwrapKey --output none; then
       break
     fi
     ((attempt < 12)) || die "could not create key ${key} in ${key_vault} (is your Key Vault Crypto Officer role active?)"

@@ -730,3 +730,54 @@ def test_bootstrap_refuses_bad_arguments_before_calling_azure(
 
     assert (result.returncode, result.stderr) == (1, message)
     assert fakes.calls() == []
+
+
+# --- the README ------------------------------------------------------------------------------------------
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BASH_BLOCK = re.compile(r"^ *```bash\n(.*?)^ *```", re.MULTILINE | re.DOTALL)
+
+
+def readme_bootstrap_commands() -> list[list[str]]:
+    commands = []
+    for block in BASH_BLOCK.findall(README):
+        text = re.sub(r"\\\n\s*", " ", block.strip())
+        for line in text.splitlines():
+            if line.strip().startswith("scripts/bootstrap.sh "):
+                commands.append(line.split()[1:])
+    return commands
+
+
+def test_readme_bootstrap_commands_run(fakes: Fakes) -> None:
+    """The README's bootstrap lines, with their placeholders filled in, run end to end against the fakes."""
+    commands = readme_bootstrap_commands()
+    assert len(commands) == 2
+    bootstrap_fakes(fakes, existing=False)
+    fakes.add("gh")
+    fill = {
+        "<subscription-id>": SUBSCRIPTION,
+        "<issuer>": "https://vstoken.dev.azure.com/org",
+        "<subject>": "sc://o/p/azure-maas",
+    }
+
+    for args in commands:
+        result = fakes.run([str(SCRIPTS / "bootstrap.sh"), *(fill.get(a, a) for a in args)])
+
+        assert result.returncode == 0, result.stderr
+        assert "<" not in " ".join(fill.get(a, a) for a in args)
+    ado = [c.argv for c in fakes.calls("az") if "azure-devops" in c.argv]
+    assert [a[a.index("--subject") + 1] for a in ado] == ["sc://o/p/azure-maas"]
+
+
+def test_readme_gitops_table_names_every_workflow_job() -> None:
+    section = README[README.index("## GitOps") : README.index("### From an empty subscription")]
+    rows = re.findall(r"^\| [^|]+ \| `([\w-]+\.yml)`, `([\w-]+)`", section, re.MULTILINE)
+    jobs = {
+        (name, job)
+        for name in sorted(p.name for p in WORKFLOWS.glob("*.yml"))
+        if name != "stacks.yml"
+        for job in workflow(name)["jobs"]
+        if job != "stacks"
+    }
+
+    assert set(rows) == jobs
