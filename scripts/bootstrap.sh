@@ -89,6 +89,19 @@ deploy_identity="id-maas-deploy"
 preview_identity="id-maas-preview"
 subscription_scope="/subscriptions/${subscription}"
 
+# New identities, role definitions and role assignments take a few minutes to reach every Azure service:
+# try again, up to 12 times, RETRY_DELAY seconds apart [15].
+retry() { # what command...
+  local what="$1" attempt
+  shift
+  for attempt in 1 2 3 4 5 6 7 8 9 10 11 12; do
+    if "$@"; then return 0; fi
+    ((attempt < 12)) || die "gave up on ${what} after 12 attempts"
+    log "${what}: not yet, retrying (attempt ${attempt}/12)"
+    sleep "${RETRY_DELAY:-15}"
+  done
+}
+
 # Role definitions and the RBAC condition come from the repository's one source of role facts.
 facts() { uv run --quiet --locked python -m infra.bootstrap "$@"; }
 
@@ -105,8 +118,8 @@ assign() { # principal role scope [condition]
   local extra=()
   if (($# > 3)); then extra=(--condition "$4" --condition-version 2.0); fi
   log "assigning role '$2' at $3"
-  az role assignment create --assignee-object-id "$1" --assignee-principal-type ServicePrincipal \
-    --role "$2" --scope "$3" "${extra[@]}" --output none
+  retry "role '$2' at $3" az role assignment create --assignee-object-id "$1" \
+    --assignee-principal-type ServicePrincipal --role "$2" --scope "$3" "${extra[@]}" --output none
 }
 
 custom_role() { # name definition-json
@@ -166,16 +179,9 @@ if ! assignment_exists "$me" "Key Vault Crypto Officer" "$vault_id"; then
     --role "Key Vault Crypto Officer" --scope "$vault_id" --output none
 fi
 if ! az keyvault key show --vault-name "$key_vault" --name "$key" --output none 2>/dev/null; then
-  # A new role assignment takes a few minutes to reach Key Vault.
-  for attempt in 1 2 3 4 5 6 7 8 9 10 11 12; do
-    if az keyvault key create --vault-name "$key_vault" --name "$key" --kty RSA --size 3072 \
-      --ops encrypt decrypt wrapKey unwrapKey --output none; then
-      break
-    fi
-    ((attempt < 12)) || die "could not create key ${key} in ${key_vault} (is your Key Vault Crypto Officer role active?)"
-    log "waiting for the Key Vault role to apply (attempt ${attempt}/12)"
-    sleep 15
-  done
+  retry "key ${key} in ${key_vault} (needs your Key Vault Crypto Officer role)" \
+    az keyvault key create --vault-name "$key_vault" --name "$key" --kty RSA --size 3072 \
+    --ops encrypt decrypt wrapKey unwrapKey --output none
 fi
 key_scope="${vault_id}/keys/${key}"
 

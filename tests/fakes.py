@@ -25,8 +25,14 @@ files.update({{a.split("=@", 1)[1]: Path(a.split("=@", 1)[1]).read_text()
 env = {{k: os.environ[k] for k in json.loads(os.environ.get("FAKE_ENV_KEYS", "[]")) if k in os.environ}}
 with (state / "calls.jsonl").open("a") as log:
     log.write(json.dumps({{"tool": name, "argv": argv, "files": files, "env": env}}) + "\\n")
-for rule in json.loads((state / "rules.json").read_text()):
+for number, rule in enumerate(json.loads((state / "rules.json").read_text())):
     if rule["tool"] == name and all(token in argv for token in rule["match"]):
+        if "times" in rule:  # a rule that answers only its first N matching calls
+            counter = state / f"rule{{number}}.count"
+            used = int(counter.read_text()) if counter.exists() else 0
+            if used >= rule["times"]:
+                continue
+            counter.write_text(str(used + 1))
         out = rule.get("stdout", "")
         if name == "gh" and "--jq" in argv:
             expr = argv[argv.index("--jq") + 1]
@@ -67,8 +73,9 @@ class Fakes:
             path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
     def answer(self, tool: str, match: list[str], **how: Any) -> None:
-        """When ``tool`` is called with every token of ``match``: print ``stdout``, exit ``exit``, or
-        ``exec`` a real command with the arguments after the first ``skip``. First matching rule wins."""
+        """When ``tool`` is called with every token of ``match``: print ``stdout`` (and ``stderr``), exit
+        ``exit``, or ``exec`` a real command with the arguments after the first ``skip``; with ``times``, only
+        for the first N such calls. The first matching rule wins."""
         self.rules.append({"tool": tool, "match": match, **how})
 
     def run(
@@ -81,6 +88,8 @@ class Fakes:
     ) -> subprocess.CompletedProcess[str]:
         (self.root / "rules.json").write_text(json.dumps(self.rules), encoding="utf-8")
         (self.root / "calls.jsonl").write_text("", encoding="utf-8")
+        for counter in self.root.glob("rule*.count"):
+            counter.unlink()
         base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "TF_BUILD", "ARM_"))}
         full = {
             **base,

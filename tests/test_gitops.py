@@ -699,6 +699,33 @@ def test_bootstrap_run_again_creates_nothing_that_exists(fakes: Fakes) -> None:
     assert sum(a[:3] == ["role", "definition", "update"] for a in az) == 2
 
 
+def test_bootstrap_waits_for_roles_to_reach_key_vault_and_gives_up_after_12_tries(fakes: Fakes) -> None:
+    fakes.answer("az", ["keyvault", "key", "create"], exit=1, times=2)
+    bootstrap_fakes(fakes, existing=False)
+
+    result = fakes.run([str(SCRIPTS / "bootstrap.sh"), *BOOTSTRAP_ARGS], env={"RETRY_DELAY": "0"})
+
+    assert result.returncode == 0, result.stderr
+    assert sum(c.argv[:3] == ["keyvault", "key", "create"] for c in fakes.calls("az")) == 3
+    assert (
+        "key pulumi-secrets in kv-maas-test (needs your Key Vault Crypto Officer role): not yet, retrying (attempt 2/12)"
+        in result.stderr
+    )
+
+    fakes.rules.clear()
+    fakes.answer("az", ["keyvault", "key", "create"], exit=1)
+    bootstrap_fakes(fakes, existing=False)
+
+    result = fakes.run([str(SCRIPTS / "bootstrap.sh"), *BOOTSTRAP_ARGS], env={"RETRY_DELAY": "0"})
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "bootstrap: gave up on key pulumi-secrets in kv-maas-test (needs your Key Vault Crypto Officer role) after 12 attempts"
+    )
+    assert sum(c.argv[:3] == ["keyvault", "key", "create"] for c in fakes.calls("az")) == 12
+    assert not [c for c in fakes.calls("az") if c.argv[:2] == ["identity", "create"]]
+
+
 @pytest.mark.parametrize(
     ("drop", "extra", "message"),
     [
