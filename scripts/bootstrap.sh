@@ -237,12 +237,12 @@ if [[ "$github" == true ]]; then
   gh variable set AZURE_DEPLOY_CLIENT_ID --repo "$repo" --body "$deploy_client"
   gh variable set AZURE_PREVIEW_CLIENT_ID --repo "$repo" --body "$preview_client"
   gh variable set PULUMI_BACKEND_URL --repo "$repo" --body "$backend_url"
-  gh variable set PULUMI_SECRETS_PROVIDER --repo "$repo" --body "$secrets_provider"
 fi
 
 cat <<DONE
-Bootstrap complete. Repository variables (GitHub: Settings > Secrets and variables > Actions > Variables;
-Azure DevOps: a variable group named azure-maas):
+Bootstrap complete. Pipeline variables (GitHub: Settings > Secrets and variables > Actions > Variables;
+Azure DevOps: PULUMI_BACKEND_URL in a variable group named azure-maas), and the secrets provider for
+pulumi stack init --secrets-provider:
 AZURE_TENANT_ID=${tenant}
 AZURE_SUBSCRIPTION_ID=${subscription}
 AZURE_DEPLOY_CLIENT_ID=${deploy_client}

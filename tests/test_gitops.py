@@ -674,13 +674,39 @@ def test_bootstrap_creates_state_secrets_identities_and_their_roles(fakes: Fakes
         deploy_role(SUBSCRIPTION, "azure-maas deploy (octo/maas)"),
         preview_role(RG_ID, "azure-maas preview (octo/maas)"),
     ]
-    assert result.stdout.splitlines()[2:8] == [
+    assert result.stdout.splitlines()[3:9] == [
         "AZURE_TENANT_ID=55555555-5555-5555-5555-555555555555",
         f"AZURE_SUBSCRIPTION_ID={SUBSCRIPTION}",
         "AZURE_DEPLOY_CLIENT_ID=client-7",
         "AZURE_PREVIEW_CLIENT_ID=client-8",
         "PULUMI_BACKEND_URL=azblob://pulumi-state?storage_account=stmaastest",
         "PULUMI_SECRETS_PROVIDER=azurekeyvault://kv-maas-test.vault.azure.net/keys/pulumi-secrets",
+    ]
+
+
+def test_bootstrap_with_github_creates_environments_and_sets_variables(fakes: Fakes) -> None:
+    bootstrap_fakes(fakes, existing=True)
+    fakes.add("gh")
+
+    result = fakes.run([str(SCRIPTS / "bootstrap.sh"), *BOOTSTRAP_ARGS, "--github"])
+
+    assert result.returncode == 0, result.stderr
+    assert [c.argv for c in fakes.calls("gh")] == [
+        ["api", "--method", "PUT", "repos/octo/maas/environments/dev", "--silent"],
+        ["api", "--method", "PUT", "repos/octo/maas/environments/prod", "--silent"],
+        ["variable", "set", "AZURE_TENANT_ID", "--repo", "octo/maas", "--body", "55555555-5555-5555-5555-555555555555"],
+        ["variable", "set", "AZURE_SUBSCRIPTION_ID", "--repo", "octo/maas", "--body", SUBSCRIPTION],
+        ["variable", "set", "AZURE_DEPLOY_CLIENT_ID", "--repo", "octo/maas", "--body", "client-7"],
+        ["variable", "set", "AZURE_PREVIEW_CLIENT_ID", "--repo", "octo/maas", "--body", "client-8"],
+        [
+            "variable",
+            "set",
+            "PULUMI_BACKEND_URL",
+            "--repo",
+            "octo/maas",
+            "--body",
+            "azblob://pulumi-state?storage_account=stmaastest",
+        ],
     ]
 
 
