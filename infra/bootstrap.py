@@ -39,37 +39,36 @@ def _marketplace_actions() -> tuple[str, ...]:
     return role.actions
 
 
-def deploy_role(subscription_id: str, name: str) -> dict[str, Any]:
-    """The custom role the deploy identity holds at the subscription, in ``az role definition create`` form:
-    the Marketplace actions of the ``deployer`` role (subscribing a workspace to an offer signs its terms
-    for the subscription) and the role-definition actions the ``deployer`` custom roles need."""
+def _custom_role(name: str, description: str, actions: Sequence[str], scope: str) -> dict[str, Any]:
+    """A custom role in the form ``az role definition create --role-definition`` reads."""
     return {
         "Name": name,
         "IsCustom": True,
-        "Description": (
-            "azure-maas deploy pipeline: subscribe workspaces to Marketplace model offers and manage the "
-            "stack's custom role definitions."
-        ),
-        "Actions": [*_marketplace_actions(), *DEPLOY_ROLE_DEFINITION_ACTIONS],
-        "NotActions": [],
-        "DataActions": [],
-        "NotDataActions": [],
-        "AssignableScopes": [f"/subscriptions/{subscription_id}"],
-    }
-
-
-def preview_role(scope: str, name: str) -> dict[str, Any]:
-    """The custom role the preview identity holds next to Reader, at the deployment resource group."""
-    return {
-        "Name": name,
-        "IsCustom": True,
-        "Description": "azure-maas preview pipeline: read serverless endpoint keys during pulumi preview.",
-        "Actions": list(PREVIEW_ACTIONS),
+        "Description": description,
+        "Actions": list(actions),
         "NotActions": [],
         "DataActions": [],
         "NotDataActions": [],
         "AssignableScopes": [scope],
     }
+
+
+def deploy_role(subscription_id: str, name: str) -> dict[str, Any]:
+    """The custom role the deploy identity holds at the subscription: the Marketplace actions of the
+    ``deployer`` role (subscribing a workspace to an offer signs its terms for the subscription) and the
+    role-definition actions the ``deployer`` custom roles need."""
+    description = (
+        "azure-maas deploy pipeline: subscribe workspaces to Marketplace model offers and manage the "
+        "stack's custom role definitions."
+    )
+    actions = [*_marketplace_actions(), *DEPLOY_ROLE_DEFINITION_ACTIONS]
+    return _custom_role(name, description, actions, f"/subscriptions/{subscription_id}")
+
+
+def preview_role(scope: str, name: str) -> dict[str, Any]:
+    """The custom role the preview identity holds next to Reader, at the deployment resource group."""
+    description = "azure-maas preview pipeline: read serverless endpoint keys during pulumi preview."
+    return _custom_role(name, description, PREVIEW_ACTIONS, scope)
 
 
 def rbac_condition() -> str:

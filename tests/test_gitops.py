@@ -580,6 +580,42 @@ BOOTSTRAP_ARGS = [
 ]
 
 
+def test_pipeline_roles_and_condition() -> None:
+    """The facts the bootstrap hands to az, exactly (the role lists come from infra/roles.py and the pack)."""
+    assert deploy_role(SUBSCRIPTION, "d")["Actions"] == [
+        "Microsoft.MarketplaceOrdering/agreements/offers/plans/read",
+        "Microsoft.MarketplaceOrdering/agreements/offers/plans/sign/action",
+        "Microsoft.MarketplaceOrdering/offerTypes/publishers/offers/plans/agreements/read",
+        "Microsoft.Marketplace/offerTypes/publishers/offers/plans/agreements/read",
+        "Microsoft.SaaS/register/action",
+        "Microsoft.Authorization/roleDefinitions/read",
+        "Microsoft.Authorization/roleDefinitions/write",
+        "Microsoft.Authorization/roleDefinitions/delete",
+    ]
+    assert deploy_role(SUBSCRIPTION, "d")["AssignableScopes"] == [f"/subscriptions/{SUBSCRIPTION}"]
+    assert preview_role(RG_ID, "p") == {
+        "Name": "p",
+        "IsCustom": True,
+        "Description": "azure-maas preview pipeline: read serverless endpoint keys during pulumi preview.",
+        "Actions": ["Microsoft.MachineLearningServices/workspaces/serverlessEndpoints/listKeys/action"],
+        "NotActions": [],
+        "DataActions": [],
+        "NotDataActions": [],
+        "AssignableScopes": [RG_ID],
+    }
+    guids = (
+        "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9, 8e3af657-a8ff-443c-a75c-2fe8c4bcb635, "
+        "b24988ac-6180-42a0-ab88-20f7382dd24c, f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+    )
+    assert rbac_condition() == (
+        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
+        "(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAllValues:GuidNotEquals "
+        f"{{{guids}}})) AND ((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/delete'}})) OR "
+        "(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAllValues:GuidNotEquals "
+        f"{{{guids}}}))"
+    )
+
+
 def bootstrap_fakes(fakes: Fakes, *, existing: bool) -> None:
     fakes.add("az", "uv")
     fakes.answer("uv", ["run", "python", "-m", "infra.bootstrap"], exec=[sys.executable], skip=4)
