@@ -226,28 +226,29 @@ assign "$preview_principal" "$preview_role" "$deploy_rg_id"
 
 backend_url="azblob://${container}?storage_account=${storage_account}"
 secrets_provider="azurekeyvault://${key_vault}.vault.azure.net/keys/${key}"
+# The repository variables the workflows read, NAME=value; printed below, and set with --github.
+variables=(
+  "AZURE_TENANT_ID=${tenant}"
+  "AZURE_SUBSCRIPTION_ID=${subscription}"
+  "AZURE_DEPLOY_CLIENT_ID=${deploy_client}"
+  "AZURE_PREVIEW_CLIENT_ID=${preview_client}"
+  "PULUMI_BACKEND_URL=${backend_url}"
+)
 
 if [[ "$github" == true ]]; then
   log "GitHub environments and variables of ${repo}"
   for stack in "${stack_list[@]}"; do
     gh api --method PUT "repos/${repo}/environments/${stack}" --silent
   done
-  gh variable set AZURE_TENANT_ID --repo "$repo" --body "$tenant"
-  gh variable set AZURE_SUBSCRIPTION_ID --repo "$repo" --body "$subscription"
-  gh variable set AZURE_DEPLOY_CLIENT_ID --repo "$repo" --body "$deploy_client"
-  gh variable set AZURE_PREVIEW_CLIENT_ID --repo "$repo" --body "$preview_client"
-  gh variable set PULUMI_BACKEND_URL --repo "$repo" --body "$backend_url"
+  for variable in "${variables[@]}"; do
+    gh variable set "${variable%%=*}" --repo "$repo" --body "${variable#*=}"
+  done
 fi
 
 cat <<DONE
 Bootstrap complete. Pipeline variables (GitHub: Settings > Secrets and variables > Actions > Variables;
 Azure DevOps: PULUMI_BACKEND_URL in a variable group named azure-maas), and the secrets provider for
 pulumi stack init --secrets-provider:
-AZURE_TENANT_ID=${tenant}
-AZURE_SUBSCRIPTION_ID=${subscription}
-AZURE_DEPLOY_CLIENT_ID=${deploy_client}
-AZURE_PREVIEW_CLIENT_ID=${preview_client}
-PULUMI_BACKEND_URL=${backend_url}
-PULUMI_SECRETS_PROVIDER=${secrets_provider}
-Grant the deploy identity in each stack's config: azure-maas:access principalId ${deploy_principal}.
 DONE
+printf '%s\n' "${variables[@]}" "PULUMI_SECRETS_PROVIDER=${secrets_provider}" \
+  "Grant the deploy identity in each stack's config: azure-maas:access principalId ${deploy_principal}."

@@ -616,6 +616,16 @@ def test_pipeline_roles_and_condition() -> None:
     )
 
 
+PIPELINE_VARIABLES = {
+    "AZURE_TENANT_ID": "55555555-5555-5555-5555-555555555555",
+    "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
+    "AZURE_DEPLOY_CLIENT_ID": "client-7",
+    "AZURE_PREVIEW_CLIENT_ID": "client-8",
+    "PULUMI_BACKEND_URL": "azblob://pulumi-state?storage_account=stmaastest",
+}
+"""What the bootstrap prints for the fakes below, and sets with --github."""
+
+
 def bootstrap_fakes(fakes: Fakes, *, existing: bool) -> None:
     fakes.add("az", "uv")
     fakes.answer("uv", ["run", "python", "-m", "infra.bootstrap"], exec=[sys.executable], skip=4)
@@ -710,13 +720,10 @@ def test_bootstrap_creates_state_secrets_identities_and_their_roles(fakes: Fakes
         deploy_role(SUBSCRIPTION, "azure-maas deploy (octo/maas)"),
         preview_role(RG_ID, "azure-maas preview (octo/maas)"),
     ]
-    assert result.stdout.splitlines()[3:9] == [
-        "AZURE_TENANT_ID=55555555-5555-5555-5555-555555555555",
-        f"AZURE_SUBSCRIPTION_ID={SUBSCRIPTION}",
-        "AZURE_DEPLOY_CLIENT_ID=client-7",
-        "AZURE_PREVIEW_CLIENT_ID=client-8",
-        "PULUMI_BACKEND_URL=azblob://pulumi-state?storage_account=stmaastest",
+    assert result.stdout.splitlines()[3:] == [
+        *(f"{name}={value}" for name, value in PIPELINE_VARIABLES.items()),
         "PULUMI_SECRETS_PROVIDER=azurekeyvault://kv-maas-test.vault.azure.net/keys/pulumi-secrets",
+        "Grant the deploy identity in each stack's config: azure-maas:access principalId principal-7.",
     ]
 
 
@@ -730,19 +737,10 @@ def test_bootstrap_with_github_creates_environments_and_sets_variables(fakes: Fa
     assert [c.argv for c in fakes.calls("gh")] == [
         ["api", "--method", "PUT", "repos/octo/maas/environments/dev", "--silent"],
         ["api", "--method", "PUT", "repos/octo/maas/environments/prod", "--silent"],
-        ["variable", "set", "AZURE_TENANT_ID", "--repo", "octo/maas", "--body", "55555555-5555-5555-5555-555555555555"],
-        ["variable", "set", "AZURE_SUBSCRIPTION_ID", "--repo", "octo/maas", "--body", SUBSCRIPTION],
-        ["variable", "set", "AZURE_DEPLOY_CLIENT_ID", "--repo", "octo/maas", "--body", "client-7"],
-        ["variable", "set", "AZURE_PREVIEW_CLIENT_ID", "--repo", "octo/maas", "--body", "client-8"],
-        [
-            "variable",
-            "set",
-            "PULUMI_BACKEND_URL",
-            "--repo",
-            "octo/maas",
-            "--body",
-            "azblob://pulumi-state?storage_account=stmaastest",
-        ],
+        *(
+            ["variable", "set", name, "--repo", "octo/maas", "--body", value]
+            for name, value in PIPELINE_VARIABLES.items()
+        ),
     ]
 
 
