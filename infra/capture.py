@@ -12,6 +12,7 @@ and its inputs are its only known outputs, so IDs, names computed by Azure and U
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -166,6 +167,12 @@ def capture(
     except Exception as exc:  # handed to the caller
         error = exc
     finally:
+        # The SDK's mock monitor gives each executor thread an event loop of its own and never closes it.
+        # Join those threads and finalize their loops now: left to interpreter shutdown, a loop's __del__
+        # can run after its self-pipe socket is gone and print "Exception ignored ... Invalid file
+        # descriptor: -1" on stderr.
+        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
         asyncio.set_event_loop(None)
+        gc.collect()
     return captured, error

@@ -3,6 +3,8 @@ config, and the console script itself."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import io
 import json
 import shutil
@@ -333,6 +335,15 @@ def test_progress_only_on_a_terminal() -> None:
         step("running the program")
         time.sleep(0.2)
     assert "running the program" in loud.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_a_plan_leaves_no_event_loop_open(capsys: pytest.CaptureFixture[str]) -> None:
+    """The SDK's mock monitor opens an event loop per executor thread; one left open until interpreter exit
+    can print "Exception ignored in BaseEventLoop.__del__" on the console script's stderr."""
+    code, _, _ = plan(capsys, "--stack", "dev", "--format", "json")
+
+    open_loops = [o for o in gc.get_objects() if isinstance(o, asyncio.BaseEventLoop) and not o.is_closed()]
+    assert (code, open_loops) == (0, [])
 
 
 def test_console_script_runs_the_readme_main_command() -> None:
