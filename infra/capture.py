@@ -12,8 +12,8 @@ and its inputs are its only known outputs, so IDs, names computed by Azure and U
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,6 +156,19 @@ def capture(
     captured = Capture()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The SDK's mock monitor runs in the loop's executor threads and wants an event loop in each; it would
+    # open one per thread and never close it, and a loop finalized by the garbage collector can print
+    # "Exception ignored in BaseEventLoop.__del__ ... Invalid file descriptor: -1". So each thread gets its
+    # loop here, and every one is closed once the threads have ended.
+    thread_loops: list[asyncio.AbstractEventLoop] = []
+
+    def open_thread_loop() -> None:
+        thread_loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(thread_loop)
+        thread_loops.append(thread_loop)
+
+    executor = ThreadPoolExecutor(thread_name_prefix="asyncio", initializer=open_thread_loop)
+    loop.set_default_executor(executor)
     error: BaseException | None = None
     try:
         pulumi.runtime.set_mocks(
@@ -167,12 +180,9 @@ def capture(
     except Exception as exc:  # handed to the caller
         error = exc
     finally:
-        # The SDK's mock monitor gives each executor thread an event loop of its own and never closes it.
-        # Join those threads and finalize their loops now: left to interpreter shutdown, a loop's __del__
-        # can run after its self-pipe socket is gone and print "Exception ignored ... Invalid file
-        # descriptor: -1" on stderr.
-        loop.run_until_complete(loop.shutdown_default_executor())
+        executor.shutdown(wait=True)
+        for thread_loop in thread_loops:
+            thread_loop.close()
         loop.close()
         asyncio.set_event_loop(None)
-        gc.collect()
     return captured, error
