@@ -20,7 +20,7 @@ from azure_maas_policy import facts
 from azure_maas_policy.facts import CATALOG_PATH, Stage
 from infra import names
 
-__all__ = ["CATALOG_PATH", "Catalog", "Lifecycle", "Model", "Stage", "Verdict", "judge", "load"]
+__all__ = ["CATALOG_PATH", "Catalog", "Lifecycle", "Listed", "Model", "Stage", "Verdict", "judge", "listing", "load"]
 
 
 class _Strict(BaseModel):
@@ -144,6 +144,35 @@ def judge(model: Model, today: dt.date, catalog: Catalog) -> Verdict:
     else:
         reason += "; no replacement is announced"
     return Verdict(stage, True, reason)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A catalog row as ``maas models`` shows it: the model, its stage on the day asked, and where it is
+    offered as a serverless API (empty for managed-compute-only models)."""
+
+    model: Model
+    stage: Stage
+    regions: tuple[str, ...]
+    all_regions: bool
+    """True when the catalog confirms no narrower list than every serverless region."""
+
+
+def listing(catalog: Catalog, today: dt.date, *, region: str | None = None, everything: bool = False) -> list[Listed]:
+    """The models one can deploy as serverless APIs on ``today`` (in ``region``, a serverless region), in
+    catalog order. ``everything`` adds retired and managed-compute-only models (not with ``region``: they are
+    offered in no serverless region)."""
+    rows = []
+    for model in catalog.models.values():
+        serverless = model.offer == "serverless"
+        regions = catalog.regions_for(model) if serverless else ()
+        row = Listed(model, model.lifecycle.stage_on(today), regions, serverless and model.regions is None)
+        if region is not None and region not in regions:
+            continue
+        if not everything and (row.stage == "Retired" or not serverless):
+            continue
+        rows.append(row)
+    return rows
 
 
 @cache

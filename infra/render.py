@@ -4,9 +4,10 @@ with secrets masked, and secure config is listed by key only."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pulumi.runtime.rpc import UNKNOWN
@@ -17,8 +18,10 @@ from rich.table import Table
 from rich.tree import Tree
 
 from infra.capture import CapturedResource, mask_secrets
+from infra.catalog import Catalog, Listed
 from infra.plan import PLACEHOLDER_ID, PlanResult
 from infra.policy_pack import Diagnostic, EnforcementLevel, Severity
+from infra.smoke import Result as SmokeResult
 
 SCHEMA_VERSION = 1
 UNKNOWN_TEXT = "[unknown]"
@@ -296,3 +299,160 @@ def print_text(result: PlanResult, console: Console) -> None:
         keys = ", ".join(sorted(result.secure_keys))
         console.print(f"[dim]Secure config not decrypted offline (the program saw [secret]): {escape(keys)}[/]")
     console.print(summary_line(result), style="bold red" if result.exit_code else "bold green", highlight=False)
+
+
+# --- maas models -------------------------------------------------------------------------------------------
+
+_STAGE_STYLE = {"Retired": "red", "Deprecated": "yellow", "Legacy": "yellow", "Preview": "cyan"}
+
+
+def _regions_text(row: Listed) -> str:
+    if not row.regions:
+        return "managed compute only"
+    return "all" if row.all_regions else ", ".join(row.regions)
+
+
+def models_json(rows: Sequence[Listed], catalog: Catalog, today: dt.date) -> str:
+    """The listing for scripts: one object per model, dates as ISO strings, regions spelled out."""
+    return json.dumps(
+        {
+            "schemaVersion": SCHEMA_VERSION,
+            "catalogAsOf": catalog.as_of.isoformat(),
+            "today": today.isoformat(),
+            "models": [
+                {
+                    "key": row.model.key,
+                    "name": row.model.name,
+                    "publisher": row.model.publisher,
+                    "modelId": row.model.model_id,
+                    "offer": row.model.offer,
+                    "marketplace": row.model.needs_marketplace_subscription,
+                    "stage": row.stage,
+                    "deprecationDate": row.model.lifecycle.deprecation_date
+                    and row.model.lifecycle.deprecation_date.isoformat(),
+                    "retirementDate": row.model.lifecycle.retirement_date
+                    and row.model.lifecycle.retirement_date.isoformat(),
+                    "replacement": row.model.lifecycle.replacement,
+                    "regions": list(row.regions),
+                }
+                for row in rows
+            ],
+        },
+        indent=2,
+    )
+
+
+def _lifecycle_text(row: Listed) -> str:
+    life = row.model.lifecycle
+    style = _STAGE_STYLE.get(row.stage, "")
+    lines = [f"[{style}]{row.stage}[/]" if style else row.stage]
+    if life.deprecation_date:
+        lines.append(f"deprecation {life.deprecation_date.isoformat()}")
+    if life.retirement_date:
+        lines.append(f"retirement {life.retirement_date.isoformat()}")
+    return "\n".join(lines)
+
+
+def print_models(
+    rows: Sequence[Listed], catalog: Catalog, today: dt.date, console: Console, *, everything: bool
+) -> None:
+    """Model IDs and stages never wrap (they are what one copies and scans); the rest folds."""
+    table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
+    table.add_column("Key", no_wrap=True)
+    table.add_column("Name", overflow="fold")
+    table.add_column("Publisher", overflow="fold")
+    table.add_column("Model ID", no_wrap=True)
+    table.add_column("Marketplace")
+    table.add_column("Lifecycle", no_wrap=True)
+    table.add_column("Replacement", no_wrap=True)
+    table.add_column("Regions", overflow="fold")
+    for row in rows:
+        model = row.model
+        table.add_row(
+            f"[bold]{escape(model.key)}[/]",
+            escape(model.name),
+            escape(model.publisher),
+            escape(model.model_id),
+            "yes" if model.needs_marketplace_subscription else "no",
+            _lifecycle_text(row),
+            escape(model.lifecycle.replacement or "-"),
+            escape(_regions_text(row)),
+        )
+    console.print(table)
+    hidden = "" if everything else "; retired and managed-compute-only models hidden (--all shows them)"
+    console.print(
+        f"{len(rows)} models, stages on {today.isoformat()}, catalog as of {catalog.as_of.isoformat()}{hidden}\n"
+        f'Regions "all": every serverless region ({", ".join(catalog.serverless.regions)})',
+        markup=False,
+    )
+
+
+# --- maas smoke --------------------------------------------------------------------------------------------
+
+REPLY_LIMIT = 24
+
+
+def _short(text: str, limit: int = REPLY_LIMIT) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def smoke_json(results: Sequence[SmokeResult], stack: str) -> str:
+    return json.dumps(
+        {
+            "schemaVersion": SCHEMA_VERSION,
+            "stack": stack,
+            "passed": sum(r.ok for r in results),
+            "failed": sum(not r.ok for r in results),
+            "checks": [
+                {
+                    "endpoint": r.endpoint,
+                    "route": r.route,
+                    "stream": r.stream,
+                    "auth": r.auth,
+                    "ok": r.ok,
+                    "status": r.status,
+                    "attempts": r.attempts,
+                    "latencyMs": None if r.latency is None else round(r.latency * 1000),
+                    "model": r.model or None,
+                    "usage": None
+                    if r.usage is None
+                    else {
+                        "promptTokens": r.usage.prompt_tokens,
+                        "completionTokens": r.usage.completion_tokens,
+                        "totalTokens": r.usage.total_tokens,
+                    },
+                    "reply": r.reply or None,
+                    "problem": r.problem or None,
+                }
+                for r in results
+            ],
+        },
+        indent=2,
+    )
+
+
+def print_smoke(results: Sequence[SmokeResult], console: Console) -> None:
+    table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
+    for column in ("Endpoint", "Route", "Auth", "Status", "Latency", "Tokens", "Reply"):
+        table.add_column(column, overflow="fold", justify="right" if column in ("Latency", "Tokens") else "left")
+    for r in results:
+        status = "no answer" if r.status is None else str(r.status)
+        tries = f" ({r.attempts} tries)" if r.attempts > 1 else ""
+        table.add_row(
+            escape(r.endpoint),
+            r.route + (" stream" if r.stream else ""),
+            "key" if r.auth == "key" else "Entra ID",
+            f"[green]{status} ok[/]{tries}" if r.ok else f"[red]{status} failed[/]{tries}",
+            "-" if r.latency is None else f"{r.latency * 1000:.0f} ms",
+            "-"
+            if r.usage is None
+            else f"{r.usage.prompt_tokens} + {r.usage.completion_tokens} = {r.usage.total_tokens}",
+            escape(_short(r.reply)) if r.ok else "-",
+        )
+    console.print(table)
+    for r in results:
+        if not r.ok:
+            console.print(f"✗ {r.endpoint} ({r.route}): {r.problem}", markup=False, soft_wrap=True)
+    passed = sum(r.ok for r in results)
+    console.print(f"{passed} of {len(results)} checks passed", markup=False)

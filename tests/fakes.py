@@ -78,6 +78,13 @@ class Fakes:
         for the first N such calls. The first matching rule wins."""
         self.rules.append({"tool": tool, "match": match, **how})
 
+    def reset(self) -> None:
+        """Write the rules, forget earlier calls and rule counts (before a run)."""
+        (self.root / "rules.json").write_text(json.dumps(self.rules), encoding="utf-8")
+        (self.root / "calls.jsonl").write_text("", encoding="utf-8")
+        for counter in self.root.glob("rule*.count"):
+            counter.unlink()
+
     def run(
         self,
         command: list[str],
@@ -86,10 +93,7 @@ class Fakes:
         record_env: tuple[str, ...] = (),
         cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        (self.root / "rules.json").write_text(json.dumps(self.rules), encoding="utf-8")
-        (self.root / "calls.jsonl").write_text("", encoding="utf-8")
-        for counter in self.root.glob("rule*.count"):
-            counter.unlink()
+        self.reset()
         base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "TF_BUILD", "ARM_"))}
         full = {
             **base,

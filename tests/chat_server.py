@@ -1,0 +1,236 @@
+"""A local stand-in for serverless endpoints on 127.0.0.1, serving both chat routes as documented.
+
+``POST /<endpoint>/chat/completions`` (Azure AI model inference API) and ``POST /<endpoint>/v1/chat/completions``
+(the provider's native API, for endpoints that serve it) answer a ``chat.completion`` document, or server-sent
+events ending ``data: [DONE]`` when the request says ``stream: true`` (usage on the last chunk only), as
+AZURE_FACTS.md section 1 describes. ``Authorization: Bearer`` must carry one of the endpoint's keys (401
+otherwise) or an Entra ID token: a token of an identity with a role passes, one without gets 403. An unknown
+endpoint is 404. Scripted answers (any status, headers, body, delay, or raw stream lines) replace the
+documented behaviour for the next requests to an endpoint, to produce 429s, 5xx, slow and broken answers.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+REPLY = "pong"
+
+
+@dataclass
+class Endpoint:
+    keys: set[str] = field(default_factory=set)
+    tokens: set[str] = field(default_factory=set)
+    """Entra ID tokens of identities with a role on the endpoint's workspace."""
+    native: bool = True
+    model: str = "mistral-large-2411"
+
+
+@dataclass
+class Scripted:
+    """One answer instead of the documented one. ``stream`` lines are written as given, each followed by a
+    blank line (an SSE event); ``delay`` is waited before anything is sent, ``gap`` between stream lines."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    stream: list[str] | None = None
+    delay: float = 0.0
+    gap: float = 0.0
+
+
+@dataclass
+class Request:
+    endpoint: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+class ChatServer:
+    """Start with ``with ChatServer(...) as server``; ``server.base(name)`` is the endpoint's inference URI."""
+
+    def __init__(self, endpoints: dict[str, Endpoint], rejected_tokens: frozenset[str] = frozenset()) -> None:
+        self.endpoints = endpoints
+        self.rejected_tokens = set(rejected_tokens)
+        """Tokens of a valid identity with no role: 403 (any other unknown token: 401)."""
+        self.scripts: dict[str, deque[Scripted]] = {}
+        self.requests: list[Request] = []
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._http = _QuietServer(("127.0.0.1", 0), _handler(self))
+        self._http.failures = []
+        self._http.daemon_threads = True
+        self._http.block_on_close = False
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.02}, name="chat-server", daemon=True
+        )
+
+    def __enter__(self) -> ChatServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopping.set()
+        self._http.shutdown()
+        self._http.server_close()
+        self._thread.join()
+        if self._http.failures:
+            raise AssertionError(f"the chat server failed: {self._http.failures[0]!r}") from self._http.failures[0]
+
+    @property
+    def port(self) -> int:
+        return int(self._http.server_address[1])
+
+    def base(self, endpoint: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{endpoint}"
+
+    def script(self, endpoint: str, *answers: Scripted) -> None:
+        self.scripts.setdefault(endpoint, deque()).extend(answers)
+
+    def record(self, request: Request) -> Scripted | None:
+        with self._lock:
+            self.requests.append(request)
+            queue = self.scripts.get(request.endpoint)
+            return queue.popleft() if queue else None
+
+    def requests_to(self, endpoint: str) -> list[Request]:
+        return [r for r in self.requests if r.endpoint == endpoint]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    failures: list[BaseException]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout) closes the connection mid-answer: expected. Anything else is a
+        defect of this server, raised when the server stops."""
+        error = sys.exc_info()[1]
+        if error is not None and not isinstance(error, ConnectionError):
+            self.failures.append(error)
+
+
+def completion(model: str, prompt_tokens: int) -> dict[str, Any]:
+    return {
+        "id": "cmpl-0001",
+        "object": "chat.completion",
+        "created": 1795000000,
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 2, "total_tokens": prompt_tokens + 2},
+    }
+
+
+def chunks(model: str, prompt_tokens: int) -> list[dict[str, Any]]:
+    """The stream of :func:`completion`: a role chunk, two content chunks, then finish_reason with usage."""
+
+    def chunk(delta: dict[str, str], finish: str | None = None, **extra: Any) -> dict[str, Any]:
+        return {
+            "id": "cmpl-0001",
+            "object": "chat.completion.chunk",
+            "created": 1795000000,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+
+    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": 2, "total_tokens": prompt_tokens + 2}
+    return [
+        chunk({"role": "assistant", "content": ""}),
+        chunk({"content": REPLY[:2]}),
+        chunk({"content": REPLY[2:]}),
+        chunk({}, "stop", usage=usage),
+    ]
+
+
+def sse(*payloads: dict[str, Any] | str) -> list[str]:
+    """``data:`` lines of server-sent events, JSON-encoding documents."""
+    return [f"data: {p if isinstance(p, str) else json.dumps(p)}" for p in payloads]
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_POST(self) -> None:
+            parts = self.path.strip("/").split("/", 1)
+            name, rest = parts[0], "/" + (parts[1] if len(parts) > 1 else "")
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode(errors="replace")
+            scripted = server.record(Request(name, rest, dict(self.headers.items()), body))
+            if scripted is not None:
+                self._scripted(scripted)
+                return
+            endpoint = server.endpoints.get(name)
+            if endpoint is None or rest not in ("/chat/completions", "/v1/chat/completions"):
+                self._json(404, _error("NotFound", "Resource not found"))
+                return
+            if rest.startswith("/v1/") and not endpoint.native:
+                self._json(404, _error("NotFound", "Route not found"))
+                return
+            auth = self.headers.get("Authorization", "")
+            secret = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else ""
+            if secret in server.rejected_tokens:
+                self._json(403, _error("PermissionDenied", "Principal does not have access to the API/Operation."))
+                return
+            if secret not in endpoint.keys and secret not in endpoint.tokens:
+                self._json(401, _error("Unauthorized", "Access denied due to invalid subscription key or token."))
+                return
+            messages = body.get("messages") if isinstance(body, dict) else None
+            if not isinstance(messages, list) or not messages:
+                self._json(422, _error("InvalidRequest", "messages: field required"))
+                return
+            prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages if isinstance(m, dict))
+            if isinstance(body, dict) and body.get("stream") is True:
+                self._stream(200, {}, [*sse(*chunks(endpoint.model, prompt_tokens)), "data: [DONE]"], 0.0)
+            else:
+                self._json(200, completion(endpoint.model, prompt_tokens))
+
+        def _scripted(self, answer: Scripted) -> None:
+            if answer.delay and server.stopping.wait(answer.delay):
+                return
+            if answer.stream is not None:
+                self._stream(answer.status, answer.headers, answer.stream, answer.gap)
+            elif isinstance(answer.body, (dict, list)):
+                self._json(answer.status, answer.body, answer.headers)
+            else:
+                self._send(answer.status, (answer.body or "").encode(), "text/plain", answer.headers)
+
+        def _json(self, status: int, document: Any, headers: dict[str, str] | None = None) -> None:
+            self._send(status, json.dumps(document).encode(), "application/json", headers or {})
+
+        def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str]) -> None:
+            self.send_response(status, HTTPStatus(status).phrase)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _stream(self, status: int, headers: dict[str, str], lines: list[str], gap: float) -> None:
+            self.send_response(status, HTTPStatus(status).phrase)
+            self.send_header("Content-Type", headers.pop("Content-Type", "text/event-stream"))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()  # HTTP/1.0: the body ends when the connection closes
+            for line in lines:
+                if gap and server.stopping.wait(gap):
+                    return
+                self.wfile.write(f"{line}\n\n".encode())
+                self.wfile.flush()
+
+    return Handler

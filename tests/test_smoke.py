@@ -1,0 +1,767 @@
+"""``maas smoke`` end to end against a local server on 127.0.0.1 that serves both chat routes as documented,
+with the dev stack's recorded ``pulumi stack output --json --show-secrets`` document pointed at it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from azure.core.exceptions import ClientAuthenticationError
+
+from infra import cli, smoke
+from infra.stack_outputs import OutputsError, parse
+from tests.chat_server import ChatServer, Endpoint, Scripted, chunks, completion, sse
+from tests.conftest import ROOT
+from tests.fakes import Fakes
+from tests.harness import SIG_KEY, Run, run_program
+
+RECORDED = ROOT / "tests" / "data" / "stack-output-dev.json"
+TODAY = "2026-11-23"
+TOKEN = "entra-token-0c4f"
+NO_ROLE_TOKEN = "entra-token-without-role"
+KEYS = {"chat-mistral-large": "pk-chat-mistral-large", "chat-ministral": "pk-chat-ministral"}
+SECRETS = [*KEYS.values(), "sk-chat-mistral-large", "sk-chat-ministral", TOKEN, NO_ROLE_TOKEN]
+BODY = {
+    "messages": [{"role": "user", "content": "Reply with the single word: pong"}],
+    "max_tokens": 16,
+    "temperature": 0,
+    "stream": False,
+}
+LATENCY = re.compile(r"\d+ ms")
+
+
+class Credential:
+    """azure-identity's shape: ``get_token(*scopes)`` returns an object with ``.token``; counts its calls."""
+
+    def __init__(self, token: str = TOKEN, error: Exception | None = None) -> None:
+        self.token, self.error = token, error
+        self.scopes: list[tuple[str, ...]] = []
+
+    def get_token(self, *scopes: str) -> Any:
+        self.scopes.append(scopes)
+        if self.error is not None:
+            raise self.error
+        return type("AccessToken", (), {"token": self.token})()
+
+
+@pytest.fixture
+def credential(monkeypatch: pytest.MonkeyPatch) -> Credential:
+    made = Credential()
+    monkeypatch.setattr(smoke, "default_credential", lambda: made)
+    return made
+
+
+def dev_endpoints() -> dict[str, Endpoint]:
+    return {
+        "chat-mistral-large": Endpoint(keys={KEYS["chat-mistral-large"]}, model="mistral-large-2411"),
+        "chat-ministral": Endpoint(keys={KEYS["chat-ministral"]}, tokens={TOKEN}, model="ministral-3b"),
+        "eval-phi4": Endpoint(tokens={TOKEN}, native=False, model="phi-4"),
+    }
+
+
+@pytest.fixture
+def server() -> Iterator[ChatServer]:
+    with ChatServer(dev_endpoints(), rejected_tokens=frozenset({NO_ROLE_TOKEN})) as running:
+        yield running
+
+
+def recorded() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(RECORDED.read_text(encoding="utf-8"))
+    return document
+
+
+def pointed_at(server: ChatServer, document: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The recorded outputs with every endpoint's URLs on the local server."""
+    document = document or recorded()
+    for name, endpoint in document["endpoints"].items():
+        base = server.base(name)
+        endpoint.update(
+            inferenceUri=base,
+            chatCompletionsUrl=f"{base}/chat/completions",
+            nativeChatCompletionsUrl=f"{base}/v1/chat/completions",
+        )
+    return document
+
+
+def outputs_file(tmp_path: Path, document: dict[str, Any]) -> Path:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def maas(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(["smoke", "--today", TODAY, *args])
+    captured = capsys.readouterr()
+    for secret in SECRETS:
+        assert secret not in captured.out + captured.err
+    return code, captured.out, captured.err
+
+
+def smoke_json(capsys: pytest.CaptureFixture[str], path: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    code, out, err = maas(capsys, "--outputs", str(path), "--format", "json", *args)
+    assert err == ""
+    document: dict[str, Any] = json.loads(out)
+    for check in document["checks"]:
+        assert isinstance(check["latencyMs"], int | None)
+        check["latencyMs"] = "ms"
+    return code, document
+
+
+def check(endpoint: str, route: str = "inference", auth: str = "key", **fields: Any) -> dict[str, Any]:
+    """One ``checks`` entry of the JSON report; a passed check unless ``fields`` say otherwise."""
+    model = dev_endpoints()[endpoint].model
+    passed: dict[str, Any] = {
+        "endpoint": endpoint,
+        "route": route,
+        "stream": False,
+        "auth": auth,
+        "ok": True,
+        "status": 200,
+        "attempts": 1,
+        "latencyMs": "ms",
+        "model": model,
+        "usage": {"promptTokens": 6, "completionTokens": 2, "totalTokens": 8},
+        "reply": "pong",
+        "problem": None,
+    }
+    if fields.get("ok") is False:
+        passed.update(model=None, usage=None, reply=None)
+    return passed | fields
+
+
+def failed(endpoint: str, status: int | None, problem: str, **fields: Any) -> dict[str, Any]:
+    return check(endpoint, ok=False, status=status, problem=problem, **fields)
+
+
+# --- the recorded outputs ----------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """Stack outputs as ``pulumi stack output --json --show-secrets`` prints them: secrets unwrapped, whole
+    numbers without a fraction."""
+    if isinstance(value, dict):
+        return _plain(value["value"]) if SIG_KEY in value else {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def test_the_recorded_document_is_what_the_dev_stack_exports(dev_config: dict[str, str]) -> None:
+    run: Run = run_program(dev_config)
+
+    assert recorded() == _plain(run.outputs)
+
+
+def test_outputs_come_from_the_pulumi_cli(
+    capsys: pytest.CaptureFixture[str],
+    server: ChatServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    credential: Credential,
+) -> None:
+    fakes = Fakes(tmp_path / "fakes")
+    fakes.add("pulumi")
+    fakes.answer("pulumi", ["stack", "output"], stdout=json.dumps(pointed_at(server)))
+    fakes.reset()
+    monkeypatch.setenv("FAKE_STATE", str(fakes.root))
+    monkeypatch.setenv("PATH", f"{fakes.bin}:/usr/bin:/bin")
+
+    code, out, err = maas(capsys, "--stack", "dev", "--cwd", str(tmp_path))
+
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "3 of 3 checks passed"
+    assert [call.argv for call in fakes.calls("pulumi")] == [
+        ["stack", "output", "--json", "--show-secrets", "--non-interactive", "--stack", "dev"]
+    ]
+
+
+def test_a_failing_pulumi_cli_exits_2_with_its_last_error_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fakes = Fakes(tmp_path / "fakes")
+    fakes.add("pulumi")
+    fakes.answer(
+        "pulumi",
+        ["stack"],
+        stderr="warning: A new version is available\nerror: no stack named 'prod' found\n",
+        exit=255,
+    )
+    fakes.reset()
+    monkeypatch.setenv("FAKE_STATE", str(fakes.root))
+    monkeypatch.setenv("PATH", f"{fakes.bin}:/usr/bin:/bin")
+
+    assert maas(capsys, "--stack", "prod") == (
+        2,
+        "",
+        "maas smoke: `pulumi stack output --stack prod` failed: error: no stack named 'prod' found\n",
+    )
+
+
+def test_without_the_pulumi_cli_it_says_how_to_pass_outputs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    assert maas(capsys) == (
+        2,
+        "",
+        "maas smoke: the pulumi CLI is not on PATH: install it, or pass --outputs FILE (saved from "
+        "`pulumi stack output --json --show-secrets`)\n",
+    )
+
+
+def test_outputs_on_stdin(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, monkeypatch: pytest.MonkeyPatch, credential: Credential
+) -> None:
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(json.dumps(pointed_at(server))))
+
+    code, out, err = maas(capsys, "--outputs", "-", "--endpoint", "chat-mistral-large")
+
+    assert (code, err, out.splitlines()[-1]) == (0, "", "1 of 1 checks passed")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"endpointKeys": {"x": "pk-chat-ministral"', "{path} is not JSON (line 1, column 43)"),
+        ("[]", "{path} is not a JSON object of stack outputs"),
+        ('{"resourceGroup": {}}', "{path} has no `endpoints` output: is the stack deployed (`pulumi up`)?"),
+        (
+            '{"endpoints": {"a": {"workspace": "w", "modelId": "m", "inferenceUri": "u", "chatCompletionsUrl": "u", '
+            '"nativeChatCompletionsUrl": "u", "authMode": "Token", "contentSafety": "yes", '
+            '"rateLimits": {"tokensPerMinute": 1, "requestsPerMinute": 1}}}}',
+            "{path}: endpoints.a.authMode: Input should be 'Key', 'AAD' or 'KeyAndAAD'; "
+            "endpoints.a.contentSafety: Input should be a valid boolean",
+        ),
+    ],
+)
+def test_unreadable_outputs_exit_2_without_echoing_them(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "outputs.json"
+    path.write_text(text, encoding="utf-8")
+
+    assert maas(capsys, "--outputs", str(path)) == (2, "", f"maas smoke: {message.format(path=path)}\n")
+
+
+def test_hidden_keys_are_an_error_only_for_endpoints_that_need_one(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    document = pointed_at(server)
+    document["endpointKeys"] = "[secret]"  # pulumi stack output --json without --show-secrets
+    path = outputs_file(tmp_path, document)
+
+    assert maas(capsys, "--outputs", str(path)) == (
+        2,
+        "",
+        "maas smoke: endpoint 'chat-ministral' needs its key, and endpointKeys is hidden: read the outputs with "
+        "`pulumi stack output --json --show-secrets`\n",
+    )
+    code, out, err = maas(capsys, "--outputs", str(path), "--endpoint", "eval-phi4")
+    assert (code, err, out.splitlines()[-1]) == (0, "", "1 of 1 checks passed")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--endpoint", "chat-mistral", "--endpoint", "eval-phi4", "--endpoint", "nope"],
+            "--endpoint 'chat-mistral', 'nope': not an endpoint of the stack; endpoints: chat-ministral, "
+            "chat-mistral-large, eval-phi4",
+        ),
+        (["--auth", "entra"], "--auth entra: endpoint 'chat-mistral-large' takes keys only (authMode Key)"),
+        (["--auth", "key"], "--auth key: endpoint 'eval-phi4' takes Entra ID tokens only (authMode AAD)"),
+    ],
+)
+def test_an_invalid_selection_exits_2_before_any_request(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, args: list[str], message: str
+) -> None:
+    path = outputs_file(tmp_path, pointed_at(server))
+
+    assert maas(capsys, "--outputs", str(path), *args) == (2, "", f"maas smoke: {message}\n")
+    assert server.requests == []
+
+
+def test_a_key_missing_from_the_outputs(capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path) -> None:
+    document = pointed_at(server)
+    del document["endpointKeys"]["chat-mistral-large"]
+
+    assert maas(capsys, "--outputs", str(outputs_file(tmp_path, document)), "-e", "chat-mistral-large") == (
+        2,
+        "",
+        "maas smoke: endpointKeys has no key for endpoint 'chat-mistral-large' (authMode Key): run `pulumi up`\n",
+    )
+
+
+def test_parsed_outputs_hold_keys_as_secrets() -> None:
+    outputs = parse(RECORDED.read_text(encoding="utf-8"), "recorded")
+
+    assert list(outputs.endpoints) == ["chat-ministral", "chat-mistral-large", "eval-phi4"]
+    assert "pk-chat-ministral" not in repr(outputs)
+    key = outputs.key_of("chat-ministral")
+    assert key is not None
+    assert key.get_secret_value() == "pk-chat-ministral"
+    assert outputs.key_of("eval-phi4") is None
+    with pytest.raises(OutputsError, match=r"^x: endpoints: Input should be a valid dictionary$"):
+        parse('{"endpoints": []}', "x")
+
+
+# --- every endpoint, both routes, plain and streamed -------------------------------------------------------
+
+
+def test_every_endpoint_answers_on_the_inference_route(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    code, report = smoke_json(capsys, outputs_file(tmp_path, pointed_at(server)))
+
+    assert code == 0
+    assert report == {
+        "schemaVersion": 1,
+        "stack": "dev",
+        "passed": 3,
+        "failed": 0,
+        "checks": [check("chat-ministral"), check("chat-mistral-large"), check("eval-phi4", auth="entra")],
+    }
+    assert {(r.endpoint, r.path, r.headers["Authorization"]) for r in server.requests} == {
+        ("chat-ministral", "/chat/completions", "Bearer pk-chat-ministral"),
+        ("chat-mistral-large", "/chat/completions", "Bearer pk-chat-mistral-large"),
+        ("eval-phi4", "/chat/completions", f"Bearer {TOKEN}"),
+    }
+    assert all(r.body == BODY and r.headers["Content-Type"] == "application/json" for r in server.requests)
+    assert credential.scopes == [("https://ml.azure.com/.default",)]
+
+
+def test_native_and_inference_routes_streamed(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    path = outputs_file(tmp_path, pointed_at(server))
+
+    code, report = smoke_json(
+        capsys,
+        path,
+        "--route",
+        "native",
+        "--route",
+        "inference",
+        "--stream",
+        "-e",
+        "chat-mistral-large",
+        "-e",
+        "chat-ministral",
+    )
+
+    assert code == 0
+    assert report["checks"] == [
+        check("chat-ministral", stream=True),
+        check("chat-ministral", "native", stream=True),
+        check("chat-mistral-large", stream=True),
+        check("chat-mistral-large", "native", stream=True),
+    ]
+    assert sorted(r.path for r in server.requests) == ["/chat/completions"] * 2 + ["/v1/chat/completions"] * 2
+    assert all(r.body == BODY | {"stream": True} for r in server.requests)
+    assert all(r.headers["Accept"] == "text/event-stream" for r in server.requests)
+    assert credential.scopes == []  # no AAD endpoint selected: no token asked for
+
+
+def test_entra_id_for_a_key_and_aad_endpoint_with_a_chosen_scope(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    path = outputs_file(tmp_path, pointed_at(server))
+    scope = "https://cognitiveservices.azure.com/.default"
+
+    code, report = smoke_json(
+        capsys, path, "--auth", "entra", "-e", "chat-ministral", "-e", "eval-phi4", "--token-scope", scope
+    )
+
+    assert code == 0
+    assert report["checks"] == [check("chat-ministral", auth="entra"), check("eval-phi4", auth="entra")]
+    assert credential.scopes == [(scope,)]  # one token for every check
+    assert {r.headers["Authorization"] for r in server.requests} == {f"Bearer {TOKEN}"}
+
+
+def test_the_text_report(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    server.script("chat-mistral-large", Scripted(503, {"Retry-After": "0"}, {"error": {"message": "Busy"}}))
+    server.script("eval-phi4", Scripted(404, body={"error": {"code": "NotFound", "message": "Not found"}}))
+
+    code, out, err = maas(capsys, "--outputs", str(outputs_file(tmp_path, pointed_at(server))))
+
+    assert (code, err) == (1, "")
+    assert [LATENCY.sub("N ms", line).rstrip() for line in out.splitlines()] == [
+        "",
+        " Endpoint             Route       Auth       Status             Latency      Tokens   Reply",
+        " " + "━" * 90,
+        " chat-ministral       inference   key        200 ok                N ms   6 + 2 = 8   pong",
+        " chat-mistral-large   inference   key        200 ok (2 tries)      N ms   6 + 2 = 8   pong",
+        " eval-phi4            inference   Entra ID   404 failed            N ms           -   -",
+        "",
+        "✗ eval-phi4 (inference): 404 Not Found: no endpoint at "
+        f"{server.base('eval-phi4')}/chat/completions: deleted outside Pulumi, or its model was retired (run "
+        "`pulumi refresh`; `maas models --all` shows retirements) (the service says: Not found)",
+        "2 of 3 checks passed",
+    ]
+
+
+# --- failures and their diagnoses --------------------------------------------------------------------------
+
+
+def test_a_wrong_key_is_diagnosed_and_never_printed(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path
+) -> None:
+    document = pointed_at(server)
+    document["endpointKeys"]["chat-mistral-large"]["primaryKey"] = "sk-chat-mistral-large"  # the other key, rotated
+
+    code, report = smoke_json(capsys, outputs_file(tmp_path, document), "-e", "chat-mistral-large")
+
+    assert code == 1
+    assert report["checks"] == [
+        failed(
+            "chat-mistral-large",
+            401,
+            "401 Unauthorized: the endpoint rejected the key from the stack outputs; it changed since the last "
+            "`pulumi up` (run `pulumi refresh` and `pulumi up`, then smoke again) (the service says: Access denied "
+            "due to invalid subscription key or token.)",
+        )
+    ]
+
+
+def test_an_identity_without_a_role_is_diagnosed(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    credential.token = NO_ROLE_TOKEN
+
+    code, report = smoke_json(capsys, outputs_file(tmp_path, pointed_at(server)), "-e", "eval-phi4")
+
+    assert code == 1
+    assert report["checks"] == [
+        failed(
+            "eval-phi4",
+            403,
+            "403 Forbidden: the signed-in identity has no role allowing inference on workspace 'proj-eval': grant "
+            "Azure AI Developer (`role: developer` in azure-maas:access) (the service says: Principal does not have "
+            "access to the API/Operation.)",
+            auth="entra",
+        )
+    ]
+
+
+def test_a_token_the_endpoint_rejects(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    credential.token = "token-of-another-tenant"
+
+    _, report = smoke_json(capsys, outputs_file(tmp_path, pointed_at(server)), "-e", "eval-phi4")
+
+    assert report["checks"][0]["problem"] == (
+        "401 Unauthorized: the endpoint rejected the Entra ID token (scope https://ml.azure.com/.default); check the "
+        "endpoint's authMode (AAD) and that you signed in to its tenant (the service says: Access denied due to "
+        "invalid subscription key or token.)"
+    )
+
+
+def test_no_entra_token_fails_only_the_aad_checks_and_is_asked_for_once(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    credential.error = ClientAuthenticationError(
+        "DefaultAzureCredential failed to retrieve a token from the included credentials.\nAttempted credentials:\n"
+        "\tEnvironmentCredential: EnvironmentCredential authentication unavailable."
+    )
+    document = pointed_at(server)
+    document["endpoints"]["eval-phi4-copy"] = document["endpoints"]["eval-phi4"]
+
+    code, report = smoke_json(capsys, outputs_file(tmp_path, document))
+
+    problem = (
+        "no Entra ID token for https://ml.azure.com/.default: DefaultAzureCredential failed to retrieve a token from "
+        "the included credentials. (sign in with `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID for a workload "
+        "identity)"
+    )
+    assert code == 1
+    assert report["checks"] == [
+        check("chat-ministral"),
+        check("chat-mistral-large"),
+        failed("eval-phi4", None, problem, auth="entra", attempts=0, latencyMs="ms"),
+        failed("eval-phi4", None, problem, auth="entra", attempts=0, latencyMs="ms") | {"endpoint": "eval-phi4-copy"},
+    ]
+    assert len(credential.scopes) == 1
+
+
+def test_an_endpoint_that_is_gone(capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path) -> None:
+    document = pointed_at(server)
+    document["endpoints"]["chat-mistral-large"]["chatCompletionsUrl"] = f"{server.base('deleted')}/chat/completions"
+
+    _, report = smoke_json(capsys, outputs_file(tmp_path, document), "-e", "chat-mistral-large")
+
+    assert report["checks"][0]["problem"] == (
+        f"404 Not Found: no endpoint at {server.base('deleted')}/chat/completions: deleted outside Pulumi, or its "
+        "model was retired (run `pulumi refresh`; `maas models --all` shows retirements) (the service says: Resource "
+        "not found)"
+    )
+
+
+def test_a_retired_model_is_named_with_its_replacement(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path
+) -> None:
+    document = pointed_at(server)
+    document["endpoints"]["chat-mistral-large"]["modelId"] = "azureml://registries/azureml-mistral/models/Mistral-large"
+    server.script("chat-mistral-large", Scripted(404, body={"error": {"code": "NotFound", "message": "Not found"}}))
+
+    _, report = smoke_json(capsys, outputs_file(tmp_path, document), "-e", "chat-mistral-large")
+
+    assert report["checks"][0]["problem"] == (
+        "404 Not Found: the model is retired: Mistral Large (2402) (azureml://registries/azureml-mistral/models/"
+        "Mistral-large) was retired on 2025-04-15; use 'mistral-large-2411' (azureml://registries/azureml-mistral/"
+        "models/Mistral-Large-2411) instead (the service says: Not found)"
+    )
+
+
+def test_the_native_route_of_a_model_without_one(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    _, report = smoke_json(capsys, outputs_file(tmp_path, pointed_at(server)), "-e", "eval-phi4", "--route", "native")
+
+    assert report["checks"][0]["problem"] == (
+        "404 Not Found: azureml://registries/azureml/models/Phi-4 does not serve the native route /v1/chat/completions "
+        "(Mistral and AI21 models do); use --route inference (the service says: Route not found)"
+    )
+
+
+def test_retries_count_and_connection_failures(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path
+) -> None:
+    server.script("chat-mistral-large", Scripted(502, {"Retry-After": "0"}), Scripted(502, {"Retry-After": "0"}))
+    document = pointed_at(server)
+    document["endpoints"]["chat-ministral"]["chatCompletionsUrl"] = "http://127.0.0.1:9/chat/completions"
+
+    _, report = smoke_json(
+        capsys, outputs_file(tmp_path, document), "--retries", "1", "-e", "chat-mistral-large", "-e", "chat-ministral"
+    )
+
+    assert report["checks"][0]["problem"].startswith("cannot reach 127.0.0.1: ")
+    assert report["checks"][0]["status"] is None
+    assert report["checks"][1] == failed(
+        "chat-mistral-large", 502, "502 Bad Gateway: still failing after 2 attempts", attempts=2
+    )
+
+
+# --- retries, Retry-After and timeouts (the runner, with its waits recorded) --------------------------------
+
+
+@pytest.fixture
+def outputs(server: ChatServer) -> Any:
+    return parse(json.dumps(pointed_at(server)), "outputs")
+
+
+def runner(client: httpx.Client, waits: list[float], **policy: Any) -> smoke.Smoke:
+    return smoke.Smoke(
+        client,
+        credential=Credential,
+        policy=smoke.RetryPolicy(**policy),
+        today=dt.date(2026, 11, 23),
+        sleep=waits.append,
+    )
+
+
+def one(outputs: Any, name: str = "chat-mistral-large", **selection: Any) -> list[smoke.Target]:
+    return smoke.targets(outputs, [name], **selection)
+
+
+def test_429_honours_retry_after_then_passes(server: ChatServer, outputs: Any) -> None:
+    server.script(
+        "chat-mistral-large",
+        Scripted(429, {"Retry-After": "7"}),
+        Scripted(429, {"retry-after-ms": "1500", "Retry-After": "2"}),
+        Scripted(503),
+    )
+    waits: list[float] = []
+    with httpx.Client() as client:
+        [result] = runner(client, waits).run(one(outputs))
+
+    assert waits == [7.0, 1.5, 4.0]  # Retry-After, then Azure's retry-after-ms, then backoff 1 * 2 ** 2
+    assert (result.ok, result.status, result.attempts, result.reply) == (True, 200, 4, "pong")
+
+
+def test_5xx_backs_off_exponentially_within_bounds(server: ChatServer, outputs: Any) -> None:
+    server.script("chat-mistral-large", *[Scripted(500, body={"error": {"message": "Internal error"}})] * 4)
+    waits: list[float] = []
+    with httpx.Client() as client:
+        [result] = runner(client, waits).run(one(outputs))
+
+    assert waits == [1.0, 2.0, 4.0]
+    assert (result.ok, result.status, result.attempts) == (False, 500, 4)
+    assert result.problem == "500 Internal Server Error: still failing after 4 attempts (Internal error)"
+
+
+def test_a_retry_after_beyond_the_bound_ends_the_check(server: ChatServer, outputs: Any) -> None:
+    server.script("chat-mistral-large", Scripted(429, {"Retry-After": "120"}))
+    waits: list[float] = []
+    with httpx.Client() as client:
+        [result] = runner(client, waits).run(one(outputs))
+
+    assert waits == []
+    assert (result.status, result.attempts) == (429, 1)
+    assert result.problem == (
+        "429 Too Many Requests: the service asked to retry after 120 s, more than the 30 s this waits (the "
+        "deployment's quota: 200000 tokens and 1000 requests per minute)"
+    )
+
+
+def test_429_exhausted_names_the_quota(server: ChatServer, outputs: Any) -> None:
+    server.script("chat-mistral-large", *[Scripted(429, {"Retry-After": "0"})] * 2)
+    waits: list[float] = []
+    with httpx.Client() as client:
+        [result] = runner(client, waits, attempts=2).run(one(outputs))
+
+    assert waits == [0.0]
+    assert result.problem == (
+        "429 Too Many Requests: still failing after 2 attempts (the deployment's quota: 200000 tokens and 1000 "
+        "requests per minute)"
+    )
+
+
+def test_retry_after_forms() -> None:
+    now = dt.datetime(2026, 11, 23, 12, 0, 0, tzinfo=dt.UTC)
+
+    def wait(**headers: str) -> float | None:
+        return smoke.retry_after(httpx.Headers({k.replace("_", "-"): v for k, v in headers.items()}), lambda: now)
+
+    assert wait(retry_after="3") == 3.0
+    assert wait(retry_after="Mon, 23 Nov 2026 12:00:10 GMT") == 10.0
+    assert wait(retry_after="Mon, 23 Nov 2026 11:59:00 GMT") == 0.0
+    assert wait(retry_after_ms="250", retry_after="9") == 0.25
+    assert wait(x_ms_retry_after_ms="40") == 0.04
+    assert wait(retry_after="soon") is None
+    assert wait() is None
+
+
+def test_a_slow_answer_times_out_without_a_retry(server: ChatServer, outputs: Any) -> None:
+    server.script("chat-mistral-large", Scripted(delay=5.0, body=completion("m", 1)))
+    waits: list[float] = []
+    with httpx.Client(timeout=0.3) as client:
+        [result] = runner(client, waits, timeout=0.3).run(one(outputs))
+
+    assert (result.ok, result.status, result.attempts, waits) == (False, None, 1, [])
+    assert result.problem == "no complete answer within 0.3 s (timeout)"
+
+
+def test_a_stream_that_trickles_past_the_timeout(server: ChatServer, outputs: Any) -> None:
+    lines = sse(*chunks("m", 1) * 2)[:-1]  # chunks without end, each within the read timeout
+    server.script("chat-mistral-large", Scripted(stream=lines, gap=0.15))
+    with httpx.Client(timeout=0.4) as client:
+        [result] = runner(client, [], timeout=0.4).run(one(outputs), stream=True)
+
+    assert (result.ok, result.problem) == (False, "the stream did not finish in time")
+
+
+# --- the documented schema ---------------------------------------------------------------------------------
+
+
+def _without(document: dict[str, Any], *path: str | int) -> dict[str, Any]:
+    copy: dict[str, Any] = json.loads(json.dumps(document))
+    target: Any = copy
+    for part in path[:-1]:
+        target = target[part]
+    del target[path[-1]]
+    return copy
+
+
+def _with(document: dict[str, Any], value: Any, *path: str | int) -> dict[str, Any]:
+    copy: dict[str, Any] = json.loads(json.dumps(document))
+    target: Any = copy
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return copy
+
+
+GOOD = completion("mistral-large-2411", 6)
+SCHEMA = "the response does not match the chat completions schema: "
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (_without(GOOD, "usage"), SCHEMA + "usage: Field required"),
+        (_with(GOOD, "text_completion", "object"), SCHEMA + "object: Input should be 'chat.completion'"),
+        (_with(GOOD, [], "choices"), SCHEMA + "choices: List should have at least 1 item after validation, not 0"),
+        (
+            _with(GOOD, None, "choices", 0, "finish_reason"),
+            SCHEMA + "choices.0.finish_reason: Input should be 'stop', 'length' or 'content_filter'",
+        ),
+        (_with(GOOD, "12", "usage", "total_tokens"), SCHEMA + "usage.total_tokens: Input should be a valid integer"),
+        (_without(GOOD, "choices", 0, "message", "content"), SCHEMA + "choices.0.message.content: Field required"),
+        (
+            _with(_with(GOOD, "content_filter", "choices", 0, "finish_reason"), "", "choices", 0, "message", "content"),
+            "content filtering blocked the reply (finish_reason content_filter)",
+        ),
+        (_with(GOOD, "  ", "choices", 0, "message", "content"), "the reply is empty"),
+        ("<html>gateway</html>", SCHEMA + "(document): Invalid JSON: expected value at line 1 column 1"),
+    ],
+)
+def test_answers_that_break_the_schema(server: ChatServer, outputs: Any, body: Any, problem: str) -> None:
+    server.script("chat-mistral-large", Scripted(body=body))
+    with httpx.Client() as client:
+        [result] = runner(client, []).run(one(outputs))
+
+    assert (result.ok, result.status, result.problem) == (False, 200, problem)
+
+
+STREAM = chunks("mistral-large-2411", 6)
+CHUNK = "does not match the chat completions schema: "
+
+
+@pytest.mark.parametrize(
+    ("lines", "problem"),
+    [
+        (sse(*STREAM), "the stream ended without `data: [DONE]` after 4 chunks"),
+        (sse(*STREAM[:-1], _without(STREAM[-1], "usage"), "[DONE]"), "the last stream chunk (of 4) carries no usage"),
+        (sse(*STREAM[:-1], "[DONE]"), "no stream chunk carried a finish_reason"),
+        (sse("[DONE]"), "the stream sent `data: [DONE]` before any chunk"),
+        (
+            sse(STREAM[0], _with(STREAM[1], "chat.completion", "object"), *STREAM[2:], "[DONE]"),
+            f"stream chunk 2 {CHUNK}object: Input should be 'chat.completion.chunk'",
+        ),
+        (
+            sse(STREAM[0], "{oops", "[DONE]"),
+            f"stream chunk 2 {CHUNK}(document): Invalid JSON: key must be a string at line 1 column 2",
+        ),
+        (
+            sse(*STREAM[:-1], _with(STREAM[-1], "content_filter", "choices", 0, "finish_reason"), "[DONE]"),
+            "content filtering blocked the reply (finish_reason content_filter)",
+        ),
+    ],
+)
+def test_streams_that_break_the_schema(server: ChatServer, outputs: Any, lines: list[str], problem: str) -> None:
+    server.script("chat-mistral-large", Scripted(stream=lines))
+    with httpx.Client() as client:
+        [result] = runner(client, []).run(one(outputs), stream=True)
+
+    assert (result.ok, result.problem) == (False, problem)
+
+
+def test_a_stream_that_is_not_server_sent_events(server: ChatServer, outputs: Any) -> None:
+    server.script("chat-mistral-large", Scripted(body=GOOD))  # the plain answer to a streamed request
+    with httpx.Client() as client:
+        [result] = runner(client, []).run(one(outputs), stream=True)
+
+    assert result.problem == (
+        "the streamed answer is not server-sent events: Expected response header Content-Type to contain "
+        "'text/event-stream', got 'application/json'"
+    )
+
+
+def test_a_credential_echoed_back_is_redacted(server: ChatServer, outputs: Any) -> None:
+    server.script(
+        "chat-mistral-large", Scripted(400, body={"error": {"message": "bad header Bearer pk-chat-mistral-large"}})
+    )
+    with httpx.Client() as client:
+        [result] = runner(client, []).run(one(outputs))
+
+    assert result.problem == "400 Bad Request: the request was refused (the service says: bad header Bearer ***)"
