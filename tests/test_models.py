@@ -100,8 +100,8 @@ def test_listing_judges_stages_on_the_day_and_narrow_regions() -> None:
             "regions": ("eastus2", "swedencentral"),
             "lifecycle": Lifecycle(
                 stage="GenerallyAvailable",
-                deprecationDate=dt.date(2027, 1, 1),
-                retirementDate=dt.date(2027, 6, 1),
+                deprecation_date=dt.date(2027, 1, 1),
+                retirement_date=dt.date(2027, 6, 1),
             ),
         }
     )
