@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import pytest
 
 from infra import catalog, cli
 from infra.catalog import Lifecycle
+from tests.conftest import ROOT
 
 TODAY = "2026-11-23"
 SERVERLESS_NOW = [
@@ -157,3 +159,13 @@ def test_the_text_table(capsys: pytest.CaptureFixture[str]) -> None:
         'Regions "all": every serverless region (eastus, eastus2, northcentralus, southcentralus, westus, westus3, '
         "swedencentral)",
     ]
+
+
+def test_the_readme_sample_is_what_the_command_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [shown] = re.findall(r"```console\n\$ uv run maas models\n(.*?)```", readme, re.DOTALL)
+
+    code, out, _ = models(capsys)
+
+    assert code == 0
+    assert [line.rstrip() for line in out.splitlines()] == shown.splitlines()

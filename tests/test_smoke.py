@@ -3,6 +3,7 @@ with the dev stack's recorded ``pulumi stack output --json --show-secrets`` docu
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import re
@@ -765,3 +766,44 @@ def test_a_credential_echoed_back_is_redacted(server: ChatServer, outputs: Any) 
         [result] = runner(client, []).run(one(outputs))
 
     assert result.problem == "400 Bad Request: the request was refused (the service says: bad header Bearer ***)"
+
+
+# --- the README --------------------------------------------------------------------------------------------
+
+CONSOLE_BLOCK = re.compile(r"```console\n\$ uv run maas smoke ([^\n]*)\n(.*?)```", re.DOTALL)
+
+
+def _words(text: str) -> list[list[str]]:
+    """Lines as words, latencies normalized: rich pads columns to the widest latency."""
+    return [LATENCY.sub("N ms", line).split() for line in text.splitlines()]
+
+
+def test_the_readme_samples_are_what_the_commands_print(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    """Against the local server, with a signed-in identity that has no role on proj-eval (as the README says)."""
+    credential.token = NO_ROLE_TOKEN
+    path = outputs_file(tmp_path, pointed_at(server))
+    samples = CONSOLE_BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+
+    assert len(samples) == 2
+    for args, shown in samples:
+        code, out, err = maas(capsys, *args.split(), "--outputs", str(path))
+        assert (code, err) == (0 if "passed" in shown and "✗" not in shown else 1, "")
+        assert _words(out) == _words(shown)
+
+
+def test_the_readme_lists_every_option() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Smoke test the endpoints: `maas smoke`", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `(--[a-z-]+)", section, re.MULTILINE)) | set(re.findall(r"/ `(--[a-z-]+)`", section))
+    parser = cli._parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    options = {
+        opt
+        for action in commands.choices["smoke"]._actions
+        for opt in action.option_strings
+        if opt.startswith("--") and opt != "--help"
+    }
+
+    assert listed == options
