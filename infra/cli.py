@@ -66,6 +66,14 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _today_option(parser: argparse.ArgumentParser, what: str = "model lifecycle") -> None:
+    parser.add_argument("--today", type=_date, metavar="YYYY-MM-DD", help=f"judge {what} on this day (default: today)")
+
+
+def _cwd_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cwd", "-C", type=Path, default=Path(), help="the project directory (default: .)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="maas", description="Partner models on Azure as serverless APIs.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -81,10 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--policy-pack-config", type=Path, metavar="FILE", help="policy config, as for pulumi --policy-pack-config"
     )
-    plan.add_argument("--cwd", "-C", type=Path, default=Path(), help="the project directory (default: .)")
-    plan.add_argument(
-        "--today", type=_date, metavar="YYYY-MM-DD", help="judge model lifecycle on this day (default: today)"
-    )
+    _cwd_option(plan)
+    _today_option(plan)
     models = commands.add_parser(
         "models",
         help="list the model catalog: lifecycle, replacements, regions",
@@ -94,9 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--region", "-r", help="only models offered as serverless APIs in this region")
     models.add_argument("--all", "-a", action="store_true", help="include retired and managed-compute-only models")
     models.add_argument("--format", "-f", choices=["text", "json"], default="text", help="output format")
-    models.add_argument(
-        "--today", type=_date, metavar="YYYY-MM-DD", help="judge lifecycle on this day (default: today)"
-    )
+    _today_option(models, "lifecycle")
 
     check = commands.add_parser(
         "smoke",
@@ -135,10 +139,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--token-scope", default=smoke.TOKEN_SCOPE, help="Entra ID scope (default: %(default)s)")
     check.add_argument("--format", "-f", choices=["text", "json"], default="text", help="output format")
-    check.add_argument("--cwd", "-C", type=Path, default=Path(), help="the project directory (default: .)")
-    check.add_argument(
-        "--today", type=_date, metavar="YYYY-MM-DD", help="judge model lifecycle on this day (default: today)"
-    )
+    _cwd_option(check)
+    _today_option(check)
     return parser
 
 

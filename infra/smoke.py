@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal, Protocol
 
 import httpx
@@ -335,6 +336,13 @@ class _Answer:
     def __init__(self, status: int, reason: str, headers: httpx.Headers, body: bytes = b"") -> None:
         self.status, self.reason, self.headers, self.body = status, reason, headers, body
         self.outcome: tuple[str, str, Usage] | None = None
+        self.problem = ""
+
+    def check(self, checker: Callable[[], tuple[str, str, Usage]]) -> None:
+        try:
+            self.outcome = checker()
+        except _CheckFailedError as failed:
+            self.problem = str(failed)
 
 
 class Smoke:
@@ -410,33 +418,17 @@ class Smoke:
         policy = self.policy
         for attempt in range(1, policy.attempts + 1):
             started = self.clock()
-            try:
-                answer = self._send(target.url, headers, body, stream, started)
-            except httpx.TimeoutException:
-                return self._result(
-                    target, stream, ok=False, status=None, attempts=attempt,
-                    problem=f"no complete answer within {policy.timeout:g} s (timeout)",
-                )  # fmt: skip
-            except httpx.TransportError as error:
-                return self._result(
-                    target, stream, ok=False, status=None, attempts=attempt,
-                    problem=f"cannot reach {httpx.URL(target.url).host}: {error or type(error).__name__}",
-                )  # fmt: skip
-            except _CheckFailedError as failed:
-                return self._result(target, stream, ok=False, status=200, attempts=attempt, problem=str(failed))
-            latency = self.clock() - started
+            answer = self._exchange(target.url, headers, body, stream, started)
+            if isinstance(answer, str):  # no answer: not retried (a timeout already took the whole budget)
+                return self._result(target, stream, ok=False, status=None, attempts=attempt, problem=answer)
+            done = partial(
+                self._result, target, stream, status=answer.status, attempts=attempt, latency=self.clock() - started
+            )
             if answer.outcome is not None:
                 reply, model, usage = answer.outcome
-                return self._result(
-                    target, stream, ok=True, status=answer.status, attempts=attempt, latency=latency,
-                    usage=usage, reply=reply, model=model,
-                )  # fmt: skip
-            retryable = answer.status == 429 or answer.status >= 500
-            if not retryable:
-                return self._result(
-                    target, stream, ok=False, status=answer.status, attempts=attempt, latency=latency,
-                    problem=self._diagnosis(target, answer),
-                )  # fmt: skip
+                return done(ok=True, usage=usage, reply=reply, model=model)
+            if answer.problem or not (answer.status == 429 or answer.status >= 500):
+                return done(ok=False, problem=answer.problem or self._diagnosis(target, answer))
             asked = retry_after(answer.headers)
             wait = asked if asked is not None else policy.backoff * 2 ** (attempt - 1)
             if attempt == policy.attempts or wait > policy.max_wait:
@@ -445,19 +437,31 @@ class Smoke:
                     if attempt < policy.attempts
                     else f"still failing after {attempt} attempts"
                 )
-                return self._result(
-                    target, stream, ok=False, status=answer.status, attempts=attempt, latency=latency,
-                    problem=f"{self._status_line(answer)}: {why}{self._retry_hint(target, answer)}",
-                )  # fmt: skip
+                problem = f"{self._status_line(answer)}: {why}{self._retry_hint(target, answer)}"
+                return done(ok=False, problem=problem)
             self.sleep(wait)
         raise AssertionError("unreachable: the last attempt returns")
 
+    def _exchange(
+        self, url: str, headers: dict[str, str], body: dict[str, Any], stream: bool, started: float
+    ) -> _Answer | str:
+        """The answer, or why there was none."""
+        try:
+            return self._send(url, headers, body, stream, started)
+        except httpx.TimeoutException:
+            return f"no complete answer within {self.policy.timeout:g} s (timeout)"
+        except httpx.TransportError as error:
+            return f"cannot reach {httpx.URL(url).host}: {error or type(error).__name__}"
+        except httpx.HTTPError as error:  # an undecodable body, a malformed URL
+            return f"the request failed: {error or type(error).__name__}"
+
     def _send(self, url: str, headers: dict[str, str], body: dict[str, Any], stream: bool, started: float) -> _Answer:
+        """One request; a 200 answer is checked (``outcome``, or ``problem`` when it breaks the schema)."""
         if not stream:
             response = self.client.post(url, headers=headers, json=body)
             answer = _Answer(response.status_code, response.reason_phrase, response.headers, response.content)
             if response.status_code == 200:
-                answer.outcome = check_completion(response.content)
+                answer.check(lambda: check_completion(response.content))
             return answer
         with connect_sse(self.client, "POST", url, headers=headers, json=body) as source:
             response = source.response
@@ -465,7 +469,7 @@ class Smoke:
                 return _Answer(response.status_code, response.reason_phrase, response.headers, response.read())
             answer = _Answer(response.status_code, response.reason_phrase, response.headers)
             late = lambda: self.clock() - started > self.policy.timeout  # noqa: E731
-            answer.outcome = check_stream(_data(source), late)
+            answer.check(lambda: check_stream(_data(source), late))
             return answer
 
     @staticmethod

@@ -807,3 +807,28 @@ def test_the_readme_lists_every_option() -> None:
     }
 
     assert listed == options
+
+
+def test_an_undecodable_answer_and_an_unsupported_url(server: ChatServer, outputs: Any) -> None:
+    server.script("chat-mistral-large", Scripted(headers={"Content-Encoding": "gzip"}, body="not gzip"))
+    ftp = outputs.model_copy(
+        update={
+            "endpoints": {
+                "chat-ministral": outputs.endpoints["chat-ministral"].model_copy(
+                    update={"chat_completions_url": "ftp://files.example/chat/completions"}
+                )
+            }
+        }
+    )
+    with httpx.Client() as client:
+        [garbled] = runner(client, []).run(one(outputs))
+        [unsupported] = runner(client, []).run(one(ftp, "chat-ministral"))
+
+    assert (garbled.status, garbled.problem) == (
+        None,
+        "the request failed: Error -3 while decompressing data: incorrect header check",
+    )
+    assert (unsupported.status, unsupported.problem) == (
+        None,
+        "cannot reach files.example: Request URL has an unsupported protocol 'ftp://'.",
+    )
