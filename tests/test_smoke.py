@@ -832,3 +832,19 @@ def test_an_undecodable_answer_and_an_unsupported_url(server: ChatServer, output
         None,
         "cannot reach files.example: Request URL has an unsupported protocol 'ftp://'.",
     )
+
+
+def test_auto_auth_per_endpoint(outputs: Any) -> None:
+    without_key = outputs.model_copy(update={"endpoint_keys": {}})
+
+    assert [(t.endpoint, t.route, t.auth) for t in smoke.targets(outputs, routes=["native", "inference"])] == [
+        ("chat-ministral", "inference", "key"),
+        ("chat-ministral", "native", "key"),
+        ("chat-mistral-large", "inference", "key"),
+        ("chat-mistral-large", "native", "key"),
+        ("eval-phi4", "inference", "entra"),
+        ("eval-phi4", "native", "entra"),
+    ]
+    assert [t.auth for t in smoke.targets(without_key, ["chat-ministral", "eval-phi4"])] == ["entra", "entra"]
+    with pytest.raises(smoke.SmokeInputError, match=r"^endpointKeys has no key for endpoint 'chat-mistral-large'"):
+        smoke.targets(without_key, ["chat-mistral-large"])
