@@ -848,3 +848,18 @@ def test_auto_auth_per_endpoint(outputs: Any) -> None:
     assert [t.auth for t in smoke.targets(without_key, ["chat-ministral", "eval-phi4"])] == ["entra", "entra"]
     with pytest.raises(smoke.SmokeInputError, match=r"^endpointKeys has no key for endpoint 'chat-mistral-large'"):
         smoke.targets(without_key, ["chat-mistral-large"])
+
+
+def test_an_internal_failure_exits_3(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> list[smoke.Result]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(smoke.Smoke, "run", broken)
+
+    assert maas(capsys, "--outputs", str(outputs_file(tmp_path, pointed_at(server)))) == (
+        3,
+        "",
+        "maas smoke: internal error: RuntimeError: boom\n",
+    )
