@@ -22,6 +22,7 @@ from infra.catalog import Catalog, Listed
 from infra.plan import PLACEHOLDER_ID, PlanResult
 from infra.policy_pack import Diagnostic, EnforcementLevel, Severity
 from infra.smoke import Result as SmokeResult
+from infra.smoke import one_line
 
 SCHEMA_VERSION = 1
 UNKNOWN_TEXT = "[unknown]"
@@ -392,11 +393,6 @@ def print_models(
 REPLY_LIMIT = 24
 
 
-def _short(text: str, limit: int = REPLY_LIMIT) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def smoke_json(results: Sequence[SmokeResult], stack: str) -> str:
     return json.dumps(
         {
@@ -448,7 +444,7 @@ def print_smoke(results: Sequence[SmokeResult], console: Console) -> None:
             "-"
             if r.usage is None
             else f"{r.usage.prompt_tokens} + {r.usage.completion_tokens} = {r.usage.total_tokens}",
-            escape(_short(r.reply)) if r.ok else "-",
+            escape(one_line(r.reply, REPLY_LIMIT)) if r.ok else "-",
         )
     console.print(table)
     for r in results:

@@ -325,9 +325,14 @@ def _service_message(body: bytes) -> str:
     candidates.append(document.get("detail"))
     for candidate in candidates:
         if isinstance(candidate, str) and candidate.strip():
-            line = " ".join(candidate.split())
-            return line if len(line) <= DETAIL_LIMIT else line[: DETAIL_LIMIT - 1] + "…"
+            return one_line(candidate, DETAIL_LIMIT)
     return ""
+
+
+def one_line(text: str, limit: int) -> str:
+    """``text`` on one line, whitespace collapsed, cut to ``limit`` characters with an ellipsis."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 class _Answer:

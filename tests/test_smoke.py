@@ -863,3 +863,9 @@ def test_an_internal_failure_exits_3(
         "",
         "maas smoke: internal error: RuntimeError: boom\n",
     )
+
+
+def test_one_line() -> None:
+    assert smoke.one_line(" a  b\n\tc ", 10) == "a b c"
+    assert smoke.one_line("x" * 30, 24) == "x" * 23 + "…"
+    assert smoke.one_line("x" * 24, 24) == "x" * 24
