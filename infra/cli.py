@@ -226,8 +226,7 @@ def _smoke(args: argparse.Namespace, out: Console, errors: Console) -> int:
         errors.print(f"maas smoke: {error}", markup=False)
         return EXIT_CONFIG
     policy = smoke.RetryPolicy(attempts=args.retries + 1, timeout=args.timeout)
-    timeout = httpx.Timeout(policy.timeout, connect=min(policy.timeout, smoke.CONNECT_TIMEOUT))
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client, progress(errors, text="smoke testing"):
+    with httpx.Client(follow_redirects=False) as client, progress(errors, text="smoke testing"):
         runner = smoke.Smoke(
             client,
             credential=smoke.default_credential,

@@ -25,6 +25,11 @@ from azure_maas_policy.facts import (
 
 __all__ = ["ENDPOINT_NAME", "MICROSOFT_REGISTRY", "MODEL_ID", "NameRule", "normalize_region"]
 
+CHAT_ROUTE = "/chat/completions"
+"""Azure AI model inference API, after an endpoint's inference URI."""
+NATIVE_CHAT_ROUTE = "/v1/chat/completions"
+"""The provider's native chat API (Mistral, AI21 clients), after an endpoint's inference URI."""
+
 
 WORKSPACE_NAME = NameRule(
     "workspace name",

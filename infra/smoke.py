@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from azure_maas_policy import facts
 from infra import catalog as catalog_module
+from infra import names
 from infra.stack_outputs import EndpointOutput, StackOutputs
 
 Route = Literal["inference", "native"]
@@ -33,7 +34,6 @@ AuthChoice = Literal["auto", "key", "entra"]
 Auth = Literal["key", "entra"]
 
 ROUTES: tuple[Route, ...] = ("inference", "native")
-ROUTE_PATHS: dict[Route, str] = {"inference": "/chat/completions", "native": "/v1/chat/completions"}
 NATIVE_ROUTE_REGISTRIES = frozenset({"azureml-mistral", "azureml-ai21"})
 """Registries whose models serve the native route (Mistral's chat API, AI21's client): AZURE_FACTS.md 1.5."""
 TOKEN_SCOPE = "https://ml.azure.com/.default"
@@ -70,6 +70,11 @@ class RetryPolicy:
     """The longest wait between attempts; a ``Retry-After`` asking for more ends the check."""
     timeout: float = 30.0
     """Seconds a request may take (connect, each read, and a whole stream)."""
+
+    @property
+    def http_timeout(self) -> httpx.Timeout:
+        """``timeout`` for each connect, read and write, with connecting bounded by ``CONNECT_TIMEOUT``."""
+        return httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_TIMEOUT))
 
 
 @dataclass(frozen=True)
@@ -463,12 +468,14 @@ class Smoke:
     def _send(self, url: str, headers: dict[str, str], body: dict[str, Any], stream: bool, started: float) -> _Answer:
         """One request; a 200 answer is checked (``outcome``, or ``problem`` when it breaks the schema)."""
         if not stream:
-            response = self.client.post(url, headers=headers, json=body)
+            response = self.client.post(url, headers=headers, json=body, timeout=self.policy.http_timeout)
             answer = _Answer(response.status_code, response.reason_phrase, response.headers, response.content)
             if response.status_code == 200:
                 answer.check(lambda: check_completion(response.content))
             return answer
-        with connect_sse(self.client, "POST", url, headers=headers, json=body) as source:
+        with connect_sse(
+            self.client, "POST", url, headers=headers, json=body, timeout=self.policy.http_timeout
+        ) as source:
             response = source.response
             if response.status_code != 200:
                 return _Answer(response.status_code, response.reason_phrase, response.headers, response.read())
@@ -519,14 +526,15 @@ class Smoke:
 
     def _not_found(self, target: Target) -> str:
         output = target.output
-        model = catalog_module.load().by_model_id(output.model_id)
+        known = catalog_module.load()
+        model = known.by_model_id(output.model_id)
         if model is not None:
-            verdict = catalog_module.judge(model, self.today, catalog_module.load())
+            verdict = catalog_module.judge(model, self.today, known)
             if verdict.stage == "Retired":
                 return f"the model is retired: {verdict.reason}"
         if target.route == "native" and facts.model_registry(output.model_id) not in NATIVE_ROUTE_REGISTRIES:
             return (
-                f"{output.model_id} does not serve the native route {ROUTE_PATHS['native']} (Mistral and AI21 "
+                f"{output.model_id} does not serve the native route {names.NATIVE_CHAT_ROUTE} (Mistral and AI21 "
                 "models do); use --route inference"
             )
         return (

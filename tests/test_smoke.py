@@ -645,7 +645,7 @@ def test_retry_after_forms() -> None:
 def test_a_slow_answer_times_out_without_a_retry(server: ChatServer, outputs: Any) -> None:
     server.script("chat-mistral-large", Scripted(delay=5.0, body=completion("m", 1)))
     waits: list[float] = []
-    with httpx.Client(timeout=0.3) as client:
+    with httpx.Client() as client:
         [result] = runner(client, waits, timeout=0.3).run(one(outputs))
 
     assert (result.ok, result.status, result.attempts, waits) == (False, None, 1, [])
@@ -655,7 +655,7 @@ def test_a_slow_answer_times_out_without_a_retry(server: ChatServer, outputs: An
 def test_a_stream_that_trickles_past_the_timeout(server: ChatServer, outputs: Any) -> None:
     lines = sse(*chunks("m", 1) * 2)[:-1]  # chunks without end, each within the read timeout
     server.script("chat-mistral-large", Scripted(stream=lines, gap=0.15))
-    with httpx.Client(timeout=0.4) as client:
+    with httpx.Client() as client:
         [result] = runner(client, [], timeout=0.4).run(one(outputs), stream=True)
 
     assert (result.ok, result.problem) == (False, "the stream did not finish in time")

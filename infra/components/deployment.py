@@ -9,11 +9,7 @@ from pulumi_azure_native import machinelearningservices as ml
 
 from infra.components.workspace import Workspace
 from infra.desired import EndpointPlan
-
-CHAT_ROUTE = "/chat/completions"
-"""Azure AI model inference API."""
-NATIVE_CHAT_ROUTE = "/v1/chat/completions"
-"""The provider's native chat API (Mistral, AI21 clients)."""
+from infra.names import CHAT_ROUTE, NATIVE_CHAT_ROUTE
 
 
 class ModelDeployment(pulumi.ComponentResource):
