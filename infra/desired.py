@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infra import names, roles
-from infra.catalog import Catalog
+from infra.catalog import Api, Catalog
 from infra.settings import Settings, resolve_model
 
 WorkspaceKind = Literal["Hub", "Project", "Default"]
@@ -62,6 +62,8 @@ class EndpointPlan:
     content_safety: bool
     subscription: SubscriptionPlan | None
     """The subscription the endpoint depends on; None for models in Microsoft's own registry."""
+    api: Api = "chat"
+    """What the model answers (the catalog's ``api``; a model outside the catalog is taken as chat)."""
 
     @property
     def has_keys(self) -> bool:
@@ -179,6 +181,7 @@ def _endpoints(settings: Settings, catalog: Catalog) -> tuple[tuple[Subscription
                     auth_mode=deployment.auth_mode,
                     content_safety=deployment.content_safety,
                     subscription=subscription,
+                    api=resolved.entry.api if resolved.entry else "chat",
                 )
             )
     return tuple(subscriptions.values()), tuple(endpoints)

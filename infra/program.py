@@ -97,6 +97,7 @@ def build(desired: Desired, catalog: catalog_module.Catalog, *, subscription_id:
             ep.name: {
                 "workspace": ep.workspace,
                 "modelId": ep.model_id,
+                "api": ep.api,
                 "inferenceUri": deployments[ep.name].inference_uri,
                 "chatCompletionsUrl": deployments[ep.name].chat_completions_url,
                 "nativeChatCompletionsUrl": deployments[ep.name].native_chat_completions_url,

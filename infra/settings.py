@@ -358,10 +358,13 @@ def resolve_model(deployment: DeploymentConfig, catalog: Catalog) -> ResolvedMod
     """The model of a deployment; None when its ``model`` is not a catalog key."""
     if deployment.model_id is not None:
         entry = catalog.by_model_id(deployment.model_id)
-        return ResolvedModel(entry.model_id if entry else deployment.model_id, entry)
+        return ResolvedModel(entry.model_id if entry and entry.model_id else deployment.model_id, entry)
     if deployment.model is not None:
         entry = catalog.get(deployment.model)
-        return ResolvedModel(entry.model_id, entry) if entry else None
+        if entry is None:
+            return None
+        # A model offered on no azureml:// channel keeps its key as ID; validation rejects it by channel.
+        return ResolvedModel(entry.model_id or entry.key, entry)
     return None
 
 
@@ -454,22 +457,25 @@ def _check_deployment(
     entry = resolved.entry
     if entry is None:
         return [], resolved
-    issues: list[Issue] = []
-    if entry.offer == "managedCompute":
-        issues.append(
+    if entry.serverless is None:
+        return [
             Issue(
                 key,
-                f"{entry.name} ({entry.model_id}) deploys only to managed compute, not as a serverless API; choose a serverless model",
+                f"{entry.label} is not offered as a serverless API, only as: {catalog_module.channels_text(entry)}; "
+                "choose a serverless model (`maas models --channel serverless`)",
             )
-        )
+        ], resolved
+    issues: list[Issue] = []
     verdict = catalog_module.judge(entry, today, catalog)
     if verdict.blocked and not deployment.allow_retired:
         issues.append(Issue(key, f"{verdict.reason}; set allowRetired: true to deploy it anyway"))
-    judged_region = settings.location in settings.allowed_regions and entry.offer == "serverless"
-    if judged_region and settings.location not in catalog.regions_for(entry):
-        regions = ", ".join(catalog.regions_for(entry))
+    regions = catalog.serverless_regions(entry)
+    if settings.location in settings.allowed_regions and settings.location not in regions:
         issues.append(
-            Issue(key, f"{entry.name} is not offered as a serverless API in {settings.location!r}; regions: {regions}")
+            Issue(
+                key,
+                f"{entry.name} is not offered as a serverless API in {settings.location!r}; regions: {', '.join(regions)}",
+            )
         )
     return issues, resolved
 

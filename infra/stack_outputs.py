@@ -41,9 +41,11 @@ class EndpointOutput(_Model):
 
     workspace: str
     model_id: str = Field(alias="modelId")
+    api: Literal["chat", "ocr"] = "chat"
+    """Absent in outputs of azure-maas before the catalog knew OCR models: chat."""
     inference_uri: str = Field(alias="inferenceUri")
-    chat_completions_url: str = Field(alias="chatCompletionsUrl")
-    native_chat_completions_url: str = Field(alias="nativeChatCompletionsUrl")
+    chat_completions_url: str | None = Field(default=None, alias="chatCompletionsUrl")
+    native_chat_completions_url: str | None = Field(default=None, alias="nativeChatCompletionsUrl")
     auth_mode: Literal["Key", "AAD", "KeyAndAAD"] = Field(alias="authMode")
     content_safety: bool = Field(alias="contentSafety")
     rate_limits: RateLimits = Field(alias="rateLimits")

@@ -26,7 +26,7 @@ ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
 SUBSCRIPTION_ALIAS = "azure-native:subscription:Alias"
 
 MINISTRAL = "azureml://registries/azureml-mistral/models/Ministral-3B"
-LARGE_2411 = "azureml://registries/azureml-mistral/models/Mistral-Large-2411"
+LARGE_2411 = "azureml://registries/azureml-mistral/models/mistral-medium-2505"
 LARGE_2402 = "azureml://registries/azureml-mistral/models/Mistral-large"
 PHI_4 = "azureml://registries/azureml/models/Phi-4"
 TAGS = {"environment": "test", "cost-center": "ai"}

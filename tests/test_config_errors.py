@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pulumi
 import pytest
+import yaml
 
-from tests.conftest import minimal, stack
+from tests.conftest import ROOT, minimal, stack
 from tests.harness import execute
 
 REGIONS = "eastus, eastus2, northcentralus, southcentralus, westus, westus3, swedencentral"
@@ -53,26 +56,26 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         minimal(workspaces=[ws(dep(model="mistral-large"))]),
         [
             "azure-maas:workspaces[0].deployments[0].model: 'mistral-large' is not in the model catalog; "
-            "did you mean 'mistral-large-2411' or 'mistral-large-2407' or 'mistral-large-2402'? "
+            "did you mean 'mistral-large-3' or 'mistral-large-2411' or 'mistral-large-2407'? "
             "See policies/azure_maas_policy/catalog.yaml, or give a full 'modelId'"
         ],
     ),
     (
         "model-id-wrong-shape",
-        minimal(workspaces=[ws(dep(modelId="azureml://registries/azureml-mistral/Mistral-Nemo"))]),
+        minimal(workspaces=[ws(dep(modelId="azureml://registries/azureml-mistral/Codestral-2501"))]),
         [
-            "azure-maas:workspaces[0].deployments[0].modelId: 'azureml://registries/azureml-mistral/Mistral-Nemo' "
+            "azure-maas:workspaces[0].deployments[0].modelId: 'azureml://registries/azureml-mistral/Codestral-2501' "
             "is not a valid model ID: azureml://registries/<registry>/models/<name>"
         ],
     ),
     (
         "model-id-with-version",
-        minimal(workspaces=[ws(dep(modelId="azureml://registries/azureml-mistral/models/Mistral-Nemo/versions/2"))]),
+        minimal(workspaces=[ws(dep(modelId="azureml://registries/azureml-mistral/models/Codestral-2501/versions/2"))]),
         [
             "azure-maas:workspaces[0].deployments[0].modelId: "
-            "'azureml://registries/azureml-mistral/models/Mistral-Nemo/versions/2' pins a version; serverless "
+            "'azureml://registries/azureml-mistral/models/Codestral-2501/versions/2' pins a version; serverless "
             "endpoints always deploy the latest version, so leave off '/versions/...': "
-            "'azureml://registries/azureml-mistral/models/Mistral-Nemo'"
+            "'azureml://registries/azureml-mistral/models/Codestral-2501'"
         ],
     ),
     (
@@ -80,8 +83,9 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         minimal(workspaces=[ws(dep(model="mixtral-8x7b-instruct-v01"))]),
         [
             "azure-maas:workspaces[0].deployments[0].model: Mixtral-8x7B-Instruct-v01 "
-            "(azureml://registries/azureml/models/mistralai-Mixtral-8x7B-Instruct-v01) deploys only to managed "
-            "compute, not as a serverless API; choose a serverless model"
+            "(azureml://registries/azureml/models/mistralai-Mixtral-8x7B-Instruct-v01) is not offered as a serverless "
+            "API, only as: managed compute deployment ('managedCompute'); choose a serverless model "
+            "(`maas models --channel serverless`)"
         ],
     ),
     (
@@ -89,8 +93,9 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         minimal(workspaces=[ws(dep(modelId="azureml://registries/azureml/models/mistralai-Mistral-7B-v01"))]),
         [
             "azure-maas:workspaces[0].deployments[0].modelId: Mistral-7B-v01 "
-            "(azureml://registries/azureml/models/mistralai-Mistral-7B-v01) deploys only to managed compute, "
-            "not as a serverless API; choose a serverless model"
+            "(azureml://registries/azureml/models/mistralai-Mistral-7B-v01) is not offered as a serverless API, only "
+            "as: managed compute deployment ('managedCompute'); choose a serverless model "
+            "(`maas models --channel serverless`)"
         ],
     ),
     (
@@ -99,8 +104,35 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         [
             "azure-maas:workspaces[0].deployments[0].model: Mistral Large (2402) "
             "(azureml://registries/azureml-mistral/models/Mistral-large) was retired on 2025-04-15; use "
-            "'mistral-large-2411' (azureml://registries/azureml-mistral/models/Mistral-Large-2411) instead; "
+            "'mistral-medium-2505' (azureml://registries/azureml-mistral/models/mistral-medium-2505) instead; "
             "set allowRetired: true to deploy it anyway"
+        ],
+    ),
+    (
+        "foundry-only-model",
+        minimal(workspaces=[ws(dep(model="mistral-document-ai-2512"))]),
+        [
+            "azure-maas:workspaces[0].deployments[0].model: Mistral Document AI 25.12 (Mistral AI/"
+            "mistral-document-ai-2512) is not offered as a serverless API, only as: Foundry resource deployment "
+            "('foundry'); choose a serverless model (`maas models --channel serverless`)"
+        ],
+    ),
+    (
+        "retired-with-a-foundry-only-replacement",
+        minimal(location="swedencentral", workspaces=[ws(dep(model="mistral-ocr-2503"))]),
+        [
+            "azure-maas:workspaces[0].deployments[0].model: Mistral OCR 25.03 "
+            "(azureml://registries/azureml-mistral/models/mistral-ocr-2503) was retired on 2026-01-30; use "
+            "'mistral-document-ai-2512' (Mistral Document AI 25.12, offered only as: Foundry resource deployment "
+            "('foundry')) instead; set allowRetired: true to deploy it anyway"
+        ],
+    ),
+    (
+        "model-not-offered-in-the-region",
+        minimal(location="swedencentral", workspaces=[ws(dep(model="phi-4-reasoning"))]),
+        [
+            "azure-maas:workspaces[0].deployments[0].model: Phi-4-reasoning is not offered as a serverless API in "
+            "'swedencentral'; regions: eastus, eastus2, northcentralus, southcentralus, westus, westus3"
         ],
     ),
     (
@@ -393,3 +425,27 @@ def test_unknown_env_override_is_an_error(monkeypatch: pytest.MonkeyPatch) -> No
         "AZURE_MAAS_RESOURCE_GROUP_NAME, AZURE_MAAS_RESOURCE_GROUP_CREATE"
     ]
     assert run.resources == []
+
+
+README_ERRORS = (ROOT / "README.md").read_text(encoding="utf-8").split("### Errors", 1)[1].split("### Tags", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("index", "environment"),
+    [(0, {}), (1, {"AZURE_MAAS_LOCATION": "westeurope", "AZURE_MAAS_FOO": "1"})],
+    ids=["config", "config-and-environment"],
+)
+def test_the_readme_error_examples_are_what_the_program_says(
+    index: int, environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configs = re.findall(r"```text\n(config:\n.*?)```", README_ERRORS, re.DOTALL)
+    outputs = re.findall(r"```text\n(invalid stack config .*?)```", README_ERRORS, re.DOTALL)
+    assert (len(configs), len(outputs)) == (2, 2)
+    assert " ".join(f"{k}={v}" for k, v in environment.items()) in README_ERRORS
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    document = yaml.safe_load(configs[index])["config"]
+
+    _, error = execute({k: v if isinstance(v, str) else json.dumps(v) for k, v in document.items()})
+
+    assert f"{error}\n" == outputs[index]

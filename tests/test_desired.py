@@ -68,13 +68,13 @@ def test_endpoints_of_microsoft_models_have_no_subscription() -> None:
             {
                 "name": "ws-main",
                 "kind": "workspace",
-                "deployments": [{"name": "phi", "model": "phi-4"}, {"name": "nemo", "model": "mistral-nemo"}],
+                "deployments": [{"name": "phi", "model": "phi-4"}, {"name": "nemo", "model": "codestral-2501"}],
             }
         ]
     )
 
     assert [(e.name, e.subscription.name if e.subscription else None) for e in state.endpoints] == [
         ("phi", None),
-        ("nemo", "Mistral-Nemo"),
+        ("nemo", "Codestral-2501"),
     ]
-    assert [s.name for s in state.subscriptions] == ["Mistral-Nemo"]
+    assert [s.name for s in state.subscriptions] == ["Codestral-2501"]

@@ -68,21 +68,3 @@ def test_readme_naming_table_quotes_every_rule_sentence() -> None:
     for rule in (names.ENDPOINT_NAME, names.WORKSPACE_NAME, names.RESOURCE_GROUP_NAME, names.GUID):
         row = next((line for line in lines if f"| `{rule.pattern.pattern}`" in line), "")
         assert row.endswith(f"| {rule.valid} |"), rule.what
-
-
-def test_readme_catalog_table_matches_the_catalog() -> None:
-    from infra import catalog
-
-    rows = {
-        line.split(" | ")[0].strip("| `"): line
-        for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
-        if line.startswith("| `") and ("| serverless |" in line or "| managed compute only |" in line)
-    }
-    models = catalog.load().models
-    assert sorted(rows) == sorted(models)
-    for key, model in models.items():
-        row = rows[key]
-        assert f"| `{model.model_id}` | {model.publisher} |" in row, key
-        assert ("| yes |" if model.needs_marketplace_subscription else "| no |") in row, key
-        retired = model.lifecycle.retirement_date
-        assert (f"Retired on {retired.isoformat()}" in row) if retired else ("Generally available" in row), key

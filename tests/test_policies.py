@@ -220,7 +220,7 @@ def _scenarios() -> Iterator[Scenario]:
         "no-retired-models: retired model",
         [ws, *retired],
         [want("no-retired-models", retired[1])],
-        {"no-retired-models": {"today": "2026-11-23"}},
+        {"no-retired-models": {"today": "2026-11-24"}},
     )
     raw = s.deployment("raw", "azureml://registries/azureml-acme/models/Acme-1")
     yield Scenario("no-retired-models: a model outside the catalog passes", [ws, *raw], [])
@@ -436,16 +436,16 @@ MESSAGES = {
     ),
     ("approved-models: not listed", "approved-models"): (
         "marketplace subscription 'chat-subscription' uses azureml://registries/azureml-mistral/models/Ministral-3B, "
-        "which is not approved; approved models: azureml://registries/azureml-mistral/models/Mistral-Large-2411. Use "
+        "which is not approved; approved models: azureml://registries/azureml-mistral/models/mistral-medium-2505. Use "
         "an approved model, or have it added to approvedModels in the policy config.\n"
         "serverless endpoint 'chat' uses azureml://registries/azureml-mistral/models/Ministral-3B, which is not "
-        "approved; approved models: azureml://registries/azureml-mistral/models/Mistral-Large-2411. Use an approved "
+        "approved; approved models: azureml://registries/azureml-mistral/models/mistral-medium-2505. Use an approved "
         "model, or have it added to approvedModels in the policy config."
     ),
     ("no-retired-models: retired model", "no-retired-models"): (
         "serverless endpoint 'old' deploys Mistral Large (2402) (azureml://registries/azureml-mistral/models/"
-        "Mistral-large), retired since 2025-04-15: its endpoints answer 404 (judged on 2026-11-23; catalog as of "
-        "2026-11-23). Move to Mistral Large 24.11 (azureml://registries/azureml-mistral/models/Mistral-Large-2411)."
+        "Mistral-large), retired since 2025-04-15: its endpoints answer 410 Gone (judged on 2026-11-24; catalog as of "
+        "2026-11-24). Move to Mistral Medium 3 (25.05) (azureml://registries/azureml-mistral/models/mistral-medium-2505)."
     ),
     ("rbac: owner-like", "rbac-least-privilege"): (
         "role assignment 'owner' grants Owner (8e3af657-a8ff-443c-a75c-2fe8c4bcb635); forbidden roles: Contributor, "

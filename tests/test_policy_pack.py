@@ -260,7 +260,7 @@ def deprecating_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "stage": "GenerallyAvailable",
         "deprecationDate": dt.date(2026, 12, 1),
         "retirementDate": dt.date(2027, 3, 1),
-        "replacement": "mistral-large-2411",
+        "replacement": "mistral-medium-2505",
     }
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return pack
@@ -275,8 +275,8 @@ def deprecating_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
             False,
             "serverless endpoint 'chat' deploys Ministral-3B (azureml://registries/azureml-mistral/models/Ministral-3B), "
             "deprecated since 2026-12-01: Azure accepts no new deployments, existing ones keep working until "
-            "2027-03-01 (judged on 2026-12-01; catalog as of 2026-11-23). Move to Mistral Large 24.11 "
-            "(azureml://registries/azureml-mistral/models/Mistral-Large-2411), or set allowDeprecated in the policy "
+            "2027-03-01 (judged on 2026-12-01; catalog as of 2026-11-24). Move to Mistral Medium 3 (25.05) "
+            "(azureml://registries/azureml-mistral/models/mistral-medium-2505), or set allowDeprecated in the policy "
             "config to keep an existing deployment until it retires.",
         ),
         ("2027-02-28", True, None),
@@ -284,8 +284,8 @@ def deprecating_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "2027-03-01",
             True,
             "serverless endpoint 'chat' deploys Ministral-3B (azureml://registries/azureml-mistral/models/Ministral-3B), "
-            "retired since 2027-03-01: its endpoints answer 404 (judged on 2027-03-01; catalog as of 2026-11-23). "
-            "Move to Mistral Large 24.11 (azureml://registries/azureml-mistral/models/Mistral-Large-2411).",
+            "retired since 2027-03-01: its endpoints answer 410 Gone (judged on 2027-03-01; catalog as of 2026-11-24). "
+            "Move to Mistral Medium 3 (25.05) (azureml://registries/azureml-mistral/models/mistral-medium-2505).",
         ),
     ],
 )

@@ -61,14 +61,14 @@ def test_dev_stack_registers_exactly_its_resource_graph(dev: Run) -> None:
             (urn(WS, f"{ML}:Workspace", "proj-chat-workspace"), urn("pulumi:pulumi:Stack", WS, "proj-chat")),
             (urn("pulumi:pulumi:Stack", WS, "proj-eval"), STACK),
             (urn(WS, f"{ML}:Workspace", "proj-eval-workspace"), urn("pulumi:pulumi:Stack", WS, "proj-eval")),
-            (urn(WS, MD, "chat-mistral-large"), urn("pulumi:pulumi:Stack", WS, "proj-chat")),
+            (urn(WS, MD, "chat-mistral-medium"), urn("pulumi:pulumi:Stack", WS, "proj-chat")),
             (
-                urn(MD, f"{ML}:MarketplaceSubscription", "chat-mistral-large-subscription"),
-                urn(WS, MD, "chat-mistral-large"),
+                urn(MD, f"{ML}:MarketplaceSubscription", "chat-mistral-medium-subscription"),
+                urn(WS, MD, "chat-mistral-medium"),
             ),
             (
-                urn(MD, f"{ML}:ServerlessEndpoint", "chat-mistral-large-endpoint"),
-                urn(WS, MD, "chat-mistral-large"),
+                urn(MD, f"{ML}:ServerlessEndpoint", "chat-mistral-medium-endpoint"),
+                urn(WS, MD, "chat-mistral-medium"),
             ),
             (urn(WS, MD, "chat-ministral"), urn("pulumi:pulumi:Stack", WS, "proj-chat")),
             (
@@ -160,7 +160,7 @@ def test_endpoints_have_the_configured_model_auth_and_content_safety(dev: Run) -
 
 
 def test_endpoints_depend_on_their_subscription_and_delete_before_replace(dev: Run) -> None:
-    for endpoint_name, model in (("chat-mistral-large", "Mistral-Large-2411"), ("chat-ministral", "Ministral-3B")):
+    for endpoint_name, model in (("chat-mistral-medium", "mistral-medium-2505"), ("chat-ministral", "Ministral-3B")):
         subscription = dev.by_name(f"{endpoint_name}-subscription")
         endpoint = dev.by_name(f"{endpoint_name}-endpoint")
         assert subscription.inputs == {
@@ -180,7 +180,7 @@ def test_microsoft_registry_model_gets_no_subscription(dev: Run) -> None:
 
     assert sorted(r.name for r in dev.of_type(f"{ML}:MarketplaceSubscription")) == [
         "chat-ministral-subscription",
-        "chat-mistral-large-subscription",
+        "chat-mistral-medium-subscription",
     ]
     assert not any(dev.by_urn(d).type.endswith("MarketplaceSubscription") for d in phi.dependencies)
 
@@ -188,12 +188,16 @@ def test_microsoft_registry_model_gets_no_subscription(dev: Run) -> None:
 def test_a_model_in_two_workspaces_gets_one_subscription_in_each() -> None:
     config = minimal(
         workspaces=[
-            {"name": "ws-one", "kind": "workspace", "deployments": [{"name": "nemo-one", "model": "mistral-nemo"}]},
+            {
+                "name": "ws-one",
+                "kind": "workspace",
+                "deployments": [{"name": "codestral-one", "model": "codestral-2501"}],
+            },
             {
                 "name": "ws-two",
                 "kind": "workspace",
                 "deployments": [
-                    {"name": "nemo-two", "modelId": "azureml://registries/azureml-mistral/models/mistral-nemo"},
+                    {"name": "codestral-two", "modelId": "azureml://registries/azureml-mistral/models/codestral-2501"},
                     {"name": "phi-two", "model": "phi-4"},
                 ],
             },
@@ -207,8 +211,8 @@ def test_a_model_in_two_workspaces_gets_one_subscription_in_each() -> None:
         for r in run.of_type(f"{ML}:MarketplaceSubscription")
     )
     assert subscriptions == [
-        ("ws-one", "Mistral-Nemo", "azureml://registries/azureml-mistral/models/Mistral-Nemo"),
-        ("ws-two", "Mistral-Nemo", "azureml://registries/azureml-mistral/models/Mistral-Nemo"),
+        ("ws-one", "Codestral-2501", "azureml://registries/azureml-mistral/models/Codestral-2501"),
+        ("ws-two", "Codestral-2501", "azureml://registries/azureml-mistral/models/Codestral-2501"),
     ]
 
 
@@ -296,7 +300,7 @@ def test_content_safety_off_is_disabled_and_on_by_default() -> None:
                 "name": "ws-main",
                 "kind": "workspace",
                 "deployments": [
-                    {"name": "raw", "model": "mistral-nemo", "contentSafety": False},
+                    {"name": "raw", "model": "codestral-2501", "contentSafety": False},
                     {"name": "safe", "model": "phi-4"},
                 ],
             }
@@ -422,12 +426,12 @@ def test_names_are_identical_across_two_runs(dev_config: dict[str, str]) -> None
 def test_only_key_endpoints_read_keys_and_keys_are_secret(dev: Run) -> None:
     assert sorted(args["name"] for token, args in dev.invokes if token.endswith(":listServerlessEndpointKeys")) == [
         "chat-ministral",
-        "chat-mistral-large",
+        "chat-mistral-medium",
     ]
     keys = dev.outputs["endpointKeys"]
     assert keys[SIG_KEY] == SECRET_SIG
     assert keys["value"] == {
-        "chat-mistral-large": {"primaryKey": "pk-chat-mistral-large", "secondaryKey": "sk-chat-mistral-large"},
+        "chat-mistral-medium": {"primaryKey": "pk-chat-mistral-medium", "secondaryKey": "sk-chat-mistral-medium"},
         "chat-ministral": {"primaryKey": "pk-chat-ministral", "secondaryKey": "sk-chat-ministral"},
     }
     assert "pk-" not in repr({k: v for k, v in dev.outputs.items() if k != "endpointKeys"})
@@ -439,6 +443,7 @@ def test_stack_outputs_describe_every_endpoint(dev: Run) -> None:
         return {
             "workspace": workspace,
             "modelId": model_id,
+            "api": "chat",
             "inferenceUri": uri,
             "chatCompletionsUrl": f"{uri}/chat/completions",
             "nativeChatCompletionsUrl": f"{uri}/v1/chat/completions",
@@ -448,8 +453,8 @@ def test_stack_outputs_describe_every_endpoint(dev: Run) -> None:
         }
 
     assert dev.outputs["endpoints"] == {
-        "chat-mistral-large": endpoint(
-            "proj-chat", "chat-mistral-large", "azureml://registries/azureml-mistral/models/Mistral-Large-2411", "Key"
+        "chat-mistral-medium": endpoint(
+            "proj-chat", "chat-mistral-medium", "azureml://registries/azureml-mistral/models/mistral-medium-2505", "Key"
         ),
         "chat-ministral": endpoint(
             "proj-chat", "chat-ministral", "azureml://registries/azureml-mistral/models/Ministral-3B", "KeyAndAAD"
@@ -457,11 +462,34 @@ def test_stack_outputs_describe_every_endpoint(dev: Run) -> None:
         "eval-phi4": endpoint("proj-eval", "eval-phi4", "azureml://registries/azureml/models/Phi-4", "AAD"),
     }
     assert dev.outputs["resourceGroup"] == {"name": "rg-maas-dev", "id": RG_ID}
+
     assert dev.outputs["hub"] == {"name": "hub-maas-dev", "id": f"{WS_PREFIX}/hub-maas-dev"}
     assert dev.outputs["workspaces"] == {
         "proj-chat": {"name": "proj-chat", "id": f"{WS_PREFIX}/proj-chat"},
         "proj-eval": {"name": "proj-eval", "id": f"{WS_PREFIX}/proj-eval"},
     }
+
+
+def test_an_ocr_model_gets_no_chat_urls() -> None:
+    """An OCR / document AI model (deployable only with allowRetired here) answers no chat route."""
+    config = minimal(
+        location="swedencentral",
+        workspaces=[
+            {
+                "name": "ws-docs",
+                "kind": "workspace",
+                "deployments": [{"name": "docs", "model": "mistral-document-ai-2505", "allowRetired": True}],
+            }
+        ],
+    )
+
+    run = run_program(config)
+
+    [endpoint] = run.outputs["endpoints"].values()
+    assert endpoint["api"] == "ocr"
+    assert "chatCompletionsUrl" not in endpoint  # the engine drops a null output value
+    assert "nativeChatCompletionsUrl" not in endpoint
+    assert endpoint["inferenceUri"] == "https://docs.swedencentral.models.ai.azure.com"
 
 
 def test_env_overrides_replace_scalar_keys(dev_config: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -511,7 +539,7 @@ def _stack_with(deployments: int) -> dict[str, str]:
             {
                 "name": f"proj-{i:03d}",
                 "kind": "project",
-                "deployments": [{"name": f"ep-{i:03d}", "model": "mistral-large-2411"}],
+                "deployments": [{"name": f"ep-{i:03d}", "model": "mistral-medium-2505"}],
             }
             for i in range(deployments)
         ],

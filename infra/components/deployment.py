@@ -25,8 +25,9 @@ class ModelDeployment(pulumi.ComponentResource):
 
     endpoint_id: pulumi.Output[str]
     inference_uri: pulumi.Output[str]
-    chat_completions_url: pulumi.Output[str]
-    native_chat_completions_url: pulumi.Output[str]
+    chat_completions_url: pulumi.Output[str] | None
+    native_chat_completions_url: pulumi.Output[str] | None
+    """None for a model that does not answer chat completions (OCR / document AI)."""
     primary_key: pulumi.Output[str] | None
     secondary_key: pulumi.Output[str] | None
 
@@ -83,8 +84,11 @@ class ModelDeployment(pulumi.ComponentResource):
             properties_once_created
         )
         self.inference_uri = created.apply(lambda properties: _inference_uri(plan.name, properties))
-        self.chat_completions_url = self.inference_uri.apply(lambda uri: uri + CHAT_ROUTE)
-        self.native_chat_completions_url = self.inference_uri.apply(lambda uri: uri + NATIVE_CHAT_ROUTE)
+        # An OCR / document AI model answers no chat route: it gets no chat URLs, so nothing sends it a chat.
+        self.chat_completions_url = self.native_chat_completions_url = None
+        if plan.api == "chat":
+            self.chat_completions_url = self.inference_uri.apply(lambda uri: uri + CHAT_ROUTE)
+            self.native_chat_completions_url = self.inference_uri.apply(lambda uri: uri + NATIVE_CHAT_ROUTE)
         self.primary_key = self.secondary_key = None
         outputs: dict[str, object] = {
             "endpointId": self.endpoint_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,9 +20,15 @@ from typing import Any, Literal
 import yaml
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
-"""The model catalog: model IDs, lifecycle dates and replacements, serverless regions and quota."""
+"""The model catalog: lifecycle dates and replacements, channels, model IDs, regions and quota."""
 
 Stage = Literal["Preview", "GenerallyAvailable", "Legacy", "Deprecated", "Retired"]
+Channel = Literal["serverless", "foundry", "managedCompute"]
+"""Where a model is offered: serverless API endpoints (ML workspaces and hub projects), Foundry resource
+deployments, or managed compute only (open weights; never deployed by azure-maas)."""
+CHANNEL_KEYS: tuple[Channel, ...] = ("serverless", "foundry", "managedCompute")
+Api = Literal["chat", "ocr"]
+"""What a model answers: chat completions, or Mistral's OCR / document AI API."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,9 @@ class CatalogModel:
 
     key: str
     name: str
-    model_id: str
+    model_id: str | None
+    """The ``azureml://`` ID (serverless or managed compute); None for a model offered only on Foundry resources."""
+    channels: tuple[Channel, ...]
     stage: Stage
     deprecation_date: dt.date | None
     retirement_date: dt.date | None
@@ -122,6 +130,10 @@ class CatalogModel:
 
     def stage_on(self, today: dt.date) -> Stage:
         return stage_on(self.stage, self.deprecation_date, self.retirement_date, today)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.model_id})" if self.model_id else self.name
 
 
 @dataclass(frozen=True)
@@ -133,7 +145,27 @@ class CatalogFacts:
 
     def by_model_id(self, model_id: str) -> CatalogModel | None:
         wanted = canonical_model_id(model_id)
-        return next((m for m in self.models.values() if canonical_model_id(m.model_id) == wanted), None)
+        return next((m for m in self.models.values() if m.model_id and canonical_model_id(m.model_id) == wanted), None)
+
+    def replacement_on(self, model: CatalogModel, today: dt.date) -> CatalogModel | None:
+        """The first model along the replacement chain that is not deprecated or retired on ``today``."""
+        key = living_replacement(
+            model.key, {k: m.replacement for k, m in self.models.items()}, lambda k: self.models[k].stage_on(today)
+        )
+        return self.models[key] if key is not None else None
+
+
+def living_replacement(start: str, replacements: Mapping[str, str | None], stage: Callable[[str], Stage]) -> str | None:
+    """Follow ``replacements`` from ``start`` to the first model not deprecated or retired (a replacement can
+    itself retire: Mistral OCR 2503 -> Document AI 2505 -> Document AI 2512); None when there is none."""
+    seen = {start}
+    current = replacements.get(start)
+    while current is not None and current not in seen:
+        if stage(current) not in ("Deprecated", "Retired"):
+            return current
+        seen.add(current)
+        current = replacements.get(current)
+    return None
 
 
 def _date(value: Any) -> dt.date | None:
@@ -142,23 +174,28 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
+def _channels(row: Mapping[str, Any]) -> tuple[Channel, ...]:
+    return tuple(channel for channel in CHANNEL_KEYS if row.get(channel) is not None)
+
+
 @cache
 def catalog_facts(path: Path = CATALOG_PATH) -> CatalogFacts:
     """Read ``catalog.yaml`` (the program validates every field of it strictly; see ``infra/catalog.py``)."""
     with path.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
-    models = {
-        key: CatalogModel(
+    models = {}
+    for key, row in data["models"].items():
+        ids = [row[c]["modelId"] for c in ("serverless", "managedCompute") if row.get(c)]
+        models[key] = CatalogModel(
             key=key,
             name=row["name"],
-            model_id=row["modelId"],
+            model_id=ids[0] if ids else None,
+            channels=_channels(row),
             stage=row["lifecycle"]["stage"],
             deprecation_date=_date(row["lifecycle"].get("deprecationDate")),
             retirement_date=_date(row["lifecycle"].get("retirementDate")),
             replacement=row["lifecycle"].get("replacement"),
         )
-        for key, row in data["models"].items()
-    }
     return CatalogFacts(
         as_of=dt.date.fromisoformat(str(data["asOf"])),
         serverless_regions=tuple(data["serverless"]["regions"]),

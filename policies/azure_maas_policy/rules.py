@@ -418,19 +418,20 @@ def check_lifecycle(args: ResourceValidationArgs, report_violation: ReportViolat
     stage = model.stage_on(today)
     if stage == "Retired":
         since = f"since {model.retirement_date.isoformat()}" if model.retirement_date else "already"
-        found = f"retired {since}: its endpoints answer 404"
+        found = f"retired {since}: its endpoints answer 410 Gone"
     elif stage == "Deprecated" and not config["allowDeprecated"]:
         since = f"since {model.deprecation_date.isoformat()}" if model.deprecation_date else "already"
         until = f" until {model.retirement_date.isoformat()}" if model.retirement_date else ""
         found = f"deprecated {since}: Azure accepts no new deployments, existing ones keep working{until}"
     else:
         return
-    replacement = catalog.models.get(model.replacement) if model.replacement else None
-    fix = (
-        f"Move to {replacement.name} ({replacement.model_id})"
-        if replacement
-        else "No replacement is announced; choose another model"
-    )
+    replacement = catalog.replacement_on(model, today)
+    if replacement is None:
+        fix = "No replacement is announced; choose another model"
+    elif "serverless" in replacement.channels:
+        fix = f"Move to {replacement.label}"
+    else:
+        fix = f"Move to {replacement.label} (offered only on Foundry resources, not as a serverless API)"
     if stage == "Deprecated":
         fix += ", or set allowDeprecated in the policy config to keep an existing deployment until it retires"
     what = describe(SERVERLESS_ENDPOINT, args.props, args.name)
@@ -443,7 +444,7 @@ def check_lifecycle(args: ResourceValidationArgs, report_violation: ReportViolat
 
 no_retired_models = ResourceValidationPolicy(
     name="no-retired-models",
-    description="Serverless endpoints must not deploy a retired model (its endpoints answer 404) or a deprecated "
+    description="Serverless endpoints must not deploy a retired model (its endpoints answer 410 Gone) or a deprecated "
     "one (Azure refuses new deployments).",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
