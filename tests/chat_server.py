@@ -12,13 +12,12 @@ documented behaviour for the next requests to an endpoint, to produce 429s, 5xx,
 from __future__ import annotations
 
 import json
-import sys
-import threading
 from collections import deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.local_server import ADDRESS, JsonHandler, LocalServer, RecordingServer
 
 REPLY = "pong"
 
@@ -29,7 +28,7 @@ class Endpoint:
     tokens: set[str] = field(default_factory=set)
     """Entra ID tokens of identities with a role on the endpoint's workspace."""
     native: bool = True
-    model: str = "mistral-large-2411"
+    model: str = "mistral-medium-2505"
 
 
 @dataclass
@@ -53,8 +52,10 @@ class Request:
     body: Any
 
 
-class ChatServer:
+class ChatServer(LocalServer):
     """Start with ``with ChatServer(...) as server``; ``server.base(name)`` is the endpoint's inference URI."""
+
+    name = "chat server"
 
     def __init__(self, endpoints: dict[str, Endpoint], rejected_tokens: frozenset[str] = frozenset()) -> None:
         self.endpoints = endpoints
@@ -62,31 +63,8 @@ class ChatServer:
         """Tokens of a valid identity with no role: 403 (any other unknown token: 401)."""
         self.scripts: dict[str, deque[Scripted]] = {}
         self.requests: list[Request] = []
-        self.stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._http = _QuietServer(("127.0.0.1", 0), _handler(self))
-        self._http.failures = []
-        self._http.daemon_threads = True
-        self._http.block_on_close = False
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.02}, name="chat-server", daemon=True
-        )
-
-    def __enter__(self) -> ChatServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stopping.set()
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join()
-        if self._http.failures:
-            raise AssertionError(f"the chat server failed: {self._http.failures[0]!r}") from self._http.failures[0]
-
-    @property
-    def port(self) -> int:
-        return int(self._http.server_address[1])
+        super().__init__()
+        self._serve(RecordingServer(ADDRESS, _handler(self)))
 
     def base(self, endpoint: str) -> str:
         return f"http://127.0.0.1:{self.port}/{endpoint}"
@@ -102,17 +80,6 @@ class ChatServer:
 
     def requests_to(self, endpoint: str) -> list[Request]:
         return [r for r in self.requests if r.endpoint == endpoint]
-
-
-class _QuietServer(ThreadingHTTPServer):
-    failures: list[BaseException]
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (timeout) closes the connection mid-answer: expected. Anything else is a
-        defect of this server, raised when the server stops."""
-        error = sys.exc_info()[1]
-        if error is not None and not isinstance(error, ConnectionError):
-            self.failures.append(error)
 
 
 def completion(model: str, prompt_tokens: int) -> dict[str, Any]:
@@ -157,12 +124,9 @@ def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
-def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def do_POST(self) -> None:
+def _handler(server: ChatServer) -> type[JsonHandler]:
+    class Handler(JsonHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name for the POST handler)
             parts = self.path.strip("/").split("/", 1)
             name, rest = parts[0], "/" + (parts[1] if len(parts) > 1 else "")
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -208,18 +172,6 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
                 self._json(answer.status, answer.body, answer.headers)
             else:
                 self._send(answer.status, (answer.body or "").encode(), "text/plain", answer.headers)
-
-        def _json(self, status: int, document: Any, headers: dict[str, str] | None = None) -> None:
-            self._send(status, json.dumps(document).encode(), "application/json", headers or {})
-
-        def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str]) -> None:
-            self.send_response(status, HTTPStatus(status).phrase)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(payload)
 
         def _stream(self, status: int, headers: dict[str, str], lines: list[str], gap: float) -> None:
             self.send_response(status, HTTPStatus(status).phrase)

@@ -108,3 +108,18 @@ class Fakes:
         lines = (self.root / "calls.jsonl").read_text(encoding="utf-8").splitlines()
         found = [Call(**json.loads(line)) for line in lines]
         return [c for c in found if tool is None or c.tool == tool]
+
+
+class Credential:
+    """azure-identity's shape: ``get_token(*scopes)`` returns an object with ``.token``; records the scopes
+    it was asked for, or raises ``error``."""
+
+    def __init__(self, token: str, error: Exception | None = None) -> None:
+        self.token, self.error = token, error
+        self.scopes: list[tuple[str, ...]] = []
+
+    def get_token(self, *scopes: str) -> Any:
+        self.scopes.append(scopes)
+        if self.error is not None:
+            raise self.error
+        return type("AccessToken", (), {"token": self.token})()
