@@ -3,11 +3,15 @@
 - ``maas plan [--stack dev] [--format text|json|markdown] [--policy-pack-config FILE]`` previews a stack and
   its policy verdicts offline. Exit codes: 0 clean, 1 mandatory policy violations, 2 invalid config (stack
   file, stack config or policy config; the cause names the key), 3 internal failure.
-- ``maas models [--region R] [--all] [--format text|json]`` lists the model catalog. Exit codes: 0, 2 for a
-  region that is not a serverless region.
+- ``maas models [KEY] [--channel C] [--region R] [--all] [--format text|json|markdown]`` lists the model
+  catalog, or shows one model in full. Exit codes: 0, 2 for an unknown key or region.
 - ``maas smoke [--stack dev] [--endpoint NAME] [--route inference|native] [--stream]`` sends one tiny chat
   completion to each deployed endpoint. Exit codes: 0 every check passed, 1 a check failed, 2 the outputs
   cannot be read or the selection is invalid, 3 internal failure.
+- ``maas catalog sync [--subscription ID] [--location L]... [--write]`` refreshes the catalog from Azure's
+  Models API. Exit codes: 0 every location swept, 1 partial, 2 invalid arguments or credentials, 3 internal.
+- ``maas catalog check [--within DAYS]`` judges every stack's models on the day. Exit codes: 0 all living,
+  1 a model died (or will within the window), 2 a stack file cannot be read.
 
 Every failure prints ``maas <command>: <cause>`` on one line on stderr.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -27,15 +32,13 @@ from rich.console import Console
 from rich.status import Status
 
 from azure_maas_policy import facts
-from infra import catalog, render, smoke
+from infra import catalog, catalog_check, catalog_sync, render, render_catalog, smoke
 from infra.plan import PlanConfigError, PlanInternalError, run_plan
 from infra.stack_outputs import OutputsError
 from infra.stack_outputs import read as read_outputs
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
 NON_TERMINAL_WIDTH = 160
-WIDE_NON_TERMINAL_WIDTH = 200
-"""``maas models`` in logs and files: wide enough for the catalog table on one line per model."""
 PROGRESS_DELAY = 1.0
 """Seconds of work before a progress indicator appears (on a terminal only)."""
 
@@ -93,14 +96,56 @@ def _parser() -> argparse.ArgumentParser:
     _today_option(plan)
     models = commands.add_parser(
         "models",
-        help="list the model catalog: lifecycle, replacements, regions",
-        description="The models azure-maas knows by name. Retired and managed-compute-only models are hidden "
-        "unless --all. Exit codes: 0, 2 for an invalid --region.",
+        help="list the model catalog: lifecycle, replacements, channels",
+        description="The models azure-maas knows by name, with their stage on the day, the channels they are "
+        "offered on (serverless API, Foundry resource) and, for one KEY, every fact with its source. Retired and "
+        "managed-compute-only models are hidden unless --all. Exit codes: 0, 2 for an unknown KEY or an invalid "
+        "--region.",
     )
-    models.add_argument("--region", "-r", help="only models offered as serverless APIs in this region")
+    models.add_argument("key", nargs="?", metavar="KEY", help="show this model in full (IDs, skus, regions, sources)")
+    models.add_argument("--channel", "-c", choices=list(catalog.CHANNELS), help="only models offered on this channel")
+    models.add_argument("--region", "-r", help="only models offered in this region (on --channel, if given)")
     models.add_argument("--all", "-a", action="store_true", help="include retired and managed-compute-only models")
-    models.add_argument("--format", "-f", choices=["text", "json"], default="text", help="output format")
+    models.add_argument(
+        "--format", "-f", choices=["text", "json", "markdown"], default="text", help="output format (markdown: a table)"
+    )
     _today_option(models, "lifecycle")
+
+    catalog_command = commands.add_parser(
+        "catalog",
+        help="keep the model catalog true: sync it from Azure, check stacks against it",
+        description="Commands that maintain the model catalog (policies/azure_maas_policy/catalog.yaml).",
+    )
+    catalog_commands = catalog_command.add_subparsers(dest="catalog_command", required=True, metavar="COMMAND")
+    sync = catalog_commands.add_parser(
+        "sync",
+        help="refresh lifecycle, versions, skus and regions from Azure's Models API",
+        description="Read Azure's Models API (Microsoft.CognitiveServices/locations/{location}/models) for a "
+        "subscription and a set of locations, and update the catalog's Foundry facts and lifecycle. Prints the "
+        "change as a diff; writes only with --write; never deletes a row. Exit codes: 0 every location swept, "
+        "1 the sync was partial (the failed locations are named; their facts are left as they were), 2 invalid "
+        "arguments, catalog or credentials, 3 internal failure.",
+    )
+    catalog_sync.add_arguments(sync)
+    _today_option(sync, "the sync (the asOf date it records)")
+    stacks = catalog_commands.add_parser(
+        "check",
+        help="check every stack's models against today's lifecycle",
+        description="Read every Pulumi.<stack>.yaml of the project and judge each deployment's catalog model on "
+        "the day: exit 1 naming the deployments whose model is deprecated or retired (or retires within "
+        "--within days). Needs no login. Exit codes: 0 all models living, 1 a model died or will die soon, "
+        "2 a stack file cannot be read.",
+    )
+    stacks.add_argument(
+        "--within",
+        type=_days,
+        default=0,
+        metavar="DAYS",
+        help="also fail for models deprecated or retired within this many days (default: 0)",
+    )
+    stacks.add_argument("--format", "-f", choices=["text", "json"], default="text", help="output format")
+    _cwd_option(stacks)
+    _today_option(stacks)
 
     check = commands.add_parser(
         "smoke",
@@ -154,6 +199,12 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _days(value: str) -> int:
+    if not value.isdigit() or int(value) > 3650:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days from 0 to 3650")
+    return int(value)
+
+
 def _count(value: str) -> int:
     if not value.isdigit() or int(value) > 10:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number from 0 to 10")
@@ -164,14 +215,14 @@ def _consoles(command: str) -> tuple[Console, Console]:
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     out = Console(highlight=False)
     if not out.is_terminal:  # logs and files: wider than rich's 80
-        out = Console(highlight=False, width=WIDE_NON_TERMINAL_WIDTH if command == "models" else NON_TERMINAL_WIDTH)
+        out = Console(highlight=False, width=NON_TERMINAL_WIDTH)
     return out, errors
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out, errors = _consoles(args.command)
-    command = {"plan": _plan, "models": _models, "smoke": _smoke}[args.command]
+    command = {"plan": _plan, "models": _models, "smoke": _smoke, "catalog": _catalog}[args.command]
     try:
         return command(args, out, errors)
     except Exception as error:
@@ -180,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _plan(args: argparse.Namespace, out: Console, errors: Console) -> int:
+    warn_if_stale(catalog.load(), args.today or dt.date.today(), "plan", errors)
     try:
         with progress(errors) as step:
             result = run_plan(args.cwd, args.stack, policy_config=args.policy_pack_config, today=args.today, step=step)
@@ -198,24 +250,80 @@ def _plan(args: argparse.Namespace, out: Console, errors: Console) -> int:
     return result.exit_code
 
 
+def warn_if_stale(known: catalog.Catalog, today: dt.date, command: str, errors: Console) -> None:
+    """One line on stderr when the catalog's facts are older than :data:`catalog.STALE_AFTER_DAYS`."""
+    warning = catalog.staleness(known, today)
+    if warning:
+        errors.print(f"maas {command}: warning: {warning}", markup=False)
+
+
 def _models(args: argparse.Namespace, out: Console, errors: Console) -> int:
     known = catalog.load()
     today = args.today or dt.date.today()
+    warn_if_stale(known, today, "models", errors)
+    if args.key is not None:
+        model = known.get(args.key)
+        if model is None:
+            close = known.close_matches(args.key)
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+            errors.print(
+                f"maas models: {args.key!r} is not a catalog key; {hint}`maas models --all` lists them", markup=False
+            )
+            return EXIT_CONFIG
+        if args.format == "json":
+            sys.stdout.write(json.dumps(render_catalog.model_json(model, known, today), indent=2) + "\n")
+        elif args.format == "markdown":
+            row = catalog.Listed(model, model.lifecycle.stage_on(today))
+            sys.stdout.write(render_catalog.models_markdown([row], known, today))
+        else:
+            render_catalog.print_model(model, known, today, out)
+        return EXIT_OK
     region = None
     if args.region is not None:
         region = facts.normalize_region(args.region)
-        if region not in known.serverless.regions:
-            valid = ", ".join(known.serverless.regions)
+        valid = catalog.known_regions(known, args.channel)
+        if region not in valid:
+            on = f" on channel {args.channel!r}" if args.channel else ""
             errors.print(
-                f"maas models: --region {args.region!r} is not a serverless region; valid: {valid}", markup=False
+                f"maas models: --region {args.region!r} is not a region the catalog knows{on}; valid: "
+                f"{', '.join(valid)}",
+                markup=False,
             )
             return EXIT_CONFIG
-    rows = catalog.listing(known, today, region=region, everything=args.all)
+    rows = catalog.listing(known, today, region=region, channel=args.channel, everything=args.all)
     if args.format == "json":
-        sys.stdout.write(render.models_json(rows, known, today) + "\n")
+        sys.stdout.write(render_catalog.models_json(rows, known, today) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(render_catalog.models_markdown(rows, known, today))
     else:
-        render.print_models(rows, known, today, out, everything=args.all)
+        render_catalog.print_models(rows, known, today, out, everything=args.all)
     return EXIT_OK
+
+
+def _catalog(args: argparse.Namespace, out: Console, errors: Console) -> int:
+    if args.catalog_command == "sync":
+        return catalog_sync.run(args, out, errors)
+    return _catalog_check(args, out, errors)
+
+
+def _catalog_check(args: argparse.Namespace, out: Console, errors: Console) -> int:
+    known = catalog.load()
+    today = args.today or dt.date.today()
+    warn_if_stale(known, today, "catalog check", errors)
+    if not catalog_check.stack_files(args.cwd):
+        errors.print(f"maas catalog check: no Pulumi.<stack>.yaml in {args.cwd.resolve()}", markup=False)
+        return EXIT_CONFIG
+    try:
+        judged = catalog_check.check(args.cwd, known, today, args.within)
+    except catalog_check.CheckInputError as error:
+        errors.print(f"maas catalog check: {error}", markup=False)
+        return EXIT_CONFIG
+    if args.format == "json":
+        sys.stdout.write(catalog_check.to_json(judged, known, today, args.within) + "\n")
+    else:
+        for line in catalog_check.lines(judged, known, today, args.within):
+            out.print(line, markup=False, highlight=False, soft_wrap=True)
+    return EXIT_VIOLATIONS if catalog_check.failing(judged) else EXIT_OK
 
 
 def _smoke(args: argparse.Namespace, out: Console, errors: Console) -> int:
@@ -225,6 +333,8 @@ def _smoke(args: argparse.Namespace, out: Console, errors: Console) -> int:
     except (OutputsError, smoke.SmokeInputError) as error:
         errors.print(f"maas smoke: {error}", markup=False)
         return EXIT_CONFIG
+    for name, why in ({} if args.endpoint else smoke.non_chat(outputs)).items():
+        errors.print(f"maas smoke: skipped endpoint {name!r}: {why}", markup=False)
     policy = smoke.RetryPolicy(attempts=args.retries + 1, timeout=args.timeout)
     with httpx.Client(follow_redirects=False) as client, progress(errors, text="smoke testing"):
         runner = smoke.Smoke(

@@ -4,7 +4,6 @@ with secrets masked, and secure config is listed by key only."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -18,7 +17,6 @@ from rich.table import Table
 from rich.tree import Tree
 
 from infra.capture import CapturedResource, mask_secrets
-from infra.catalog import Catalog, Listed
 from infra.plan import PLACEHOLDER_ID, PlanResult
 from infra.policy_pack import Diagnostic, EnforcementLevel, Severity
 from infra.smoke import Result as SmokeResult
@@ -300,92 +298,6 @@ def print_text(result: PlanResult, console: Console) -> None:
         keys = ", ".join(sorted(result.secure_keys))
         console.print(f"[dim]Secure config not decrypted offline (the program saw [secret]): {escape(keys)}[/]")
     console.print(summary_line(result), style="bold red" if result.exit_code else "bold green", highlight=False)
-
-
-# --- maas models -------------------------------------------------------------------------------------------
-
-_STAGE_STYLE = {"Retired": "red", "Deprecated": "yellow", "Legacy": "yellow", "Preview": "cyan"}
-
-
-def _regions_text(row: Listed) -> str:
-    if not row.regions:
-        return "managed compute only"
-    return "all" if row.all_regions else ", ".join(row.regions)
-
-
-def models_json(rows: Sequence[Listed], catalog: Catalog, today: dt.date) -> str:
-    """The listing for scripts: one object per model, dates as ISO strings, regions spelled out."""
-    return json.dumps(
-        {
-            "schemaVersion": SCHEMA_VERSION,
-            "catalogAsOf": catalog.as_of.isoformat(),
-            "today": today.isoformat(),
-            "models": [
-                {
-                    "key": row.model.key,
-                    "name": row.model.name,
-                    "publisher": row.model.publisher,
-                    "modelId": row.model.model_id,
-                    "offer": row.model.offer,
-                    "marketplace": row.model.needs_marketplace_subscription,
-                    "stage": row.stage,
-                    "deprecationDate": row.model.lifecycle.deprecation_date
-                    and row.model.lifecycle.deprecation_date.isoformat(),
-                    "retirementDate": row.model.lifecycle.retirement_date
-                    and row.model.lifecycle.retirement_date.isoformat(),
-                    "replacement": row.model.lifecycle.replacement,
-                    "regions": list(row.regions),
-                }
-                for row in rows
-            ],
-        },
-        indent=2,
-    )
-
-
-def _lifecycle_text(row: Listed) -> str:
-    life = row.model.lifecycle
-    style = _STAGE_STYLE.get(row.stage, "")
-    lines = [f"[{style}]{row.stage}[/]" if style else row.stage]
-    if life.deprecation_date:
-        lines.append(f"deprecation {life.deprecation_date.isoformat()}")
-    if life.retirement_date:
-        lines.append(f"retirement {life.retirement_date.isoformat()}")
-    return "\n".join(lines)
-
-
-def print_models(
-    rows: Sequence[Listed], catalog: Catalog, today: dt.date, console: Console, *, everything: bool
-) -> None:
-    """Model IDs and stages never wrap (they are what one copies and scans); the rest folds."""
-    table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
-    table.add_column("Key", no_wrap=True)
-    table.add_column("Name", overflow="fold")
-    table.add_column("Publisher", overflow="fold")
-    table.add_column("Model ID", no_wrap=True)
-    table.add_column("Marketplace")
-    table.add_column("Lifecycle", no_wrap=True)
-    table.add_column("Replacement", no_wrap=True)
-    table.add_column("Regions", overflow="fold")
-    for row in rows:
-        model = row.model
-        table.add_row(
-            f"[bold]{escape(model.key)}[/]",
-            escape(model.name),
-            escape(model.publisher),
-            escape(model.model_id),
-            "yes" if model.needs_marketplace_subscription else "no",
-            _lifecycle_text(row),
-            escape(model.lifecycle.replacement or "-"),
-            escape(_regions_text(row)),
-        )
-    console.print(table)
-    hidden = "" if everything else "; retired and managed-compute-only models hidden (--all shows them)"
-    console.print(
-        f"{len(rows)} models, stages on {today.isoformat()}, catalog as of {catalog.as_of.isoformat()}{hidden}\n"
-        f'Regions "all": every serverless region ({", ".join(catalog.serverless.regions)})',
-        markup=False,
-    )
 
 
 # --- maas smoke --------------------------------------------------------------------------------------------

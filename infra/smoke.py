@@ -3,7 +3,7 @@
 Each check posts to the endpoint's chat route (the Azure AI model inference API at ``{uri}/chat/completions``,
 or the provider's native API at ``{uri}/v1/chat/completions``), plain or streamed, with the endpoint key or
 an Entra ID token as ``Authorization: Bearer``. 429 and 5xx answers are retried with bounded exponential
-backoff that honours ``Retry-After``; 401, 403 and 404 get a one-line diagnosis. Every problem is one line,
+backoff that honours ``Retry-After``; 401, 403, 404 and 410 get a one-line diagnosis. Every problem is one line,
 and any credential that might be echoed back is redacted from it.
 """
 
@@ -254,7 +254,13 @@ def targets(
             f"--endpoint {', '.join(repr(n) for n in unknown)}: not an endpoint of the stack; "
             f"endpoints: {', '.join(known)}"
         )
-    chosen = [name for name in known if not endpoints or name in endpoints]
+    not_chat = non_chat(outputs)
+    named = [name for name in endpoints if name in not_chat]
+    if named:
+        raise SmokeInputError(f"--endpoint {named[0]!r}: {not_chat[named[0]]}; maas smoke sends chat requests only")
+    chosen = [name for name in known if (not endpoints or name in endpoints) and name not in not_chat]
+    if not chosen:
+        raise SmokeInputError("no endpoint of the stack answers chat completions")
     found: list[Target] = []
     for name in chosen:
         output = known[name]
@@ -262,7 +268,21 @@ def targets(
         key = outputs.key_of(name) if how == "key" else None
         for route in (r for r in ROUTES if r in routes):
             url = output.chat_completions_url if route == "inference" else output.native_chat_completions_url
-            found.append(Target(name, route, url, how, output, key))
+            if url:  # a chat model has both routes (non_chat() set aside the others)
+                found.append(Target(name, route, url, how, output, key))
+    return found
+
+
+def non_chat(outputs: StackOutputs) -> dict[str, str]:
+    """Endpoints whose catalog model does not answer chat completions (OCR / document AI), with why: nothing
+    sends them a chat request."""
+    known = catalog_module.load()
+    found = {}
+    for name, output in outputs.endpoints.items():
+        model = known.by_model_id(output.model_id)
+        label = model.label if model is not None else output.model_id
+        if output.api != "chat" or (model is not None and model.api != "chat") or not output.chat_completions_url:
+            found[name] = f"{label} answers the OCR / document AI API, not chat completions"
     return found
 
 
@@ -520,7 +540,7 @@ class Smoke:
             )
         if status == 403:
             return f"{line}: the key was not allowed to call this endpoint{said}"
-        if status == 404:
+        if status in (404, 410):
             return f"{line}: {self._not_found(target)}{said}"
         return f"{line}: the request was refused{said}"
 

@@ -40,3 +40,16 @@ def minimal(**overrides: Any) -> dict[str, str]:
     }
     keys.update(overrides)
     return stack(**keys)
+
+
+def cli_options(*command: str) -> set[str]:
+    """The long options of ``maas <command...>`` (``--help`` aside), from the parser itself."""
+    import argparse
+
+    from infra import cli
+
+    parser: argparse.ArgumentParser = cli._parser()
+    for name in command:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[name]
+    return {o for a in parser._actions for o in a.option_strings if o.startswith("--") and o != "--help"}

@@ -20,11 +20,12 @@ from rich.console import Console
 
 from infra import cli
 from infra.plan import run_plan
+from tests import harness
 from tests.harness import run_program
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
-TODAY = "2026-11-23"
+TODAY = harness.TODAY.isoformat()
 CIPHERTEXT = "v1:Zm9yZWlnbi1jaXBoZXJ0ZXh0LW5ldmVyLXByaW50ZWQ="
 
 
@@ -100,8 +101,8 @@ def test_json_document(capsys: pytest.CaptureFixture[str], dev_config: dict[str,
         },
         {
             "workspace": "proj-chat",
-            "endpoint": "chat-mistral-large",
-            "modelId": "azureml://registries/azureml-mistral/models/Mistral-Large-2411",
+            "endpoint": "chat-mistral-medium",
+            "modelId": "azureml://registries/azureml-mistral/models/mistral-medium-2505",
             "authMode": "Key",
             "contentSafety": "Enabled",
             "marketplaceSubscription": True,
@@ -118,7 +119,7 @@ def test_json_document(capsys: pytest.CaptureFixture[str], dev_config: dict[str,
     # The same resources the program registers under the test harness, with what the engine sees of them.
     program_urns = sorted(r.urn for r in run_program(dev_config, preview=True).resources)
     assert sorted(r["urn"] for r in document["resources"]) == program_urns
-    endpoint = next(r for r in document["resources"] if r["name"] == "chat-mistral-large-endpoint")
+    endpoint = next(r for r in document["resources"] if r["name"] == "chat-mistral-medium-endpoint")
     assert endpoint["operation"] == "create"
     assert endpoint["options"] == {"deleteBeforeReplace": True, "protect": False}
     assert endpoint["inputs"]["workspaceName"] == "[unknown]"
@@ -127,7 +128,7 @@ def test_json_document(capsys: pytest.CaptureFixture[str], dev_config: dict[str,
     ]
     assert sorted(endpoint["dependencies"]) == [
         "urn:pulumi:dev::azure-maas::azure-maas:index:ModelDeployment$"
-        "azure-native:machinelearningservices:MarketplaceSubscription::chat-mistral-large-subscription",
+        "azure-native:machinelearningservices:MarketplaceSubscription::chat-mistral-medium-subscription",
         "urn:pulumi:dev::azure-maas::azure-maas:index:Workspace$azure-native:machinelearningservices:Workspace::proj-chat-workspace",
         "urn:pulumi:dev::azure-maas::pulumi:pulumi:Stack$azure-native:resources:ResourceGroup::rg-maas-dev",
     ]
@@ -305,7 +306,7 @@ def test_markdown_comment(capsys: pytest.CaptureFixture[str]) -> None:
     ]
     assert "No violations." in lines
     assert (
-        "| `proj-chat` | `chat-mistral-large` | `azureml://registries/azureml-mistral/models/Mistral-Large-2411` | Key "
+        "| `proj-chat` | `chat-mistral-medium` | `azureml://registries/azureml-mistral/models/mistral-medium-2505` | Key "
         "| Enabled | yes |" in lines
     )
     graph = out[out.index("```mermaid\n") : out.index("```\n", out.index("```mermaid\n"))]
@@ -316,8 +317,8 @@ def test_markdown_comment(capsys: pytest.CaptureFixture[str]) -> None:
     ]
     assert len(nodes) == 27
     ids = {line.split('"')[1].split("<br/>")[0]: line.strip().split("[")[0].split("(")[0] for line in nodes}
-    assert f"  {ids['chat-mistral-large-subscription']} --> {ids['chat-mistral-large-endpoint']}" in graph
-    assert f"  {ids['chat-mistral-large']} -.- {ids['chat-mistral-large-endpoint']}" in graph
+    assert f"  {ids['chat-mistral-medium-subscription']} --> {ids['chat-mistral-medium-endpoint']}" in graph
+    assert f"  {ids['chat-mistral-medium']} -.- {ids['chat-mistral-medium-endpoint']}" in graph
     assert (
         lines[-1]
         == "Plan for dev: 27 resources to create, 3 endpoints in 2 workspaces; 0 mandatory, 0 advisory; passes policy."
@@ -351,7 +352,7 @@ def test_console_script_runs_the_readme_main_command() -> None:
     script = Path(sys.executable).with_name("maas")
     assert script.exists(), "the maas console script is installed by uv sync ([project.scripts])"
     done = subprocess.run(
-        [str(script), "plan", "--stack", "dev", "--format", "json"],
+        [str(script), "plan", "--stack", "dev", "--format", "json", "--today", TODAY],  # a fixed day: no staleness
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -359,6 +360,18 @@ def test_console_script_runs_the_readme_main_command() -> None:
     )
     assert (done.returncode, done.stderr) == (0, "")
     assert json.loads(done.stdout)["summary"]["exitCode"] == 0
+
+
+def test_a_stale_catalog_is_warned_about_before_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["plan", "--cwd", str(ROOT), "--format", "json", "--today", "2027-02-23"])
+    captured = capsys.readouterr()
+
+    assert code == 0
+    assert captured.err == (
+        "maas plan: warning: the model catalog is 91 days old (as of 2026-11-24, more than 90); lifecycle facts may "
+        "have changed: run `maas catalog sync`, or update azure-maas\n"
+    )
+    assert json.loads(captured.out)["summary"]["exitCode"] == 0
 
 
 def test_output_is_stable_across_runs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -167,7 +167,7 @@ def test_every_action_is_pinned_to_a_full_commit_sha() -> None:
 def test_every_workflow_starts_with_no_permissions() -> None:
     names = sorted(p.name for p in WORKFLOWS.glob("*.yml"))
 
-    assert names == ["ci.yml", "deploy.yml", "drift.yml", "pull-request.yml", "stacks.yml"]
+    assert names == ["catalog.yml", "ci.yml", "deploy.yml", "drift.yml", "pull-request.yml", "stacks.yml"]
     assert all(workflow(name)["permissions"] == {} for name in names)
 
 
@@ -255,6 +255,21 @@ def test_schedule_runs_a_refreshing_preview_that_fails_on_any_change() -> None:
     assert report["if"] == "${{ failure() }}"
     assert "::error title=Drift in stack ${STACK}::" in report["run"]
     assert step_using(drift, SETUP_ACTION)["with"]["client-id"] == "${{ vars.AZURE_PREVIEW_CLIENT_ID }}"
+
+
+def test_a_daily_check_judges_every_stacks_models_and_syncs_where_azure_is_reachable() -> None:
+    document = workflow("catalog.yml")
+    lifecycle, sync = document["jobs"]["lifecycle"], document["jobs"]["sync"]
+
+    assert document["on"] == {"schedule": [{"cron": "41 4 * * *"}], "workflow_dispatch": None}
+    assert document["concurrency"] == {"group": "catalog", "cancel-in-progress": False}
+    assert [s.get("run") for s in steps(lifecycle)][-1] == "uv run --locked maas catalog check --within 30"
+    assert "id-token" not in lifecycle["permissions"]
+    assert sync["if"] == "${{ vars.AZURE_PREVIEW_CLIENT_ID != '' }}"
+    runs = [s.get("run", "") for s in steps(sync)]
+    assert "uv run --locked maas catalog sync --write" in runs[-2]
+    assert runs[-1] == "uv run --locked maas catalog check --within 30"
+    assert steps(sync)[-1]["if"] == "${{ !cancelled() }}"
 
 
 def test_ci_workflow_runs_the_readme_test_command() -> None:

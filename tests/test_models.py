@@ -1,4 +1,5 @@
-"""``maas models``: the catalog as a table or JSON, filtered by lifecycle on a given day and by region."""
+"""``maas models``: the catalog as a table (80 columns), one model in full, JSON or Markdown; filtered by
+lifecycle on a given day, by channel and by region."""
 
 from __future__ import annotations
 
@@ -8,24 +9,43 @@ import re
 from typing import Any
 
 import pytest
+from rich.console import Console
 
-from infra import catalog, cli
-from infra.catalog import Lifecycle
-from tests.conftest import ROOT
+from infra import catalog, cli, render_catalog
+from tests import harness
+from tests.conftest import ROOT, cli_options
 
-TODAY = "2026-11-23"
+TODAY = harness.TODAY.isoformat()
 SERVERLESS_NOW = [
     "ministral-3b",
-    "mistral-nemo",
-    "mistral-large-2411",
     "mistral-small-2503",
+    "mistral-medium-2505",
+    "codestral-2501",
     "phi-4",
     "phi-4-mini-instruct",
+    "phi-4-multimodal-instruct",
+    "phi-4-reasoning",
+    "phi-4-mini-reasoning",
 ]
+FOUNDRY_NOW = [
+    "ministral-3b",
+    "mistral-small-2503",
+    "mistral-medium-2505",
+    "codestral-2501",
+    "mistral-large-3",
+    "mistral-medium-3-5",
+    "mistral-ocr-4-0",
+    "mistral-document-ai-2512",
+]
+LIVING = [*FOUNDRY_NOW, *SERVERLESS_NOW[4:]]
 RETIRED = [
     "mistral-large-2402",
     "mistral-large-2407",
     "mistral-small",
+    "mistral-large-2411",
+    "mistral-nemo",
+    "mistral-ocr-2503",
+    "mistral-document-ai-2505",
     "jamba-1.5-large",
     "jamba-1.5-mini",
     "jamba-instruct",
@@ -33,8 +53,8 @@ RETIRED = [
 MANAGED_COMPUTE = ["mixtral-8x7b-instruct-v01", "mixtral-8x7b-v01", "mistral-7b-instruct-v01", "mistral-7b-v01"]
 
 
-def models(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = cli.main(["models", "--today", TODAY, *args])
+def models(capsys: pytest.CaptureFixture[str], *args: str, today: str = TODAY) -> tuple[int, str, str]:
+    code = cli.main(["models", "--today", today, *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -43,122 +63,177 @@ def listed(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, Any
     code, out, err = models(capsys, "--format", "json", *args)
     assert (code, err) == (0, "")
     document: dict[str, Any] = json.loads(out)
-    assert (document["schemaVersion"], document["catalogAsOf"], document["today"]) == (1, "2026-11-23", TODAY)
+    assert (document["schemaVersion"], document["catalogAsOf"], document["today"]) == (2, TODAY, TODAY)
     rows: list[dict[str, Any]] = document["models"]
     return rows
 
 
+def keys(capsys: pytest.CaptureFixture[str], *args: str) -> list[str]:
+    return [m["key"] for m in listed(capsys, *args)]
+
+
 def test_retired_and_managed_compute_models_are_hidden_unless_all(capsys: pytest.CaptureFixture[str]) -> None:
-    assert [m["key"] for m in listed(capsys)] == SERVERLESS_NOW
-    assert sorted(m["key"] for m in listed(capsys, "--all")) == sorted(SERVERLESS_NOW + RETIRED + MANAGED_COMPUTE)
+    assert sorted(keys(capsys)) == sorted(LIVING)
+    assert sorted(keys(capsys, "--all")) == sorted(LIVING + RETIRED + MANAGED_COMPUTE)
 
 
-def test_a_row_carries_every_fact(capsys: pytest.CaptureFixture[str]) -> None:
+def test_channel_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    assert keys(capsys, "--channel", "serverless") == SERVERLESS_NOW
+    assert keys(capsys, "--channel", "foundry") == FOUNDRY_NOW
+    assert keys(capsys, "--channel", "managedCompute", "--all") == MANAGED_COMPUTE
+    assert keys(capsys, "--channel", "foundry", "--all") == ["mistral-document-ai-2505", *FOUNDRY_NOW]
+
+
+def test_a_row_carries_every_fact_with_its_source(capsys: pytest.CaptureFixture[str]) -> None:
     rows = {m["key"]: m for m in listed(capsys, "--all")}
-    serverless = list(catalog.load().serverless.regions)
 
-    assert rows["mistral-large-2402"] == {
-        "key": "mistral-large-2402",
-        "name": "Mistral Large (2402)",
+    assert rows["mistral-ocr-2503"] == {
+        "key": "mistral-ocr-2503",
+        "name": "Mistral OCR 25.03",
         "publisher": "Mistral AI",
-        "modelId": "azureml://registries/azureml-mistral/models/Mistral-large",
-        "offer": "serverless",
-        "marketplace": True,
-        "stage": "Retired",
-        "deprecationDate": None,
-        "retirementDate": "2025-04-15",
-        "replacement": "mistral-large-2411",
-        "regions": serverless,
+        "api": "ocr",
+        "channels": ["serverless"],
+        "lifecycle": {
+            "stage": "Retired",
+            "recordedStage": "Retired",
+            "deprecationDate": "2025-10-31",
+            "retirementDate": "2026-01-30",
+            "tentative": False,
+            "replacement": "mistral-document-ai-2505",
+            "livingReplacement": "mistral-document-ai-2512",
+            "source": "retired-models",
+            "asOf": TODAY,
+            "note": "Its replacement mistral-document-ai-2505 retired too; mistral-document-ai-2512 replaces both.",
+        },
+        "serverless": {
+            "modelId": "azureml://registries/azureml-mistral/models/mistral-ocr-2503",
+            "marketplace": True,
+            "regions": list(catalog.load().serverless.regions),
+            "source": "serverless-quota",
+            "asOf": TODAY,
+            "note": None,
+        },
+        "foundry": None,
+        "managedCompute": None,
     }
-    assert (rows["phi-4"]["marketplace"], rows["phi-4"]["stage"], rows["phi-4"]["regions"]) == (
-        False,
-        "GenerallyAvailable",
-        serverless,
+    large3 = rows["mistral-large-3"]
+    assert (large3["serverless"], large3["lifecycle"]["stage"]) == (None, "Preview")
+    assert {k: v for k, v in large3["foundry"].items() if k not in ("skus", "regions", "note")} == {
+        "format": "Mistral AI",
+        "name": "Mistral-Large-3",
+        "version": "1",
+        "marketplace": False,
+        "source": "direct-data-zone",
+        "asOf": TODAY,
+    }
+    assert sorted(large3["foundry"]["skus"]) == ["DataZoneStandard", "GlobalStandard"]
+    assert rows["mistral-7b-v01"]["managedCompute"]["modelId"] == (
+        "azureml://registries/azureml/models/mistralai-Mistral-7B-v01"
     )
-    assert (rows["mistral-7b-v01"]["offer"], rows["mistral-7b-v01"]["regions"]) == ("managedCompute", [])
 
 
-def test_region_filter_normalizes_and_excludes_managed_compute(capsys: pytest.CaptureFixture[str]) -> None:
-    assert [m["key"] for m in listed(capsys, "--region", "Sweden Central")] == SERVERLESS_NOW
-    assert [m["key"] for m in listed(capsys, "--region", "swedencentral", "--all")] == [
-        k for k in catalog.load().models if k not in MANAGED_COMPUTE
+def test_region_filter_normalizes_and_follows_the_channel(capsys: pytest.CaptureFixture[str]) -> None:
+    in_order = [k for k in catalog.load().models if k in LIVING]
+    assert keys(capsys, "--region", "Sweden Central") == [k for k in in_order if "reasoning" not in k]
+    sweden = keys(capsys, "--region", "Sweden Central", "--channel", "serverless")
+    assert sweden == [k for k in SERVERLESS_NOW if "reasoning" not in k]
+    assert keys(capsys, "--region", "japaneast") == [
+        "ministral-3b",
+        "mistral-small-2503",
+        "mistral-medium-2505",
+        "codestral-2501",
+        "mistral-large-3",
+        "mistral-document-ai-2512",
+    ]
+    assert keys(capsys, "--region", "eastus2", "--channel", "serverless", "--all")[:2] == [
+        "mistral-large-2402",
+        "mistral-large-2407",
     ]
 
 
 def test_an_unknown_region_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert models(capsys, "--region", "westeurope") == (
-        2,
-        "",
-        "maas models: --region 'westeurope' is not a serverless region; valid: eastus, eastus2, northcentralus, "
-        "southcentralus, westus, westus3, swedencentral\n",
+    code, out, err = models(capsys, "--region", "moon-1", "--channel", "serverless")
+    assert (code, out) == (2, "")
+    assert err == (
+        "maas models: --region 'moon-1' is not a region the catalog knows on channel 'serverless'; valid: eastus, "
+        "eastus2, northcentralus, southcentralus, westus, westus3, swedencentral\n"
     )
+    code, _, err = models(capsys, "--region", "japaneast", "--channel", "serverless")
+    assert code == 2
+    assert err.startswith("maas models: --region 'japaneast' is not a region the catalog knows on channel 'serverless'")
 
 
-def test_listing_judges_stages_on_the_day_and_narrow_regions() -> None:
-    known = catalog.load()
-    nemo = known.models["mistral-nemo"]
-    announced = nemo.model_copy(
-        update={
-            "regions": ("eastus2", "swedencentral"),
-            "lifecycle": Lifecycle(
-                stage="GenerallyAvailable",
-                deprecation_date=dt.date(2027, 1, 1),
-                retirement_date=dt.date(2027, 6, 1),
-            ),
-        }
-    )
-    changed = known.model_copy(update={"models": {**known.models, "mistral-nemo": announced}})
-
-    def stages(day: dt.date, region: str | None = None) -> dict[str, str]:
-        return {
-            r.model.key: r.stage for r in catalog.listing(changed, day, region=region) if r.model.key == "mistral-nemo"
-        }
-
-    assert stages(dt.date(2026, 12, 31)) == {"mistral-nemo": "GenerallyAvailable"}
-    assert stages(dt.date(2027, 1, 1)) == {"mistral-nemo": "Deprecated"}
-    assert stages(dt.date(2027, 6, 1)) == {}  # retired: hidden
-    assert stages(dt.date(2026, 12, 31), "eastus") == {}
-    assert stages(dt.date(2026, 12, 31), "swedencentral") == {"mistral-nemo": "GenerallyAvailable"}
-    [row] = [r for r in catalog.listing(changed, dt.date(2026, 12, 31)) if r.model.key == "mistral-nemo"]
-    assert (row.regions, row.all_regions) == (("eastus2", "swedencentral"), False)
-
-
-def test_the_text_table(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = models(capsys)
+def test_one_model_in_full(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = models(capsys, "phi-4-reasoning")
 
     assert (code, err) == (0, "")
-    lines = [line.rstrip() for line in out.splitlines()]
-    assert lines[1].split() == [
-        "Key",
-        "Name",
-        "Publisher",
-        "Model",
-        "ID",
-        "Marketplace",
-        "Lifecycle",
-        "Replacement",
-        "Regions",
+    assert [line.rstrip() for line in out.splitlines()] == [
+        "Key             phi-4-reasoning",
+        "Name            Phi-4-reasoning (Microsoft)",
+        "API             chat completions",
+        f"Lifecycle       GenerallyAvailable on {TODAY} [1] as of {TODAY}",
+        "Serverless API  azureml://registries/azureml/models/Phi-4-reasoning",
+        "                Marketplace: no; regions: eastus, eastus2, northcentralus, southcentralus, westus, westus3 "
+        f"[2] as of {TODAY}",
+        "[1] Microsoft Learn: Foundry Models retirement schedule (2026-07-07; rendered page of 2026-09-02): "
+        "https://learn.microsoft.com/azure/foundry/openai/concepts/model-retirement-schedule",
+        "[2] Microsoft Learn: Region availability for models in serverless API deployments (classic, 2026-02-17): "
+        "https://learn.microsoft.com/azure/foundry-classic/how-to/deploy-models-serverless-availability",
     ]
-    assert [line.split()[0] for line in lines[3:9]] == SERVERLESS_NOW
-    assert lines[5].split() == [
-        "mistral-large-2411",
-        "Mistral",
-        "Large",
-        "24.11",
-        "Mistral",
-        "AI",
-        "azureml://registries/azureml-mistral/models/Mistral-Large-2411",
-        "yes",
-        "GenerallyAvailable",
-        "-",
-        "all",
-    ]
-    assert lines[-2:] == [
-        "6 models, stages on 2026-11-23, catalog as of 2026-11-23; retired and managed-compute-only models hidden "
-        "(--all shows them)",
-        'Regions "all": every serverless region (eastus, eastus2, northcentralus, southcentralus, westus, westus3, '
-        "swedencentral)",
-    ]
+
+
+def test_an_unknown_key_exits_2_with_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    assert models(capsys, "mistral-medium") == (
+        2,
+        "",
+        "maas models: 'mistral-medium' is not a catalog key; did you mean 'mistral-medium-3-5' or "
+        "'mistral-medium-2505' or 'mistral-nemo'? `maas models --all` lists them\n",
+    )
+
+
+def test_a_stale_catalog_is_warned_about(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = models(capsys, "--format", "json", today="2027-03-01")
+
+    assert code == 0
+    assert json.loads(out)["today"] == "2027-03-01"
+    assert err == (
+        f"maas models: warning: the model catalog is 97 days old (as of {TODAY}, more than 90); lifecycle facts may "
+        "have changed: run `maas catalog sync`, or update azure-maas\n"
+    )
+
+
+def test_listing_judges_stages_on_the_day() -> None:
+    known = catalog.load()
+    small = known.models["mistral-small-2503"]
+    life = small.lifecycle.model_copy(
+        update={"deprecation_date": dt.date(2027, 1, 1), "retirement_date": dt.date(2027, 6, 1)}
+    )
+    changed = known.model_copy(
+        update={"models": {**known.models, "mistral-small-2503": small.model_copy(update={"lifecycle": life})}}
+    )
+
+    def stage(day: dt.date) -> list[str]:
+        return [r.stage for r in catalog.listing(changed, day) if r.model.key == "mistral-small-2503"]
+
+    assert stage(dt.date(2026, 12, 31)) == ["GenerallyAvailable"]
+    assert stage(dt.date(2027, 1, 1)) == ["Deprecated"]
+    assert stage(dt.date(2027, 6, 1)) == []  # retired: hidden
+
+
+def test_the_table_reads_at_80_columns_and_never_cuts_a_key() -> None:
+    known = catalog.load()
+    console = Console(width=80, record=True, highlight=False)
+
+    render_catalog.print_models(
+        catalog.listing(known, harness.TODAY, everything=True), known, harness.TODAY, console, everything=True
+    )
+
+    text = console.export_text()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    firsts = [line.split()[0] for line in lines if line.startswith(" ") and line.split()]
+    assert [k for k in known.models if k not in firsts] == []
+    assert "→ mistral-document-ai-2512" in text
 
 
 def test_the_readme_sample_is_what_the_command_prints(capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,3 +244,27 @@ def test_the_readme_sample_is_what_the_command_prints(capsys: pytest.CaptureFixt
 
     assert code == 0
     assert [line.rstrip() for line in out.splitlines()] == shown.splitlines()
+
+
+def test_the_readme_catalog_table_is_the_markdown_output(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [table] = re.findall(
+        r"<!-- catalog-table: uv run maas models --all --format markdown --today (\S+) -->\n(.*?)<!-- /catalog-table -->",
+        readme,
+        re.DOTALL,
+    )
+
+    code, out, err = models(capsys, "--all", "--format", "markdown", today=table[0])
+
+    assert (code, err) == (0, "")
+    assert out == table[1]
+
+
+def test_the_readme_lists_every_option() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Browsing the catalog: `maas models`", 1)[1].split("\n### ", 1)[0]
+    listed = set(re.findall(r"^\| `(--[a-z-]+)`", section, re.MULTILINE))
+    options = cli_options("models")
+
+    assert listed == options
+    assert "| `KEY` |" in section

@@ -3,7 +3,6 @@ with the dev stack's recorded ``pulumi stack output --json --show-secrets`` docu
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import re
@@ -17,50 +16,38 @@ from azure.core.exceptions import ClientAuthenticationError
 
 from infra import cli, smoke
 from infra.stack_outputs import OutputsError, parse
+from tests import harness
 from tests.chat_server import ChatServer, Endpoint, Scripted, chunks, completion, sse
-from tests.conftest import ROOT
-from tests.fakes import Fakes
+from tests.conftest import ROOT, cli_options
+from tests.fakes import Credential, Fakes
 from tests.harness import SIG_KEY, Run, run_program
 
 RECORDED = ROOT / "tests" / "data" / "stack-output-dev.json"
-TODAY = "2026-11-23"
+TODAY = harness.TODAY.isoformat()
 TOKEN = "entra-token-0c4f"
 NO_ROLE_TOKEN = "entra-token-without-role"
-KEYS = {"chat-mistral-large": "pk-chat-mistral-large", "chat-ministral": "pk-chat-ministral"}
-SECRETS = [*KEYS.values(), "sk-chat-mistral-large", "sk-chat-ministral", TOKEN, NO_ROLE_TOKEN]
+KEYS = {"chat-mistral-medium": "pk-chat-mistral-medium", "chat-ministral": "pk-chat-ministral"}
+SECRETS = [*KEYS.values(), "sk-chat-mistral-medium", "sk-chat-ministral", TOKEN, NO_ROLE_TOKEN]
 BODY = {
     "messages": [{"role": "user", "content": "Reply with the single word: pong"}],
     "max_tokens": 16,
     "temperature": 0,
     "stream": False,
 }
-LATENCY = re.compile(r"\d+ ms")
-
-
-class Credential:
-    """azure-identity's shape: ``get_token(*scopes)`` returns an object with ``.token``; counts its calls."""
-
-    def __init__(self, token: str = TOKEN, error: Exception | None = None) -> None:
-        self.token, self.error = token, error
-        self.scopes: list[tuple[str, ...]] = []
-
-    def get_token(self, *scopes: str) -> Any:
-        self.scopes.append(scopes)
-        if self.error is not None:
-            raise self.error
-        return type("AccessToken", (), {"token": self.token})()
+LATENCY = re.compile(r" +(?:\d+|N) ms")
+"""A latency cell and the padding before it: right-aligned, so its width changes with the number of digits."""
 
 
 @pytest.fixture
 def credential(monkeypatch: pytest.MonkeyPatch) -> Credential:
-    made = Credential()
+    made = Credential(TOKEN)
     monkeypatch.setattr(smoke, "default_credential", lambda: made)
     return made
 
 
 def dev_endpoints() -> dict[str, Endpoint]:
     return {
-        "chat-mistral-large": Endpoint(keys={KEYS["chat-mistral-large"]}, model="mistral-large-2411"),
+        "chat-mistral-medium": Endpoint(keys={KEYS["chat-mistral-medium"]}, model="mistral-medium-2505"),
         "chat-ministral": Endpoint(keys={KEYS["chat-ministral"]}, tokens={TOKEN}, model="ministral-3b"),
         "eval-phi4": Endpoint(tokens={TOKEN}, native=False, model="phi-4"),
     }
@@ -222,7 +209,7 @@ def test_outputs_on_stdin(
 ) -> None:
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO(json.dumps(pointed_at(server))))
 
-    code, out, err = maas(capsys, "--outputs", "-", "--endpoint", "chat-mistral-large")
+    code, out, err = maas(capsys, "--outputs", "-", "--endpoint", "chat-mistral-medium")
 
     assert (code, err, out.splitlines()[-1]) == (0, "", "1 of 1 checks passed")
 
@@ -274,9 +261,9 @@ def test_hidden_keys_are_an_error_only_for_endpoints_that_need_one(
         (
             ["--endpoint", "chat-mistral", "--endpoint", "eval-phi4", "--endpoint", "nope"],
             "--endpoint 'chat-mistral', 'nope': not an endpoint of the stack; endpoints: chat-ministral, "
-            "chat-mistral-large, eval-phi4",
+            "chat-mistral-medium, eval-phi4",
         ),
-        (["--auth", "entra"], "--auth entra: endpoint 'chat-mistral-large' takes keys only (authMode Key)"),
+        (["--auth", "entra"], "--auth entra: endpoint 'chat-mistral-medium' takes keys only (authMode Key)"),
         (["--auth", "key"], "--auth key: endpoint 'eval-phi4' takes Entra ID tokens only (authMode AAD)"),
     ],
 )
@@ -291,19 +278,19 @@ def test_an_invalid_selection_exits_2_before_any_request(
 
 def test_a_key_missing_from_the_outputs(capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path) -> None:
     document = pointed_at(server)
-    del document["endpointKeys"]["chat-mistral-large"]
+    del document["endpointKeys"]["chat-mistral-medium"]
 
-    assert maas(capsys, "--outputs", str(outputs_file(tmp_path, document)), "-e", "chat-mistral-large") == (
+    assert maas(capsys, "--outputs", str(outputs_file(tmp_path, document)), "-e", "chat-mistral-medium") == (
         2,
         "",
-        "maas smoke: endpointKeys has no key for endpoint 'chat-mistral-large' (authMode Key): run `pulumi up`\n",
+        "maas smoke: endpointKeys has no key for endpoint 'chat-mistral-medium' (authMode Key): run `pulumi up`\n",
     )
 
 
 def test_parsed_outputs_hold_keys_as_secrets() -> None:
     outputs = parse(RECORDED.read_text(encoding="utf-8"), "recorded")
 
-    assert list(outputs.endpoints) == ["chat-ministral", "chat-mistral-large", "eval-phi4"]
+    assert list(outputs.endpoints) == ["chat-ministral", "chat-mistral-medium", "eval-phi4"]
     assert "pk-chat-ministral" not in repr(outputs)
     key = outputs.key_of("chat-ministral")
     assert key is not None
@@ -327,11 +314,11 @@ def test_every_endpoint_answers_on_the_inference_route(
         "stack": "dev",
         "passed": 3,
         "failed": 0,
-        "checks": [check("chat-ministral"), check("chat-mistral-large"), check("eval-phi4", auth="entra")],
+        "checks": [check("chat-ministral"), check("chat-mistral-medium"), check("eval-phi4", auth="entra")],
     }
     assert {(r.endpoint, r.path, r.headers["Authorization"]) for r in server.requests} == {
         ("chat-ministral", "/chat/completions", "Bearer pk-chat-ministral"),
-        ("chat-mistral-large", "/chat/completions", "Bearer pk-chat-mistral-large"),
+        ("chat-mistral-medium", "/chat/completions", "Bearer pk-chat-mistral-medium"),
         ("eval-phi4", "/chat/completions", f"Bearer {TOKEN}"),
     }
     assert all(r.body == BODY and r.headers["Content-Type"] == "application/json" for r in server.requests)
@@ -352,7 +339,7 @@ def test_native_and_inference_routes_streamed(
         "inference",
         "--stream",
         "-e",
-        "chat-mistral-large",
+        "chat-mistral-medium",
         "-e",
         "chat-ministral",
     )
@@ -361,8 +348,8 @@ def test_native_and_inference_routes_streamed(
     assert report["checks"] == [
         check("chat-ministral", stream=True),
         check("chat-ministral", "native", stream=True),
-        check("chat-mistral-large", stream=True),
-        check("chat-mistral-large", "native", stream=True),
+        check("chat-mistral-medium", stream=True),
+        check("chat-mistral-medium", "native", stream=True),
     ]
     assert sorted(r.path for r in server.requests) == ["/chat/completions"] * 2 + ["/v1/chat/completions"] * 2
     assert all(r.body == BODY | {"stream": True} for r in server.requests)
@@ -389,19 +376,19 @@ def test_entra_id_for_a_key_and_aad_endpoint_with_a_chosen_scope(
 def test_the_text_report(
     capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
 ) -> None:
-    server.script("chat-mistral-large", Scripted(503, {"Retry-After": "0"}, {"error": {"message": "Busy"}}))
+    server.script("chat-mistral-medium", Scripted(503, {"Retry-After": "0"}, {"error": {"message": "Busy"}}))
     server.script("eval-phi4", Scripted(404, body={"error": {"code": "NotFound", "message": "Not found"}}))
 
     code, out, err = maas(capsys, "--outputs", str(outputs_file(tmp_path, pointed_at(server))))
 
     assert (code, err) == (1, "")
-    assert [LATENCY.sub("N ms", line).rstrip() for line in out.splitlines()] == [
+    assert [LATENCY.sub(" N ms", line).rstrip() for line in out.splitlines()] == [
         "",
-        " Endpoint             Route       Auth       Status             Latency      Tokens   Reply",
-        " " + "━" * 90,
-        " chat-ministral       inference   key        200 ok                N ms   6 + 2 = 8   pong",
-        " chat-mistral-large   inference   key        200 ok (2 tries)      N ms   6 + 2 = 8   pong",
-        " eval-phi4            inference   Entra ID   404 failed            N ms           -   -",
+        " Endpoint              Route       Auth       Status             Latency      Tokens   Reply",
+        " " + "━" * 91,
+        " chat-ministral        inference   key        200 ok N ms   6 + 2 = 8   pong",
+        " chat-mistral-medium   inference   key        200 ok (2 tries) N ms   6 + 2 = 8   pong",
+        " eval-phi4             inference   Entra ID   404 failed N ms           -   -",
         "",
         "✗ eval-phi4 (inference): 404 Not Found: no endpoint at "
         f"{server.base('eval-phi4')}/chat/completions: deleted outside Pulumi, or its model was retired (run "
@@ -417,14 +404,14 @@ def test_a_wrong_key_is_diagnosed_and_never_printed(
     capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path
 ) -> None:
     document = pointed_at(server)
-    document["endpointKeys"]["chat-mistral-large"]["primaryKey"] = "sk-chat-mistral-large"  # the other key, rotated
+    document["endpointKeys"]["chat-mistral-medium"]["primaryKey"] = "sk-chat-mistral-medium"  # the other key, rotated
 
-    code, report = smoke_json(capsys, outputs_file(tmp_path, document), "-e", "chat-mistral-large")
+    code, report = smoke_json(capsys, outputs_file(tmp_path, document), "-e", "chat-mistral-medium")
 
     assert code == 1
     assert report["checks"] == [
         failed(
-            "chat-mistral-large",
+            "chat-mistral-medium",
             401,
             "401 Unauthorized: the endpoint rejected the key from the stack outputs; it changed since the last "
             "`pulumi up` (run `pulumi refresh` and `pulumi up`, then smoke again) (the service says: Access denied "
@@ -487,7 +474,7 @@ def test_no_entra_token_fails_only_the_aad_checks_and_is_asked_for_once(
     assert code == 1
     assert report["checks"] == [
         check("chat-ministral"),
-        check("chat-mistral-large"),
+        check("chat-mistral-medium"),
         failed("eval-phi4", None, problem, auth="entra", attempts=0, latencyMs="ms"),
         failed("eval-phi4", None, problem, auth="entra", attempts=0, latencyMs="ms") | {"endpoint": "eval-phi4-copy"},
     ]
@@ -496,9 +483,9 @@ def test_no_entra_token_fails_only_the_aad_checks_and_is_asked_for_once(
 
 def test_an_endpoint_that_is_gone(capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path) -> None:
     document = pointed_at(server)
-    document["endpoints"]["chat-mistral-large"]["chatCompletionsUrl"] = f"{server.base('deleted')}/chat/completions"
+    document["endpoints"]["chat-mistral-medium"]["chatCompletionsUrl"] = f"{server.base('deleted')}/chat/completions"
 
-    _, report = smoke_json(capsys, outputs_file(tmp_path, document), "-e", "chat-mistral-large")
+    _, report = smoke_json(capsys, outputs_file(tmp_path, document), "-e", "chat-mistral-medium")
 
     assert report["checks"][0]["problem"] == (
         f"404 Not Found: no endpoint at {server.base('deleted')}/chat/completions: deleted outside Pulumi, or its "
@@ -511,15 +498,17 @@ def test_a_retired_model_is_named_with_its_replacement(
     capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path
 ) -> None:
     document = pointed_at(server)
-    document["endpoints"]["chat-mistral-large"]["modelId"] = "azureml://registries/azureml-mistral/models/Mistral-large"
-    server.script("chat-mistral-large", Scripted(404, body={"error": {"code": "NotFound", "message": "Not found"}}))
+    document["endpoints"]["chat-mistral-medium"]["modelId"] = (
+        "azureml://registries/azureml-mistral/models/Mistral-large"
+    )
+    server.script("chat-mistral-medium", Scripted(404, body={"error": {"code": "NotFound", "message": "Not found"}}))
 
-    _, report = smoke_json(capsys, outputs_file(tmp_path, document), "-e", "chat-mistral-large")
+    _, report = smoke_json(capsys, outputs_file(tmp_path, document), "-e", "chat-mistral-medium")
 
     assert report["checks"][0]["problem"] == (
         "404 Not Found: the model is retired: Mistral Large (2402) (azureml://registries/azureml-mistral/models/"
-        "Mistral-large) was retired on 2025-04-15; use 'mistral-large-2411' (azureml://registries/azureml-mistral/"
-        "models/Mistral-Large-2411) instead (the service says: Not found)"
+        "Mistral-large) was retired on 2025-04-15; use 'mistral-medium-2505' (azureml://registries/azureml-mistral/"
+        "models/mistral-medium-2505) instead (the service says: Not found)"
     )
 
 
@@ -537,18 +526,18 @@ def test_the_native_route_of_a_model_without_one(
 def test_retries_count_and_connection_failures(
     capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path
 ) -> None:
-    server.script("chat-mistral-large", Scripted(502, {"Retry-After": "0"}), Scripted(502, {"Retry-After": "0"}))
+    server.script("chat-mistral-medium", Scripted(502, {"Retry-After": "0"}), Scripted(502, {"Retry-After": "0"}))
     document = pointed_at(server)
     document["endpoints"]["chat-ministral"]["chatCompletionsUrl"] = "http://127.0.0.1:9/chat/completions"
 
     _, report = smoke_json(
-        capsys, outputs_file(tmp_path, document), "--retries", "1", "-e", "chat-mistral-large", "-e", "chat-ministral"
+        capsys, outputs_file(tmp_path, document), "--retries", "1", "-e", "chat-mistral-medium", "-e", "chat-ministral"
     )
 
     assert report["checks"][0]["problem"].startswith("cannot reach 127.0.0.1: ")
     assert report["checks"][0]["status"] is None
     assert report["checks"][1] == failed(
-        "chat-mistral-large", 502, "502 Bad Gateway: still failing after 2 attempts", attempts=2
+        "chat-mistral-medium", 502, "502 Bad Gateway: still failing after 2 attempts", attempts=2
     )
 
 
@@ -563,20 +552,20 @@ def outputs(server: ChatServer) -> Any:
 def runner(client: httpx.Client, waits: list[float], **policy: Any) -> smoke.Smoke:
     return smoke.Smoke(
         client,
-        credential=Credential,
+        credential=lambda: Credential(TOKEN),
         policy=smoke.RetryPolicy(**policy),
-        today=dt.date(2026, 11, 23),
+        today=harness.TODAY,
         sleep=waits.append,
     )
 
 
-def one(outputs: Any, name: str = "chat-mistral-large", **selection: Any) -> list[smoke.Target]:
+def one(outputs: Any, name: str = "chat-mistral-medium", **selection: Any) -> list[smoke.Target]:
     return smoke.targets(outputs, [name], **selection)
 
 
 def test_429_honours_retry_after_then_passes(server: ChatServer, outputs: Any) -> None:
     server.script(
-        "chat-mistral-large",
+        "chat-mistral-medium",
         Scripted(429, {"Retry-After": "7"}),
         Scripted(429, {"retry-after-ms": "1500", "Retry-After": "2"}),
         Scripted(503),
@@ -590,7 +579,7 @@ def test_429_honours_retry_after_then_passes(server: ChatServer, outputs: Any) -
 
 
 def test_5xx_backs_off_exponentially_within_bounds(server: ChatServer, outputs: Any) -> None:
-    server.script("chat-mistral-large", *[Scripted(500, body={"error": {"message": "Internal error"}})] * 4)
+    server.script("chat-mistral-medium", *[Scripted(500, body={"error": {"message": "Internal error"}})] * 4)
     waits: list[float] = []
     with httpx.Client() as client:
         [result] = runner(client, waits).run(one(outputs))
@@ -601,7 +590,7 @@ def test_5xx_backs_off_exponentially_within_bounds(server: ChatServer, outputs: 
 
 
 def test_a_retry_after_beyond_the_bound_ends_the_check(server: ChatServer, outputs: Any) -> None:
-    server.script("chat-mistral-large", Scripted(429, {"Retry-After": "120"}))
+    server.script("chat-mistral-medium", Scripted(429, {"Retry-After": "120"}))
     waits: list[float] = []
     with httpx.Client() as client:
         [result] = runner(client, waits).run(one(outputs))
@@ -615,7 +604,7 @@ def test_a_retry_after_beyond_the_bound_ends_the_check(server: ChatServer, outpu
 
 
 def test_429_exhausted_names_the_quota(server: ChatServer, outputs: Any) -> None:
-    server.script("chat-mistral-large", *[Scripted(429, {"Retry-After": "0"})] * 2)
+    server.script("chat-mistral-medium", *[Scripted(429, {"Retry-After": "0"})] * 2)
     waits: list[float] = []
     with httpx.Client() as client:
         [result] = runner(client, waits, attempts=2).run(one(outputs))
@@ -643,7 +632,7 @@ def test_retry_after_forms() -> None:
 
 
 def test_a_slow_answer_times_out_without_a_retry(server: ChatServer, outputs: Any) -> None:
-    server.script("chat-mistral-large", Scripted(delay=5.0, body=completion("m", 1)))
+    server.script("chat-mistral-medium", Scripted(delay=5.0, body=completion("m", 1)))
     waits: list[float] = []
     with httpx.Client() as client:
         [result] = runner(client, waits, timeout=0.3).run(one(outputs))
@@ -654,7 +643,7 @@ def test_a_slow_answer_times_out_without_a_retry(server: ChatServer, outputs: An
 
 def test_a_stream_that_trickles_past_the_timeout(server: ChatServer, outputs: Any) -> None:
     lines = sse(*chunks("m", 1) * 2)[:-1]  # chunks without end, each within the read timeout
-    server.script("chat-mistral-large", Scripted(stream=lines, gap=0.15))
+    server.script("chat-mistral-medium", Scripted(stream=lines, gap=0.15))
     with httpx.Client() as client:
         [result] = runner(client, [], timeout=0.4).run(one(outputs), stream=True)
 
@@ -682,7 +671,7 @@ def _with(document: dict[str, Any], value: Any, *path: str | int) -> dict[str, A
     return copy
 
 
-GOOD = completion("mistral-large-2411", 6)
+GOOD = completion("mistral-medium-2505", 6)
 SCHEMA = "the response does not match the chat completions schema: "
 
 
@@ -707,14 +696,14 @@ SCHEMA = "the response does not match the chat completions schema: "
     ],
 )
 def test_answers_that_break_the_schema(server: ChatServer, outputs: Any, body: Any, problem: str) -> None:
-    server.script("chat-mistral-large", Scripted(body=body))
+    server.script("chat-mistral-medium", Scripted(body=body))
     with httpx.Client() as client:
         [result] = runner(client, []).run(one(outputs))
 
     assert (result.ok, result.status, result.problem) == (False, 200, problem)
 
 
-STREAM = chunks("mistral-large-2411", 6)
+STREAM = chunks("mistral-medium-2505", 6)
 CHUNK = "does not match the chat completions schema: "
 
 
@@ -740,7 +729,7 @@ CHUNK = "does not match the chat completions schema: "
     ],
 )
 def test_streams_that_break_the_schema(server: ChatServer, outputs: Any, lines: list[str], problem: str) -> None:
-    server.script("chat-mistral-large", Scripted(stream=lines))
+    server.script("chat-mistral-medium", Scripted(stream=lines))
     with httpx.Client() as client:
         [result] = runner(client, []).run(one(outputs), stream=True)
 
@@ -748,7 +737,7 @@ def test_streams_that_break_the_schema(server: ChatServer, outputs: Any, lines: 
 
 
 def test_a_stream_that_is_not_server_sent_events(server: ChatServer, outputs: Any) -> None:
-    server.script("chat-mistral-large", Scripted(body=GOOD))  # the plain answer to a streamed request
+    server.script("chat-mistral-medium", Scripted(body=GOOD))  # the plain answer to a streamed request
     with httpx.Client() as client:
         [result] = runner(client, []).run(one(outputs), stream=True)
 
@@ -760,7 +749,7 @@ def test_a_stream_that_is_not_server_sent_events(server: ChatServer, outputs: An
 
 def test_a_credential_echoed_back_is_redacted(server: ChatServer, outputs: Any) -> None:
     server.script(
-        "chat-mistral-large", Scripted(400, body={"error": {"message": "bad header Bearer pk-chat-mistral-large"}})
+        "chat-mistral-medium", Scripted(400, body={"error": {"message": "bad header Bearer pk-chat-mistral-medium"}})
     )
     with httpx.Client() as client:
         [result] = runner(client, []).run(one(outputs))
@@ -775,7 +764,7 @@ CONSOLE_BLOCK = re.compile(r"```console\n\$ uv run maas smoke ([^\n]*)\n(.*?)```
 
 def _words(text: str) -> list[list[str]]:
     """Lines as words, latencies normalized: rich pads columns to the widest latency."""
-    return [LATENCY.sub("N ms", line).split() for line in text.splitlines()]
+    return [LATENCY.sub(" N ms", line).split() for line in text.splitlines()]
 
 
 def test_the_readme_samples_are_what_the_commands_print(
@@ -797,20 +786,13 @@ def test_the_readme_lists_every_option() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Smoke test the endpoints: `maas smoke`", 1)[1].split("\n## ", 1)[0]
     listed = set(re.findall(r"^\| `(--[a-z-]+)", section, re.MULTILINE)) | set(re.findall(r"/ `(--[a-z-]+)`", section))
-    parser = cli._parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    options = {
-        opt
-        for action in commands.choices["smoke"]._actions
-        for opt in action.option_strings
-        if opt.startswith("--") and opt != "--help"
-    }
+    options = cli_options("smoke")
 
     assert listed == options
 
 
 def test_an_undecodable_answer_and_an_unsupported_url(server: ChatServer, outputs: Any) -> None:
-    server.script("chat-mistral-large", Scripted(headers={"Content-Encoding": "gzip"}, body="not gzip"))
+    server.script("chat-mistral-medium", Scripted(headers={"Content-Encoding": "gzip"}, body="not gzip"))
     ftp = outputs.model_copy(
         update={
             "endpoints": {
@@ -840,14 +822,14 @@ def test_auto_auth_per_endpoint(outputs: Any) -> None:
     assert [(t.endpoint, t.route, t.auth) for t in smoke.targets(outputs, routes=["native", "inference"])] == [
         ("chat-ministral", "inference", "key"),
         ("chat-ministral", "native", "key"),
-        ("chat-mistral-large", "inference", "key"),
-        ("chat-mistral-large", "native", "key"),
+        ("chat-mistral-medium", "inference", "key"),
+        ("chat-mistral-medium", "native", "key"),
         ("eval-phi4", "inference", "entra"),
         ("eval-phi4", "native", "entra"),
     ]
     assert [t.auth for t in smoke.targets(without_key, ["chat-ministral", "eval-phi4"])] == ["entra", "entra"]
-    with pytest.raises(smoke.SmokeInputError, match=r"^endpointKeys has no key for endpoint 'chat-mistral-large'"):
-        smoke.targets(without_key, ["chat-mistral-large"])
+    with pytest.raises(smoke.SmokeInputError, match=r"^endpointKeys has no key for endpoint 'chat-mistral-medium'"):
+        smoke.targets(without_key, ["chat-mistral-medium"])
 
 
 def test_an_internal_failure_exits_3(
@@ -869,3 +851,50 @@ def test_one_line() -> None:
     assert smoke.one_line(" a  b\n\tc ", 10) == "a b c"
     assert smoke.one_line("x" * 30, 24) == "x" * 23 + "…"
     assert smoke.one_line("x" * 24, 24) == "x" * 24
+
+
+# --- models that do not answer chat completions ------------------------------------------------------------
+
+
+def _with_ocr_endpoint(server: ChatServer) -> dict[str, Any]:
+    document = pointed_at(server)
+    document["endpoints"]["docs"] = {
+        "workspace": "proj-eval",
+        "modelId": "azureml://registries/azureml-mistral/models/mistral-document-ai-2505",
+        "api": "ocr",
+        "inferenceUri": server.base("docs"),
+        "authMode": "AAD",
+        "contentSafety": True,
+        "rateLimits": {"tokensPerMinute": 200000, "requestsPerMinute": 1000},
+    }
+    return document
+
+
+def test_an_ocr_model_is_never_sent_a_chat_request(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    path = outputs_file(tmp_path, _with_ocr_endpoint(server))
+
+    code, out, err = maas(capsys, "--outputs", str(path), "--format", "json")
+
+    assert code == 0
+    assert err == (
+        "maas smoke: skipped endpoint 'docs': Mistral Document AI 25.05 "
+        "(azureml://registries/azureml-mistral/models/mistral-document-ai-2505) answers the OCR / document AI API, "
+        "not chat completions\n"
+    )
+    assert [c["endpoint"] for c in json.loads(out)["checks"]] == ["chat-ministral", "chat-mistral-medium", "eval-phi4"]
+    assert server.requests_to("docs") == []
+
+
+def test_naming_an_ocr_endpoint_exits_2(capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path) -> None:
+    path = outputs_file(tmp_path, _with_ocr_endpoint(server))
+
+    assert maas(capsys, "--outputs", str(path), "--endpoint", "docs") == (
+        2,
+        "",
+        "maas smoke: --endpoint 'docs': Mistral Document AI 25.05 "
+        "(azureml://registries/azureml-mistral/models/mistral-document-ai-2505) answers the OCR / document AI API, "
+        "not chat completions; maas smoke sends chat requests only\n",
+    )
+    assert server.requests == []

@@ -1,0 +1,155 @@
+"""``maas catalog check``: every stack's deployments judged against the catalog's lifecycle on a day.
+
+Reads each ``Pulumi.<stack>.yaml`` of the project (as the engine reads it), resolves each deployment's model
+as the program does, and says which models are dead (deprecated or retired) on the day, or will be within a
+number of days. Nothing else of the config is judged here: ``maas plan`` does that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import TypeAdapter, ValidationError
+
+from infra import catalog as catalog_module
+from infra.catalog import Catalog, Stage
+from infra.settings import NAMESPACE, DeploymentConfig, WorkspaceConfig, key_path, resolve_model
+from infra.stack_config import StackConfigError, read_stack_file
+
+Verdict = Literal["living", "dying", "dead", "unknown"]
+"""``dying``: deprecated or retired within the window; ``unknown``: a raw model ID the catalog does not know."""
+
+_WORKSPACES = TypeAdapter(tuple[WorkspaceConfig, ...])
+
+
+class CheckInputError(Exception):
+    """A stack file cannot be read, or its workspaces are not valid config (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    stack: str
+    at: str
+    """The deployment's key path, e.g. ``azure-maas:workspaces[0].deployments[1]``."""
+    name: str
+    model: str
+    """The catalog key, or the raw model ID when the catalog does not know it."""
+    stage: Stage | None
+    stage_later: Stage | None
+    """The stage at the end of the window."""
+    verdict: Verdict
+    allow_retired: bool
+    reason: str
+
+
+def stack_files(project_dir: Path) -> list[Path]:
+    """Every ``Pulumi.<stack>.yaml`` of the project, by stack name."""
+    return sorted(project_dir.glob("Pulumi.*.yaml"))
+
+
+def _deployments(path: Path) -> list[tuple[str, DeploymentConfig]]:
+    try:
+        config = read_stack_file(path).config
+    except StackConfigError as error:
+        raise CheckInputError(str(error).splitlines()[0]) from None
+    raw = config.get(f"{NAMESPACE}:workspaces")
+    if raw is None:
+        return []
+    try:
+        workspaces = _WORKSPACES.validate_python(json.loads(raw))
+    except (ValueError, ValidationError):
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        raise CheckInputError(
+            f"{path.name}: {NAMESPACE}:workspaces is not valid config; `maas plan --stack {stack}` says why"
+        ) from None
+    return [
+        (key_path(("workspaces", i, "deployments", j)), deployment)
+        for i, ws in enumerate(workspaces)
+        for j, deployment in enumerate(ws.deployments)
+    ]
+
+
+def _judge(stack: str, at: str, deployment: DeploymentConfig, catalog: Catalog, today: dt.date, within: int) -> Judged:
+    resolved = resolve_model(deployment, catalog)
+    allow = deployment.allow_retired
+    if resolved is None or resolved.entry is None:
+        model = deployment.model or deployment.model_id or "?"
+        why = "not in the catalog: no lifecycle facts" if resolved else "not a catalog key"
+        return Judged(stack, at, deployment.name, model, None, None, "unknown", allow, f"{model}: {why}")
+    entry = resolved.entry
+    later = today + dt.timedelta(days=within)
+    now, then = entry.lifecycle.stage_on(today), entry.lifecycle.stage_on(later)
+    verdict_now = catalog_module.judge(entry, today, catalog)
+    if verdict_now.blocked:
+        return Judged(stack, at, deployment.name, entry.key, now, then, "dead", allow, verdict_now.reason)
+    verdict_later = catalog_module.judge(entry, later, catalog)
+    if verdict_later.blocked:  # the stage changes on an announced date within the window
+        reason = verdict_later.reason.replace(f"was {then.lower()} on", f"will be {then.lower()} on", 1)
+        return Judged(stack, at, deployment.name, entry.key, now, then, "dying", allow, reason)
+    return Judged(stack, at, deployment.name, entry.key, now, then, "living", allow, "")
+
+
+def check(project_dir: Path, catalog: Catalog, today: dt.date, within: int = 0) -> list[Judged]:
+    """Every deployment of every stack of the project, judged on ``today`` and ``within`` days later."""
+    judged: list[Judged] = []
+    for path in stack_files(project_dir):
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        judged += [_judge(stack, at, d, catalog, today, within) for at, d in _deployments(path)]
+    return judged
+
+
+def failing(judged: Sequence[Judged]) -> list[Judged]:
+    """What fails the check: dead or dying models, unless the deployment set ``allowRetired``."""
+    return [j for j in judged if j.verdict in ("dead", "dying") and not j.allow_retired]
+
+
+def to_json(judged: Sequence[Judged], catalog: Catalog, today: dt.date, within: int) -> str:
+    document: dict[str, Any] = {
+        "schemaVersion": 1,
+        "today": today.isoformat(),
+        "within": within,
+        "catalogAsOf": catalog.as_of.isoformat(),
+        "ok": not failing(judged),
+        "deployments": [
+            {
+                "stack": j.stack,
+                "at": j.at,
+                "name": j.name,
+                "model": j.model,
+                "stage": j.stage,
+                "stageAtEndOfWindow": j.stage_later,
+                "verdict": j.verdict,
+                "allowRetired": j.allow_retired,
+                "reason": j.reason,
+            }
+            for j in judged
+        ],
+    }
+    return json.dumps(document, indent=2)
+
+
+def lines(judged: Sequence[Judged], catalog: Catalog, today: dt.date, within: int) -> list[str]:
+    """The text report: one line per deployment that needs attention, then a summary line."""
+    stacks = sorted({j.stack for j in judged})
+    found = []
+    for j in judged:
+        if j.verdict == "living":
+            continue
+        mark = "!" if j.verdict == "unknown" or j.allow_retired else "✗"
+        allowed = " (allowRetired is set)" if j.allow_retired and j.verdict != "unknown" else ""
+        found.append(f"{mark} {j.stack}: {j.at} ({j.name}): {j.reason}{allowed}")
+    judged_on = f"judged on {today.isoformat()}, catalog as of {catalog.as_of.isoformat()}"
+    bad = failing(judged)
+    if bad:
+        window = f" or will be within {within} days" if within else ""
+        summary = f"{len(bad)} of {len(judged)} deployments use a model that is deprecated or retired{window}"
+    else:
+        window = f" for the next {within} days" if within else ""
+        plural = "s" if len(stacks) != 1 else ""
+        summary = f"all {len(judged)} deployments of {len(stacks)} stack{plural} use living models{window}"
+    return [*found, f"{summary} ({judged_on})"]

@@ -1,0 +1,166 @@
+"""``maas catalog check``: every stack's deployments against the lifecycle on a day; the shipped stacks live."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import catalog, cli
+from tests.conftest import ROOT, cli_options
+from tests.harness import TODAY
+
+MISTRAL = "azureml://registries/azureml-mistral/models"
+
+
+def check(
+    capsys: pytest.CaptureFixture[str], project: Path, *args: str, today: dt.date = TODAY
+) -> tuple[int, str, str]:
+    code = cli.main(["catalog", "check", "--cwd", str(project), "--today", today.isoformat(), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def write_stack(project: Path, stack: str, *deployments: dict[str, Any], location: str = "eastus2") -> None:
+    workspaces = [{"name": "ws-main", "kind": "workspace", "deployments": list(deployments)}]
+    config = {"config": {"azure-maas:location": location, "azure-maas:workspaces": workspaces}}
+    (project / f"Pulumi.{stack}.yaml").write_text(json.dumps(config), encoding="utf-8")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text("name: azure-maas\nruntime: python\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_every_shipped_stack_deploys_living_models(capsys: pytest.CaptureFixture[str]) -> None:
+    stacks = sorted(p.name for p in ROOT.glob("Pulumi.*.yaml"))
+
+    code, out, err = check(capsys, ROOT, "--format", "json")
+
+    assert (code, err) == (0, "")
+    report = json.loads(out)
+    assert report["ok"] is True
+    assert {d["stack"] for d in report["deployments"]} == {
+        s.removeprefix("Pulumi.").removesuffix(".yaml") for s in stacks
+    }
+    assert {d["verdict"] for d in report["deployments"]} == {"living"}
+
+
+def test_dead_models_fail_the_check_by_name(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    write_stack(
+        project,
+        "prod",
+        {"name": "chat", "model": "mistral-large-2411"},
+        {"name": "small", "model": "mistral-small-2503"},
+    )
+    write_stack(
+        project,
+        "test",
+        {"name": "old", "model": "mistral-nemo", "allowRetired": True},
+        {"name": "raw", "modelId": "azureml://registries/azureml-acme/models/Acme-1"},
+    )
+
+    code, out, err = check(capsys, project)
+
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        "✗ prod: azure-maas:workspaces[0].deployments[0] (chat): Mistral Large 24.11 "
+        f"({MISTRAL}/Mistral-Large-2411) was retired on 2026-01-30; use 'mistral-medium-2505' "
+        f"({MISTRAL}/mistral-medium-2505) instead",
+        f"! test: azure-maas:workspaces[0].deployments[0] (old): Mistral Nemo ({MISTRAL}/Mistral-Nemo) was retired "
+        f"on 2026-01-30; use 'mistral-small-2503' ({MISTRAL}/mistral-small-2503) instead (allowRetired is set)",
+        "! test: azure-maas:workspaces[0].deployments[1] (raw): azureml://registries/azureml-acme/models/Acme-1: "
+        "not in the catalog: no lifecycle facts",
+        "1 of 4 deployments use a model that is deprecated or retired (judged on 2026-11-24, catalog as of 2026-11-24)",
+    ]
+
+
+def test_a_coming_retirement_fails_within_the_window(
+    capsys: pytest.CaptureFixture[str], project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    known = catalog.load()
+    small = known.models["mistral-small-2503"]
+    life = small.lifecycle.model_copy(update={"retirement_date": TODAY + dt.timedelta(days=20)})
+    changed = known.model_copy(
+        update={"models": {**known.models, "mistral-small-2503": small.model_copy(update={"lifecycle": life})}}
+    )
+    monkeypatch.setattr(catalog, "load", lambda: changed)
+    write_stack(project, "dev", {"name": "small", "model": "mistral-small-2503"})
+
+    assert check(capsys, project, "--within", "19")[0] == 0
+    code, out, _ = check(capsys, project, "--within", "30", "--format", "json")
+
+    assert code == 1
+    report = json.loads(out)
+    assert (report["ok"], report["within"], report["today"]) == (False, 30, "2026-11-24")
+    assert report["deployments"] == [
+        {
+            "stack": "dev",
+            "at": "azure-maas:workspaces[0].deployments[0]",
+            "name": "small",
+            "model": "mistral-small-2503",
+            "stage": "GenerallyAvailable",
+            "stageAtEndOfWindow": "Retired",
+            "verdict": "dying",
+            "allowRetired": False,
+            "reason": f"Mistral Small 25.03 ({MISTRAL}/mistral-small-2503) will be retired on 2026-12-14; no "
+            "replacement is announced",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({}, "no Pulumi.<stack>.yaml in {project}"),
+        (
+            {"Pulumi.dev.yaml": '{"config": {"azure-maas:workspaces": [{"name": 1}]}}'},
+            "Pulumi.dev.yaml: azure-maas:workspaces is not valid config; `maas plan --stack dev` says why",
+        ),
+        ({"Pulumi.dev.yaml": "config: [unclosed"}, "{project}/Pulumi.dev.yaml: while parsing a flow sequence"),
+    ],
+    ids=["no-stacks", "invalid-workspaces", "unreadable"],
+)
+def test_unreadable_stacks_exit_2(
+    capsys: pytest.CaptureFixture[str], project: Path, files: dict[str, str], message: str
+) -> None:
+    for name, text in files.items():
+        (project / name).write_text(text, encoding="utf-8")
+
+    code, out, err = check(capsys, project)
+
+    assert (code, out) == (2, "")
+    assert err == f"maas catalog check: {message.format(project=project.resolve() if not files else project)}\n"
+
+
+def test_a_stale_catalog_is_warned_about(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    write_stack(project, "dev", {"name": "small", "model": "mistral-small-2503"})
+
+    code, _, err = check(capsys, project, today=TODAY + dt.timedelta(days=120))
+
+    assert code == 0
+    assert err.startswith("maas catalog check: warning: the model catalog is 120 days old (as of 2026-11-24")
+
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+KEEPING = README.split("### Keeping the catalog true", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_check_command_passes_on_the_shipped_stacks(capsys: pytest.CaptureFixture[str]) -> None:
+    [command] = [line for line in KEEPING.splitlines() if line.startswith("uv run maas catalog check")]
+
+    code = cli.main([*command.split()[3:], "--cwd", str(ROOT), "--today", TODAY.isoformat()])
+
+    assert (code, capsys.readouterr().err) == (0, "")
+
+
+def test_the_readme_lists_every_sync_option() -> None:
+    listed = set(re.findall(r"^\| `(--[a-z-]+)`", KEEPING, re.MULTILINE))
+    options = cli_options("catalog", "sync")
+
+    assert listed == options
