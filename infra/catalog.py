@@ -28,7 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from azure_maas_policy import facts
-from azure_maas_policy.facts import CATALOG_PATH, Api, Channel, Stage
+from azure_maas_policy.facts import CATALOG_PATH, CHANNEL_KEYS, Api, Channel, Stage
 from infra import names
 
 __all__ = [
@@ -55,12 +55,10 @@ __all__ = [
 STALE_AFTER_DAYS = 90
 """``maas plan`` and ``maas models`` warn when the catalog's ``asOf`` is older than this."""
 
-CHANNELS: dict[Channel, str] = {
-    "serverless": "serverless API",
-    "foundry": "Foundry resource deployment",
-    "managedCompute": "managed compute deployment",
-}
-"""Every channel and how messages name it."""
+CHANNELS: dict[Channel, str] = dict(
+    zip(CHANNEL_KEYS, ("serverless API", "Foundry resource deployment", "managed compute deployment"), strict=True)
+)
+"""Every channel (in the order of ``facts.CHANNEL_KEYS``) and how messages name it."""
 
 DEPLOYMENT_TYPES = (
     "GlobalStandard",
@@ -167,10 +165,13 @@ class Model(_Strict):
     foundry: FoundryChannel | None = None
     managed_compute: ManagedComputeChannel | None = Field(default=None, alias="managedCompute")
 
+    def _groups(self) -> dict[Channel, Sourced | None]:
+        return {"serverless": self.serverless, "foundry": self.foundry, "managedCompute": self.managed_compute}
+
     @property
     def channels(self) -> tuple[Channel, ...]:
-        present = {"serverless": self.serverless, "foundry": self.foundry, "managedCompute": self.managed_compute}
-        return tuple(channel for channel in CHANNELS if present[channel] is not None)
+        groups = self._groups()
+        return tuple(channel for channel in CHANNEL_KEYS if groups[channel] is not None)
 
     @property
     def model_id(self) -> str | None:
@@ -188,19 +189,14 @@ class Model(_Strict):
             return f"{self.name} ({self.foundry.format}/{self.foundry.name})"
         return self.name
 
-    @property
-    def needs_marketplace_subscription(self) -> bool:
-        return self.serverless is not None and self.serverless.marketplace
-
     def sourced(self) -> Iterator[tuple[str, Sourced]]:
+        """Every group of facts with where it is (``lifecycle`` or the channel)."""
         yield "lifecycle", self.lifecycle
-        for channel, facts_ in (
-            ("serverless", self.serverless),
-            ("foundry", self.foundry),
-            ("managedCompute", self.managed_compute),
-        ):
-            if facts_ is not None:
-                yield channel, facts_
+        groups = self._groups()
+        for channel in self.channels:
+            group = groups[channel]
+            if group is not None:
+                yield channel, group
 
 
 class RateLimits(_Strict):
