@@ -19,8 +19,11 @@ Every failure prints ``maas <command>: <cause>`` on one line on stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
+import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +41,10 @@ from infra.stack_outputs import OutputsError
 from infra.stack_outputs import read as read_outputs
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_SIGNAL_BASE = 128
+"""Stopped by a signal: 128 + its number (130 SIGINT, 143 SIGTERM, 129 SIGHUP), as shells report it."""
+EXIT_BROKEN_PIPE = EXIT_SIGNAL_BASE + 13
+"""The reader closed stdout (``maas plan | head``): 141, as for SIGPIPE."""
 NON_TERMINAL_WIDTH = 160
 PROGRESS_DELAY = 1.0
 """Seconds of work before a progress indicator appears (on a terminal only)."""
@@ -211,22 +218,79 @@ def _count(value: str) -> int:
     return int(value)
 
 
+class _Output(Console):
+    """stdout: a reader that went away is reported by :func:`main` (exit 141), not by rich's ``exit(1)``,
+    which would read as "policy violations"."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError("stdout was closed")
+
+
 def _consoles(command: str) -> tuple[Console, Console]:
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
-    out = Console(highlight=False)
+    out: Console = _Output(highlight=False)
     if not out.is_terminal:  # logs and files: wider than rich's 80
-        out = Console(highlight=False, width=NON_TERMINAL_WIDTH)
+        out = _Output(highlight=False, width=NON_TERMINAL_WIDTH)
     return out, errors
+
+
+class Interrupted(BaseException):
+    """A stop signal arrived: raised in the main thread so that every ``finally`` runs (the policy pack is
+    stopped), like KeyboardInterrupt; not an Exception, so no command turns it into a result."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextmanager
+def _stop_signals_raise() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` while a command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _closed_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out, errors = _consoles(args.command)
     command = {"plan": _plan, "models": _models, "smoke": _smoke, "catalog": _catalog}[args.command]
+    name = f"maas {args.command}" + (f" {args.catalog_command}" if args.command == "catalog" else "")
     try:
-        return command(args, out, errors)
+        with _stop_signals_raise():
+            code = command(args, out, errors)
+            sys.stdout.flush()  # a closed stdout shows here, not in the interpreter's last flush
+            return code
+    except Interrupted as stop:
+        errors.print(f"{name}: stopped by {signal.Signals(stop.signum).name}", markup=False)
+        return EXIT_SIGNAL_BASE + stop.signum
+    except BrokenPipeError:
+        _closed_stdout()
+        errors.print(f"{name}: the output was closed before everything was written", markup=False)
+        return EXIT_BROKEN_PIPE
     except Exception as error:
-        errors.print(f"maas {args.command}: internal error: {type(error).__name__}: {error}", markup=False)
+        errors.print(f"{name}: internal error: {type(error).__name__}: {error}", markup=False)
         return EXIT_INTERNAL
 
 

@@ -43,6 +43,12 @@ MARKETPLACE_SUBSCRIPTION_NAME = NameRule(
     "1-255 characters, starting with a letter or digit, then letters, digits, '_' or '-'",
 )
 
+STACK_NAME = NameRule(
+    "stack name",
+    re.compile(r"[A-Za-z0-9_.-]{1,100}"),
+    "1-100 letters, digits, '-', '_' or '.' (Pulumi's rule for stack names)",
+)
+
 RESOURCE_GROUP_NAME = NameRule(
     "resource group name",
     re.compile(r"[-\w.()]{0,89}[-\w()]", re.ASCII),

@@ -17,10 +17,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from infra import program
 from infra.capture import Capture, CapturedResource, PreviewMocks, capture
+from infra.documents import DocumentError, load_mapping
+from infra.names import STACK_NAME
 from infra.policy_pack import (
     DEFAULT_PACK_DIR,
     GivenConfig,
@@ -151,15 +151,13 @@ def offline_calls(identity: Identity) -> dict[str, Callable[[Mapping[str, Any]],
 
 def project_name(directory: Path) -> str:
     path = directory / "Pulumi.yaml"
+    if not path.is_file():
+        raise PlanConfigError(f"no Pulumi.yaml in {directory}; run maas in the project directory (or pass --cwd)")
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError:
-        raise PlanConfigError(
-            f"no Pulumi.yaml in {directory}; run maas in the project directory (or pass --cwd)"
-        ) from None
-    except yaml.YAMLError as error:
-        raise PlanConfigError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
-    name = document.get("name") if isinstance(document, dict) else None
+        document = load_mapping(path, "project file")
+    except DocumentError as error:
+        raise PlanConfigError(str(error)) from None
+    name = document.get("name")
     if not isinstance(name, str) or not name:
         raise PlanConfigError(f"{path} has no project name")
     return name
@@ -180,6 +178,9 @@ def run_plan(
     started = time.perf_counter()
     step("reading the stack config")
     project = project_name(directory)
+    problem = STACK_NAME.problem(stack)
+    if problem:
+        raise PlanConfigError(f"--stack: {problem}")
     stack_path = directory / f"Pulumi.{stack}.yaml"
     if not stack_path.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))

@@ -31,6 +31,8 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from infra.documents import DocumentError, load, read_text
+
 DEFAULT_PACK_DIR = Path(__file__).resolve().parents[1] / "policies"
 """The azure-maas policy pack in this repository."""
 START_TIMEOUT = 30.0
@@ -211,18 +213,11 @@ def parse_policy_config(data: Mapping[str, Any], source: str = "") -> dict[str, 
 def load_policy_config(path: Path) -> dict[str, GivenConfig]:
     """Read a policy pack config file (JSON, as the Pulumi CLI takes it; YAML is accepted too)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise PolicyConfigError(str(path), [f"cannot read it: {error.strerror}"]) from None
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as error:
-        first = str(error).splitlines()[0]
-        raise PolicyConfigError(
-            str(path), [f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}"]
-        ) from None
+        if not read_text(path, "policy config").strip():
+            return {}
+        data = load(path, "policy config", json_only=path.suffix.lower() == ".json")
+    except DocumentError as error:
+        raise PolicyConfigError(str(path), [str(error).removeprefix(f"{path}: ")]) from None
     if not isinstance(data, Mapping):
         raise PolicyConfigError(str(path), ["the top level must be an object of policy names"])
     return parse_policy_config(data, str(path))

@@ -5,6 +5,7 @@ with secrets masked, and secure config is listed by key only."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -163,15 +164,37 @@ def comment_marker(stack: str) -> str:
     return f"<!-- maas-plan stack={stack} -->"
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&:@])")
+"""Characters that start Markdown or HTML (emphasis, code, links, images, tags, entities, tables, strikethrough)
+or an autolink (``https:``, ``a@b``): backslash-escaped, each renders as itself."""
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", "<br>")
+    """Text from a config or a message in a table cell: nothing in it renders as Markdown; line breaks kept."""
+    lines = (_MARKDOWN_SPECIAL.sub(r"\\\1", line).replace("www.", "www\\.") for line in text.splitlines() or [""])
+    return "<br>".join(lines)
+
+
+def _code(text: str) -> str:
+    """``text`` as an inline code span that no backtick in it can end, safe in a table cell (``|`` escaped)."""
+    flat = " ".join(text.splitlines())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    escaped = flat.replace("|", "\\|")
+    return f"{fence}{pad}{escaped}{pad}{fence}"
+
+
+def _mermaid_text(text: str) -> str:
+    """A Mermaid label: characters that end the label or the code block, or read as HTML, as entity codes."""
+    entities = {'"': "#quot;", "`": "#96;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "#": "#35;"}
+    return "".join(entities.get(c, c) for c in text)
 
 
 def _mermaid(result: PlanResult) -> list[str]:
     ids = {r.urn: f"r{i}" for i, r in enumerate(result.resources)}
     lines = ["```mermaid", "flowchart LR"]
     for resource in result.resources:
-        label = f"{resource.name}<br/>{resource.type.split(':', 1)[-1]}".replace('"', "#quot;")
+        label = f"{_mermaid_text(resource.name)}<br/>{_mermaid_text(resource.type.split(':', 1)[-1])}"
         shape = f'["{label}"]' if resource.custom else f'(["{label}"])'
         lines.append(f"  {ids[resource.urn]}{shape}")
     edges: list[str] = []
@@ -190,7 +213,7 @@ def to_markdown(result: PlanResult) -> str:
     status = "❌ blocked by mandatory policy violations" if s["mandatory"] else "✅ passes policy"
     lines = [
         comment_marker(result.stack),
-        f"### `maas plan` for stack `{result.stack}`: {status}",
+        f"### `maas plan` for stack {_code(result.stack)}: {status}",
         "",
         "| | |",
         "|---|---|",
@@ -198,22 +221,22 @@ def to_markdown(result: PlanResult) -> str:
         f"| Serverless endpoints | {s['endpoints']} in {s['workspaces']} workspaces |",
         f"| Mandatory violations | {s['mandatory']} |",
         f"| Advisory findings | {s['advisory']} |",
-        f"| Policy pack | `{result.report.pack_name}` {result.report.pack_version} |",
+        f"| Policy pack | {_code(result.report.pack_name)} {_code(result.report.pack_version)} |",
         "",
     ]
     note = _identity_note(result)
     if note:
-        lines += [f"> {note}", ""]
+        lines += [f"> {_cell(note)}", ""]
     if result.secure_keys:
-        keys = ", ".join(f"`{k}`" for k in sorted(result.secure_keys))
+        keys = ", ".join(_code(k) for k in sorted(result.secure_keys))
         lines += [f"> Secure config ({keys}) is not decrypted offline; the program saw `[secret]`.", ""]
     lines += ["#### Policy results", ""]
     diagnostics = _ordered(result.report.diagnostics)
     if diagnostics:
         lines += ["| Level | Severity | Policy | Resource | Message |", "|---|---|---|---|---|"]
         lines += [
-            f"| {d.enforcement_level.value} | {d.severity.value} | `{d.policy_name}` | `{_resource_name(d.urn)}` "
-            f"| {_cell(d.detail)} |"
+            f"| {d.enforcement_level.value} | {d.severity.value} | {_code(d.policy_name)} | "
+            f"{_code(_resource_name(d.urn))} | {_cell(d.detail)} |"
             for d in diagnostics
         ]
     else:
@@ -225,8 +248,8 @@ def to_markdown(result: PlanResult) -> str:
             "|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| `{x.workspace}` | `{x.endpoint}` | `{x.model_id}` | {x.auth_mode} | {x.content_safety} "
-            f"| {'yes' if x.marketplace_subscription else 'no'} |"
+            f"| {_code(x.workspace)} | {_code(x.endpoint)} | {_code(x.model_id)} | {_cell(x.auth_mode)} "
+            f"| {_cell(x.content_safety)} | {'yes' if x.marketplace_subscription else 'no'} |"
             for x in result.slots
         ]
     else:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from infra.documents import DocumentError, load_mapping
 
 
 class StackConfigError(Exception):
@@ -57,15 +57,16 @@ def read_stack_file(path: Path, project: str | None = None) -> StackFile:
     ``name`` in the ``Pulumi.yaml`` beside it), as in the Pulumi CLI; ``secure:`` values are replaced by
     :data:`SECURE_PLACEHOLDER`."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise StackConfigError(f"{path}: {error}") from None
+        document = load_mapping(path, "stack file")
+        project_file = path.with_name("Pulumi.yaml")
+        if project is None and project_file.exists():
+            name = load_mapping(project_file, "project file").get("name")
+            project = name if isinstance(name, str) else None
+    except DocumentError as error:
+        raise StackConfigError(str(error)) from None
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise StackConfigError(f"{path}: 'config' must be a mapping of keys to values")
-    project_file = path.with_name("Pulumi.yaml")
-    if project is None and project_file.exists():
-        project = (yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}).get("name")
     values: dict[str, str] = {}
     secure: set[str] = set()
     for key, value in config.items():

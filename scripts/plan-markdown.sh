@@ -18,15 +18,18 @@ uv run --locked maas plan --stack "$stack" --format markdown >"$file" 2>"$errors
 cat "$errors" >&2
 
 if ((code >= 2)); then
+  # A fence longer than any run of backticks in the message, so that no text from a config can end it.
+  fence="$(awk '{ while (match($0, /`+/)) { if (RLENGTH > n) n = RLENGTH; $0 = substr($0, RSTART + RLENGTH) } }
+    END { n = (n >= 3 ? n + 1 : 3); while (n-- > 0) printf "`" }' "$errors")"
   {
     echo "<!-- maas-plan stack=${stack} -->"
     echo "## maas plan: stack \`${stack}\` could not be planned"
     echo
     echo "Exit code ${code} ($( ((code == 2)) && echo "invalid configuration" || echo "internal failure" )):"
     echo
-    echo '```text'
+    echo "${fence}text"
     cat "$errors"
-    echo '```'
+    echo "$fence"
   } >"$file"
 fi
 

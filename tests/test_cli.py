@@ -302,7 +302,7 @@ def test_markdown_comment(capsys: pytest.CaptureFixture[str]) -> None:
         "| Serverless endpoints | 3 in 2 workspaces |",
         "| Mandatory violations | 0 |",
         "| Advisory findings | 0 |",
-        "| Policy pack | `azure-maas` 0.1.0 |",
+        "| Policy pack | `azure-maas` `0.1.0` |",
     ]
     assert "No violations." in lines
     assert (

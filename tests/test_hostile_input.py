@@ -1,0 +1,226 @@
+"""Broken or hostile input is a one-line user error (exit 2), never an internal failure or an exhausted machine;
+stop signals stop the policy pack; a closed stdout is not a verdict; nothing from a config renders as Markdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from infra import cli, render
+from tests.conftest import ROOT
+from tests.fakes import Fakes
+from tests.harness import TODAY
+
+SCRIPTS = ROOT / "scripts"
+MAAS = Path(sys.executable).with_name("maas")
+
+
+def alias_bomb() -> str:
+    """Nine lines of YAML that a program walking them would see as 10^9 values."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    return "config:\n  azure-maas:location: eastus2\n  azure-maas:tags:\n" + "".join(f"    {x}\n" for x in lines)
+
+
+STACK_FILES: list[tuple[str, bytes, str]] = [
+    (
+        "alias-bomb",
+        alias_bomb().encode(),
+        "holds more than 200,000 values once its YAML aliases are expanded; "
+        "write the values out instead of aliasing them",
+    ),
+    (
+        "latin-1",
+        "config:\n  azure-maas:location: \xe9astus\n".encode("latin-1"),
+        "not UTF-8 text (byte 0xe9 at offset 31); save it as UTF-8",
+    ),
+    ("top-level-list", b"- a\n- b\n", "the top level must be a mapping of keys to values, not a list"),
+    ("deep", b"config:\n  azure-maas:tags: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested deeper than 64 levels"),
+    ("huge", b"config: {}\n" + b"#" * (4 * 1024 * 1024), "larger than 4 MiB; not a stack file"),
+]
+
+
+def plan(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> tuple[int, str, str]:
+    code = cli.main(["plan", "--cwd", str(project), "--today", TODAY.isoformat(), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text("name: azure-maas\nruntime: python\n", encoding="utf-8")
+    (tmp_path / "Pulumi.dev.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"), [(c, p) for _, c, p in STACK_FILES], ids=[i for i, _, _ in STACK_FILES]
+)
+def test_a_broken_stack_file_is_a_one_line_config_error(
+    capsys: pytest.CaptureFixture[str], project: Path, content: bytes, problem: str
+) -> None:
+    (project / "Pulumi.bad.yaml").write_bytes(content)
+
+    assert plan(capsys, project, "--stack", "bad") == (2, "", f"maas plan: {project}/Pulumi.bad.yaml: {problem}\n")
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"name: azure-maas\xff\n", "not UTF-8 text (byte 0xff at offset 16); save it as UTF-8"),
+        (b"- name\n", "the top level must be a mapping of keys to values, not a list"),
+    ],
+    ids=["latin-1", "top-level-list"],
+)
+def test_a_broken_project_file_is_a_one_line_config_error(
+    capsys: pytest.CaptureFixture[str], project: Path, content: bytes, problem: str
+) -> None:
+    (project / "Pulumi.yaml").write_bytes(content)
+
+    assert plan(capsys, project, "--stack", "dev") == (2, "", f"maas plan: {project}/Pulumi.yaml: {problem}\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested deeper than 64 levels"),
+        ("latin.json", b'{"a": "\xe9"}', "not UTF-8 text (byte 0xe9 at offset 7); save it as UTF-8"),
+        (
+            "bomb.yaml",
+            alias_bomb().encode(),
+            "holds more than 200,000 values once its YAML aliases are expanded; "
+            "write the values out instead of aliasing them",
+        ),
+    ],
+    ids=["deep-json", "latin-1", "alias-bomb"],
+)
+def test_a_broken_policy_config_is_a_one_line_config_error(
+    capsys: pytest.CaptureFixture[str], project: Path, name: str, content: bytes, problem: str
+) -> None:
+    (project / name).write_bytes(content)
+
+    code, out, err = plan(capsys, project, "--stack", "dev", "--policy-pack-config", str(project / name))
+
+    assert (code, out, err) == (2, "", f"maas plan: invalid policy pack config {project / name}: {problem}\n")
+
+
+def test_an_over_long_stack_name_is_refused_before_any_file_is_read(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    code, out, err = plan(capsys, project, "--stack", "a" * 5000)
+
+    assert (code, out) == (2, "")
+    assert err.endswith(": 1-100 letters, digits, '-', '_' or '.' (Pulumi's rule for stack names)\n")
+    assert err.startswith("maas plan: --stack: 'aaaa")
+
+
+# --- signals and a closed stdout ------------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc, Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads child processes from /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_stop_signal_stops_the_policy_pack_and_exits_with_one_line(signum: signal.Signals) -> None:
+    process = subprocess.Popen(
+        [str(MAAS), "plan", "--stack", "dev", "--today", TODAY.isoformat()],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    pack: list[int] = []
+    while not pack and time.monotonic() < deadline and process.poll() is None:
+        pack = _children(process.pid)
+        time.sleep(0.02)
+    assert pack, "the policy pack never started"
+
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=30)
+
+    assert (process.returncode, err) == (128 + signum, f"maas plan: stopped by {signum.name}\n")
+    time.sleep(0.2)
+    assert [pid for pid in pack if _alive(pid)] == []
+
+
+@pytest.mark.parametrize("args", [["models"], ["plan", "--stack", "dev"]], ids=["models", "plan"])
+def test_a_closed_stdout_is_not_a_verdict(args: list[str]) -> None:
+    process = subprocess.Popen(
+        [str(MAAS), *args, "--today", TODAY.isoformat()], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader went away (`maas plan | head -0`)
+    _, err = process.communicate(timeout=60)
+
+    name = f"maas {args[0]}"
+    assert (process.returncode, err.decode()) == (141, f"{name}: the output was closed before everything was written\n")
+
+
+# --- Markdown ---------------------------------------------------------------------------------------------------
+
+
+def test_text_from_a_config_never_renders_as_markdown() -> None:
+    hostile = "a|b `x` <img src=x> [l](http://e) **b**\n# h"
+
+    assert render._cell(hostile) == "a\\|b \\`x\\` \\<img src=x\\> \\[l\\](http\\://e) \\*\\*b\\*\\*<br># h"
+    assert render._cell("see www.example.com or me@example.com") == "see www\\.example.com or me\\@example.com"
+    assert render._code("a``b|c") == "```a``b\\|c```"
+    assert render._code("`x") == "`` `x ``"
+    assert render._mermaid_text('a"b```<x>') == "a#quot;b#96;#96;#96;#lt;x#gt;"
+
+
+def test_a_policy_message_with_markdown_is_escaped_in_the_comment(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    policy = project / "policy.json"
+    policy.write_text(json.dumps({"required-tags": {"requiredTags": ["**owner**|`x`"]}}), encoding="utf-8")
+
+    code, out, _ = plan(capsys, project, "--stack", "dev", "--format", "markdown", "--policy-pack-config", str(policy))
+
+    rows = [line for line in out.splitlines() if "required-tags" in line]
+    assert code == 0
+    assert rows
+    assert all("\\*\\*owner\\*\\*\\|\\`x\\`" in row and "**owner**" not in row for row in rows)
+
+
+def test_the_failure_comment_fences_a_message_that_holds_backticks(tmp_path: Path) -> None:
+    fakes = Fakes(tmp_path / "fakes")
+    fakes.add("uv")
+    stderr = "maas plan: azure-maas:tags.x: got '````\\n# pwned': not valid\n"
+    fakes.answer("uv", ["maas", "plan"], stdout="", stderr=stderr, exit=2)
+
+    result = fakes.run([str(SCRIPTS / "plan-markdown.sh"), "dev", "plan.md"], env={}, cwd=tmp_path)
+
+    assert result.returncode == 0
+    assert (tmp_path / "plan.md").read_text(encoding="utf-8") == (
+        "<!-- maas-plan stack=dev -->\n## maas plan: stack `dev` could not be planned\n\n"
+        f"Exit code 2 (invalid configuration):\n\n`````text\n{stderr}`````\n"
+    )
