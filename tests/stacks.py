@@ -6,6 +6,7 @@ URN of the usual shape. ``UNKNOWN`` is the value the engine sends for an input u
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from pulumi.runtime.rpc import UNKNOWN
@@ -126,11 +127,18 @@ def deployment(
     return [sub, endpoint(name, model, workspace_name=workspace_name, depends=(sub,), **options)]
 
 
-def role_definition(name: str, guid: str, actions: list[str]) -> Resource:
+def role_definition(
+    name: str, guid: Any, actions: Any, *, not_actions: Any = None, permissions: Any = None
+) -> Resource:
+    """A custom role definition granting ``actions`` minus ``not_actions``; ``permissions`` replaces the whole
+    permission list when given."""
+    block: dict[str, Any] = {"actions": actions}
+    if not_actions is not None:
+        block["notActions"] = not_actions
     inputs = {
         "roleDefinitionId": guid,
         "roleName": name,
-        "permissions": [{"actions": actions}],
+        "permissions": [block] if permissions is None else permissions,
         "assignableScopes": [SUBSCRIPTION_SCOPE],
         "scope": SUBSCRIPTION_SCOPE,
     }
@@ -140,6 +148,23 @@ def role_definition(name: str, guid: str, actions: list[str]) -> Resource:
 def role_assignment(name: str, role: Any, scope: Any, **options: Any) -> Resource:
     inputs = {"principalId": "3f2b6a1c-8d4e-4f7a-9b0c-1d2e3f4a5b6c", "roleDefinitionId": role, "scope": scope}
     return _resource(ROLE_ASSIGNMENT, name, inputs, **options)
+
+
+def with_input(resource: Resource, value: Any, *path: str) -> Resource:
+    """``resource`` with the input at ``path`` (dotted into objects, created as needed) set to ``value``."""
+    inputs = copy.deepcopy(dict(resource.inputs))
+    target = inputs
+    for key in path[:-1]:
+        target = target.setdefault(key, {})
+    target[path[-1]] = value
+    return Resource(
+        urn=resource.urn,
+        type=resource.type,
+        name=resource.name,
+        inputs=inputs,
+        dependencies=resource.dependencies,
+        property_dependencies=resource.property_dependencies,
+    )
 
 
 def from_run(run: Run) -> list[Resource]:

@@ -22,6 +22,7 @@ from infra.policy_pack import (
     parse_policy_config,
 )
 from tests import stacks as s
+from tests.harness import SUBSCRIPTION_ID
 from tests.stacks import UNKNOWN
 
 Want = tuple[str, str, str]
@@ -58,6 +59,18 @@ def _scenarios() -> Iterator[Scenario]:
         [ws, base[1], outside],
         [want("serverless-region-allowlist", ws)],
         {"serverless-region-allowlist": {"allowedRegions": ["West Europe"]}},
+    )
+
+    loc_list = s.workspace("loclist", location=["eastus2"])
+    loc_number = s.endpoint("locnum", s.PHI_4, location=42)
+    yield Scenario(
+        "region: a location that is not a string is reported",
+        [loc_list, loc_number],
+        [
+            want("serverless-region-allowlist", loc_list),
+            want("serverless-region-allowlist", loc_number),
+            want("endpoint-name", loc_number),
+        ],
     )
 
     # 2. one-deployment-per-model
@@ -116,6 +129,74 @@ def _scenarios() -> Iterator[Scenario]:
         "one-deployment: unknown model ID is skipped",
         [s.endpoint(f"m{i}", UNKNOWN) for i in (1, 2)],
         [],
+    )
+
+    phi_first = s.endpoint("p1", s.PHI_4)
+    phi_again = s.endpoint("p2", " AZUREML://Registries/azureml//models/Phi-4/ ", workspace_name=" WS ")
+    yield Scenario(
+        "one-deployment: model IDs and workspace names compare after normalization",
+        [ws, phi_first, phi_again],
+        [want("one-deployment-per-model", phi_again)],
+    )
+    num_model = s.endpoint("nummodel", 42)
+    dict_model = s.subscription("dictsub", {"id": s.MINISTRAL})
+    yield Scenario(
+        "model IDs: values that are not strings are reported by every rule that reads them",
+        [ws, num_model, dict_model],
+        [
+            want("one-deployment-per-model", num_model),
+            want("marketplace-subscription-required", dict_model),
+            want("marketplace-subscription-required", num_model),
+            want("approved-models", num_model),
+            want("approved-models", dict_model),
+            want("no-retired-models", num_model),
+        ],
+        {"approved-models": {"approvedModels": [s.PHI_4]}},
+    )
+    dotted = s.endpoint("dotted", "azureml://registries/azureml/models/../models/Phi-4")
+    labelled = s.subscription("labelled", s.MINISTRAL + "/labels/latest")
+    yield Scenario(
+        "model IDs: forms that cannot be read are reported by every rule that reads them",
+        [ws, dotted, labelled],
+        [
+            want("one-deployment-per-model", dotted),
+            want("marketplace-subscription-required", labelled),
+            want("marketplace-subscription-required", dotted),
+            want("approved-models", dotted),
+            want("approved-models", labelled),
+            want("no-retired-models", dotted),
+        ],
+        {"approved-models": {"approvedModels": [s.PHI_4]}},
+    )
+    upper = s.endpoint("upper", "AZUREML://REGISTRIES/azureml-mistral/models/Ministral-3B")
+    large_sub = s.subscription("large-sub", s.LARGE_2402, workspace_name="ws2")
+    large = s.endpoint(
+        "large",
+        "azureml://registries/azureml-mistral//models/Mistral-large/",
+        workspace_name="ws2",
+        depends=(large_sub,),
+    )
+    yield Scenario(
+        "model IDs: upper-case prefixes, doubled and trailing slashes are judged after normalization",
+        [ws, upper, large_sub, large],
+        [want("marketplace-subscription-required", upper), want("no-retired-models", large)],
+        {
+            "approved-models": {"approvedModels": [s.MINISTRAL, s.LARGE_2402]},
+            "no-retired-models": {"today": "2026-11-24"},
+        },
+    )
+    padded_sub = s.subscription("padded-sub", workspace_name=" WS ", rg="RG")
+    padded = s.endpoint("padded", depends=(padded_sub,))
+    num_ws = s.endpoint("numws", workspace_name=7)
+    list_rg = s.subscription("listrg", rg=["rg"])
+    yield Scenario(
+        "workspaces: names compare trimmed and case-insensitively; names that are not strings are reported",
+        [ws, padded_sub, padded, num_ws, list_rg],
+        [
+            want("one-deployment-per-model", num_ws),
+            want("marketplace-subscription-required", list_rg),
+            want("marketplace-subscription-required", num_ws),
+        ],
     )
 
     # 3. marketplace-subscription-required
@@ -188,6 +269,11 @@ def _scenarios() -> Iterator[Scenario]:
         [],
     )
 
+    num_name = s.endpoint(42, s.PHI_4, logical="numname")
+    yield Scenario(
+        "endpoint-name: a name that is not a string is reported", [num_name], [want("endpoint-name", num_name)]
+    )
+
     # 5. content-safety-enabled
     disabled = s.endpoint("disabled", s.PHI_4, content_safety="Disabled", workspace_name="ws1")
     unset = s.endpoint("unset", s.PHI_4, content_safety=None, workspace_name="ws2")
@@ -200,6 +286,16 @@ def _scenarios() -> Iterator[Scenario]:
             s.endpoint("unknown", s.PHI_4, content_safety=UNKNOWN, workspace_name="ws4"),
         ],
         [want("content-safety-enabled", disabled), want("content-safety-enabled", unset)],
+    )
+
+    bool_status = s.endpoint("boolstatus", s.PHI_4, content_safety=True, workspace_name="ws1")
+    string_block = s.with_input(
+        s.endpoint("stringblock", s.PHI_4, workspace_name="ws2"), "Enabled", "properties", "contentSafety"
+    )
+    yield Scenario(
+        "content-safety: a status that cannot be read is reported as such",
+        [bool_status, string_block],
+        [want("content-safety-enabled", bool_status), want("content-safety-enabled", string_block)],
     )
 
     # 6. approved-models and no-retired-models
@@ -302,6 +398,120 @@ def _scenarios() -> Iterator[Scenario]:
         {"rbac-least-privilege": {"subscriptionScopeRoles": [s.AI_DEVELOPER]}},
     )
 
+    num_scope = s.role_assignment("num-scope", s.role_id(s.AI_DEVELOPER), 42)
+    dict_role = s.role_assignment("dict-role", {"id": s.role_id(s.OWNER)}, s.RG_SCOPE)
+    list_guid = s.role_definition("list-guid", [custom(6)], ["*/read"])
+    yield Scenario(
+        "rbac: scopes, role definition IDs and role GUIDs that are not strings are reported",
+        [num_scope, dict_role, list_guid],
+        [
+            want("rbac-least-privilege", num_scope),
+            want("rbac-least-privilege", dict_role),
+            want("rbac-least-privilege", list_guid),
+        ],
+    )
+    sub_id = SUBSCRIPTION_ID
+    braced_owner = s.role_assignment(
+        "braced-owner",
+        f" /Subscriptions/{sub_id}/providers/microsoft.authorization/ROLEDEFINITIONS/{{{s.OWNER.upper()}}}/ ",
+        s.RG_SCOPE,
+    )
+    doubled_sub = s.role_assignment("doubled-sub", s.role_id(s.AI_DEVELOPER), f"/subscriptions//{sub_id}/")
+    odd_rg = s.role_assignment(
+        "odd-rg", s.role_id(s.AI_DEVELOPER), f" /SUBSCRIPTIONS/{{{sub_id}}}/RESOURCEGROUPS/rg// "
+    )
+    odd_mg = s.role_assignment(
+        "odd-mg", s.role_id(s.AI_DEVELOPER), "/providers//microsoft.management/MANAGEMENTGROUPS/corp/"
+    )
+    braced_star = s.role_definition("braced-star", f" {{{custom(7).upper()}}} ", ["*"])
+    star_by_guid = s.role_assignment("star-guid", s.role_id(custom(7)), s.RG_SCOPE)
+    yield Scenario(
+        "rbac: scopes and role IDs with odd casing, braces, whitespace and slashes are judged after normalization",
+        [braced_owner, doubled_sub, odd_rg, odd_mg, braced_star, star_by_guid],
+        [
+            want("rbac-least-privilege", braced_owner),
+            want("rbac-least-privilege", doubled_sub),
+            want("rbac-least-privilege", odd_mg),
+            want("rbac-least-privilege", star_by_guid),
+        ],
+    )
+    unreadable = [
+        s.role_assignment("dotted-scope", s.role_id(s.AI_DEVELOPER), s.RG_SCOPE + "/../.."),
+        s.role_assignment("encoded-scope", s.role_id(s.AI_DEVELOPER), s.RG_SCOPE + "/%2e%2e/%2e%2e"),
+        s.role_assignment("named-sub", s.role_id(s.AI_DEVELOPER), "/subscriptions/my-subscription/resourceGroups/rg"),
+        s.role_assignment("dotted-role", s.role_id(s.OWNER) + "/..", s.RG_SCOPE),
+        s.role_assignment("role-name", "Owner", s.RG_SCOPE),
+    ]
+    yield Scenario(
+        "rbac: scopes and role IDs that cannot be read are reported",
+        unreadable,
+        [want("rbac-least-privilege", a) for a in unreadable],
+    )
+    writers = [
+        s.role_definition("def-writer", custom(8), ["Microsoft.Authorization/roleDefinitions/write"]),
+        s.role_definition("def-star", custom(9), ["MICROSOFT.AUTHORIZATION/ROLEDEFINITIONS/*"]),
+        s.role_definition(
+            "half-removed", custom(10), ["*"], not_actions=["Microsoft.Authorization/roleAssignments/write"]
+        ),
+        s.role_definition(
+            "literal-not",
+            custom(11),
+            ["Microsoft.Authorization/*"],
+            not_actions=["Microsoft.Authorization/roleDefinitions/writ?", "Microsoft.Authorization/roleAssignments/*"],
+        ),
+        s.role_definition(
+            "other-block",
+            custom(12),
+            None,
+            permissions=[
+                {"actions": ["Microsoft.Authorization/*/write"]},
+                {"actions": ["*/read"], "notActions": ["Microsoft.Authorization/*"]},
+            ],
+        ),
+    ]
+    writer_grants = [assigned(d) for d in writers]
+    yield Scenario(
+        "rbac: custom roles that can write role definitions or assignments are owner-like",
+        [*writers, *writer_grants],
+        [want("rbac-least-privilege", a) for a in writer_grants],
+    )
+    no_writes = s.role_definition(
+        "no-writes", custom(13), ["Microsoft.Authorization/*"], not_actions=["Microsoft.Authorization/*/write"]
+    )
+    clone = s.role_definition(
+        "contributor-clone",
+        custom(14),
+        ["*"],
+        not_actions=["Microsoft.Authorization/*/Write", "Microsoft.Authorization/*/Delete"],
+    )
+    clone_grant = assigned(clone)
+    yield Scenario(
+        "rbac: notActions that remove the role writes are honoured; '*' stays as broad as Contributor",
+        [no_writes, assigned(no_writes), clone, clone_grant],
+        [want("rbac-least-privilege", clone_grant)],
+    )
+    unreadable_roles = [
+        s.role_definition("string-actions", custom(15), "*"),
+        s.role_definition("number-action", custom(16), ["*/read", 1]),
+        s.role_definition("dict-not", custom(17), ["*/read"], not_actions={"x": "y"}),
+        s.role_definition("string-perms", custom(18), None, permissions="all"),
+        s.role_definition("spaced-action", custom(19), [" Microsoft.Authorization/*"]),
+    ]
+    unreadable_grants = [assigned(d) for d in unreadable_roles]
+    yield Scenario(
+        "rbac: permissions that cannot be read are reported",
+        [*unreadable_roles, *unreadable_grants],
+        [want("rbac-least-privilege", a) for a in unreadable_grants],
+    )
+
+    pending = s.role_definition("pending", custom(20), ["*/read"], not_actions=UNKNOWN)
+    pending_items = s.role_definition("pending-items", custom(21), [UNKNOWN])
+    yield Scenario(
+        "rbac: permissions unknown at preview are skipped, not reported",
+        [pending, assigned(pending), pending_items, assigned(pending_items)],
+        [],
+    )
+
     # 8. required-tags (advisory)
     bare = s.workspace("bare", tags={})
     cased = s.endpoint("cased", s.PHI_4, tags={"Environment": "x", "COST-CENTER": "y"})
@@ -315,6 +525,13 @@ def _scenarios() -> Iterator[Scenario]:
         [ws],
         [want("required-tags", ws, "advisory")],
         {"required-tags": {"requiredTags": ["owner"]}},
+    )
+
+    listed = s.endpoint("listtags", s.PHI_4, tags=["environment", "cost-center"], workspace_name="ws5")
+    yield Scenario(
+        "required-tags: tags that are not an object are reported as such",
+        [listed],
+        [want("required-tags", listed, "advisory")],
     )
 
     # Config overrides
@@ -337,6 +554,16 @@ def _scenarios() -> Iterator[Scenario]:
             "content-safety-enabled": {"enforcementLevel": "advisory"},
         },
     )
+
+
+def custom(n: int) -> str:
+    """The GUID of the n-th custom role definition of the scenarios."""
+    return f"0c8a1f3e-0000-4000-8000-{n:012d}"
+
+
+def assigned(definition: Resource) -> Resource:
+    """An assignment of ``definition`` on the resource group, by its role definition ID."""
+    return s.role_assignment(f"{definition.name}-rg", s.role_id(definition.inputs["roleDefinitionId"]), s.RG_SCOPE)
 
 
 MINISTRAL_PINNED = s.MINISTRAL + "/versions/2"
@@ -474,6 +701,181 @@ MESSAGES = {
     ("required-tags: missing", "required-tags"): (
         "ML workspace 'bare' lacks the tags cost-center, environment (has: (none)). Add them (azure-maas: the 'tags' "
         "key applies to every resource)."
+    ),
+    ("region: a location that is not a string", "serverless-region-allowlist"): (
+        "ML workspace 'loclist' (kind Project): location is a list, not a string, so the policy cannot read it. Set "
+        "it to one of the allowed regions: eastus, eastus2, northcentralus, southcentralus, westus, westus3, "
+        "swedencentral.\n"
+        "serverless endpoint 'locnum': location is a number (42), not a string, so the policy cannot read it. Set it "
+        "to one of the allowed regions: eastus, eastus2, northcentralus, southcentralus, westus, westus3, "
+        "swedencentral."
+    ),
+    ("region: a location that is not a string", "endpoint-name"): (
+        "serverless endpoint 'locnum': location is a number (42), not a string, so the policy cannot read it. Set it "
+        "to a region name, such as 'eastus2'."
+    ),
+    ("one-deployment: model IDs and workspace names", "one-deployment-per-model"): (
+        "serverless endpoint 'p1' and serverless endpoint 'p2' both deploy "
+        "AZUREML://Registries/azureml//models/Phi-4/ into workspace 'WS' in resource group 'rg'; a workspace or "
+        "project holds one deployment per model, so Azure refuses the second. Remove serverless endpoint 'p2', or "
+        "deploy it into another workspace or project."
+    ),
+    ("model IDs: values that are not strings", "one-deployment-per-model"): (
+        "serverless endpoint 'nummodel': properties.modelSettings.modelId is a number (42), not a string, so the "
+        "policy cannot read it. Set it to a model ID, azureml://registries/<registry>/models/<name>."
+    ),
+    ("model IDs: values that are not strings", "marketplace-subscription-required"): (
+        "marketplace subscription 'dictsub': properties.modelId is an object, not a string, so the policy cannot read "
+        "it. Set it to a model ID, azureml://registries/<registry>/models/<name>.\n"
+        "serverless endpoint 'nummodel': properties.modelSettings.modelId is a number (42), not a string, so the "
+        "policy cannot read it. Set it to a model ID, azureml://registries/<registry>/models/<name>."
+    ),
+    ("model IDs: values that are not strings", "approved-models"): (
+        "serverless endpoint 'nummodel': properties.modelSettings.modelId is a number (42), not a string, so the "
+        "policy cannot read it. Set it to a model ID, azureml://registries/<registry>/models/<name>.\n"
+        "marketplace subscription 'dictsub': properties.modelId is an object, not a string, so the policy cannot read "
+        "it. Set it to a model ID, azureml://registries/<registry>/models/<name>."
+    ),
+    ("model IDs: values that are not strings", "no-retired-models"): (
+        "serverless endpoint 'nummodel': properties.modelSettings.modelId is a number (42), not a string, so the "
+        "policy cannot read it. Set it to a model ID, azureml://registries/<registry>/models/<name>."
+    ),
+    ("model IDs: forms that cannot be read", "one-deployment-per-model"): (
+        "serverless endpoint 'dotted': properties.modelSettings.modelId "
+        "'azureml://registries/azureml/models/../models/Phi-4' has a '..' segment, so the policy cannot read it. Set "
+        "it to a model ID, azureml://registries/<registry>/models/<name>."
+    ),
+    ("model IDs: forms that cannot be read", "marketplace-subscription-required"): (
+        "marketplace subscription 'labelled': properties.modelId "
+        "'azureml://registries/azureml-mistral/models/Ministral-3B/labels/latest' is not of the form "
+        "azureml://registries/<registry>/models/<name>[/versions/<version>], so the policy cannot read it. Set it to "
+        "a model ID, azureml://registries/<registry>/models/<name>.\n"
+        "serverless endpoint 'dotted': properties.modelSettings.modelId "
+        "'azureml://registries/azureml/models/../models/Phi-4' has a '..' segment, so the policy cannot read it. Set "
+        "it to a model ID, azureml://registries/<registry>/models/<name>."
+    ),
+    ("model IDs: upper-case prefixes", "marketplace-subscription-required"): (
+        "serverless endpoint 'upper' deploys AZUREML://REGISTRIES/azureml-mistral/models/Ministral-3B, which is sold "
+        "through Azure Marketplace, but workspace 'ws' in resource group 'rg' has no marketplace subscription to it "
+        "in this stack. Add a MarketplaceSubscription with this modelId in that workspace and make the endpoint "
+        "depend on it, or list the subscription under externalSubscriptions in the policy config if it is managed "
+        "elsewhere."
+    ),
+    ("model IDs: upper-case prefixes", "no-retired-models"): (
+        "serverless endpoint 'large' deploys Mistral Large (2402) "
+        "(azureml://registries/azureml-mistral//models/Mistral-large/), retired since 2025-04-15: its endpoints "
+        "answer 410 Gone (judged on 2026-11-24; catalog as of 2026-11-24). Move to Mistral Medium 3 (25.05) "
+        "(azureml://registries/azureml-mistral/models/mistral-medium-2505)."
+    ),
+    ("workspaces: names compare trimmed", "one-deployment-per-model"): (
+        "serverless endpoint 'numws': workspaceName is a number (7), not a string, so the policy cannot read it. Set "
+        "it to the name of a workspace or project."
+    ),
+    ("workspaces: names compare trimmed", "marketplace-subscription-required"): (
+        "marketplace subscription 'listrg': resourceGroupName is a list, not a string, so the policy cannot read it. "
+        "Set it to the name of a resource group.\n"
+        "serverless endpoint 'numws': workspaceName is a number (7), not a string, so the policy cannot read it. Set "
+        "it to the name of a workspace or project."
+    ),
+    ("endpoint-name: a name that is not a string", "endpoint-name"): (
+        "serverless endpoint 'numname': name is a number (42), not a string, so the policy cannot read it. Set it to "
+        "an endpoint name: 1-52 characters, starting with a letter, then letters, digits or '-', not ending with '-'."
+    ),
+    ("content-safety: a status that cannot be read", "content-safety-enabled"): (
+        "serverless endpoint 'boolstatus': properties.contentSafety.contentSafetyStatus is a boolean (true), not a "
+        "string, so the policy cannot read it. Set it to 'Enabled'.\n"
+        "serverless endpoint 'stringblock': properties.contentSafety is a string ('Enabled'), not an object, so the "
+        "policy cannot read it. Set it to an object with contentSafetyStatus: 'Enabled'."
+    ),
+    ("rbac: scopes, role definition IDs and role GUIDs", "rbac-least-privilege"): (
+        "role definition 'list-guid': roleDefinitionId is a list, not a string, so the policy cannot read it. Set it "
+        "to a GUID (8-4-4-4-12 hexadecimal digits).\n"
+        "role assignment 'num-scope': scope is a number (42), not a string, so the policy cannot read it. Set it to "
+        "an ARM scope: /subscriptions/<subscription GUID>[/resourceGroups/<name>[/providers/...]] or "
+        "/providers/Microsoft.Management/managementGroups/<name>.\n"
+        "role assignment 'dict-role': roleDefinitionId is an object, not a string, so the policy cannot read it. Set "
+        "it to a role definition ID, /subscriptions/<subscription "
+        "GUID>/providers/Microsoft.Authorization/roleDefinitions/<role GUID>."
+    ),
+    ("rbac: scopes and role IDs with odd casing", "rbac-least-privilege"): (
+        "role assignment 'braced-owner' grants Owner (8e3af657-a8ff-443c-a75c-2fe8c4bcb635); forbidden roles: "
+        "Contributor, Owner, Role Based Access Control Administrator, User Access Administrator. Grant Azure AI "
+        "Developer (64702f94-c441-49e6-a78b-ef80e0188fee) on the resource group, or least-privilege custom roles.\n"
+        "role assignment 'doubled-sub' is at the subscription "
+        "'/subscriptions//11111111-2222-3333-4444-555555555555/'; nothing broader than a resource group is allowed, "
+        "except a marketplace-ordering role (only Microsoft.MarketplaceOrdering/*, Microsoft.Marketplace/* and "
+        "Microsoft.SaaS/register/action) at the subscription. Assign it on the resource group or the workspace, or "
+        "list a marketplace role managed elsewhere under subscriptionScopeRoles.\n"
+        "role assignment 'odd-mg' is at the management group "
+        "'/providers//microsoft.management/MANAGEMENTGROUPS/corp/'; nothing broader than a resource group is allowed, "
+        "except a marketplace-ordering role (only Microsoft.MarketplaceOrdering/*, Microsoft.Marketplace/* and "
+        "Microsoft.SaaS/register/action) at the subscription. Assign it on the resource group or the workspace, or "
+        "list a marketplace role managed elsewhere under subscriptionScopeRoles.\n"
+        "role assignment 'star-guid' grants custom role 'braced-star', whose action '*' is as broad as Owner or User "
+        "Access Administrator. List only the actions the role needs."
+    ),
+    ("rbac: scopes and role IDs that cannot be read", "rbac-least-privilege"): (
+        "role assignment 'dotted-scope': scope "
+        "'/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/../..' has a '..' segment, so the "
+        "policy cannot read it. Set it to an ARM scope: /subscriptions/<subscription "
+        "GUID>[/resourceGroups/<name>[/providers/...]] or /providers/Microsoft.Management/managementGroups/<name>.\n"
+        "role assignment 'encoded-scope': scope "
+        "'/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/%2e%2e/%2e%2e' has '%', which no "
+        "Azure resource ID contains, so the policy cannot read it. Set it to an ARM scope: "
+        "/subscriptions/<subscription GUID>[/resourceGroups/<name>[/providers/...]] or "
+        "/providers/Microsoft.Management/managementGroups/<name>.\n"
+        "role assignment 'named-sub': scope '/subscriptions/my-subscription/resourceGroups/rg' has 'my-subscription' "
+        "where the subscription GUID belongs, so the policy cannot read it. Set it to an ARM scope: "
+        "/subscriptions/<subscription GUID>[/resourceGroups/<name>[/providers/...]] or "
+        "/providers/Microsoft.Management/managementGroups/<name>.\n"
+        "role assignment 'dotted-role': roleDefinitionId "
+        "'/subscriptions/11111111-2222-3333-4444-555555555555/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635/..' "
+        "has a '..' segment, so the policy cannot read it. Set it to a role definition ID, "
+        "/subscriptions/<subscription GUID>/providers/Microsoft.Authorization/roleDefinitions/<role GUID>.\n"
+        "role assignment 'role-name': roleDefinitionId 'Owner' does not end in "
+        "/providers/Microsoft.Authorization/roleDefinitions/<role GUID>, so the policy cannot read it. Set it to a "
+        "role definition ID, /subscriptions/<subscription "
+        "GUID>/providers/Microsoft.Authorization/roleDefinitions/<role GUID>."
+    ),
+    ("rbac: custom roles that can write", "rbac-least-privilege"): (
+        "role assignment 'def-writer-rg' grants custom role 'def-writer', whose action "
+        "'Microsoft.Authorization/roleDefinitions/write' is as broad as Owner or User Access Administrator. List only "
+        "the actions the role needs.\n"
+        "role assignment 'def-star-rg' grants custom role 'def-star', whose action "
+        "'MICROSOFT.AUTHORIZATION/ROLEDEFINITIONS/*' is as broad as Owner or User Access Administrator. List only the "
+        "actions the role needs.\n"
+        "role assignment 'half-removed-rg' grants custom role 'half-removed', whose action '*' is as broad as Owner "
+        "or User Access Administrator. List only the actions the role needs.\n"
+        "role assignment 'literal-not-rg' grants custom role 'literal-not', whose action 'Microsoft.Authorization/*' "
+        "is as broad as Owner or User Access Administrator. List only the actions the role needs.\n"
+        "role assignment 'other-block-rg' grants custom role 'other-block', whose action "
+        "'Microsoft.Authorization/*/write' is as broad as Owner or User Access Administrator. List only the actions "
+        "the role needs."
+    ),
+    ("rbac: notActions that remove", "rbac-least-privilege"): (
+        "role assignment 'contributor-clone-rg' grants custom role 'contributor-clone', whose action '*' allows every "
+        "action of every resource provider, which is as broad as Contributor. List only the actions the role needs."
+    ),
+    ("rbac: permissions that cannot be read", "rbac-least-privilege"): (
+        "role assignment 'string-actions-rg' grants custom role 'string-actions': permissions[0].actions is a string "
+        "('*'), not a list, so the policy cannot read it. Set it to a list of actions, such as "
+        "'Microsoft.Authorization/roleAssignments/read'.\n"
+        "role assignment 'number-action-rg' grants custom role 'number-action': permissions[0].actions[1] is a number "
+        "(1), not a string, so the policy cannot read it. Set it to an action, such as "
+        "'Microsoft.Authorization/roleAssignments/read'.\n"
+        "role assignment 'dict-not-rg' grants custom role 'dict-not': permissions[0].notActions is an object, not a "
+        "list, so the policy cannot read it. Set it to a list of actions, such as "
+        "'Microsoft.Authorization/roleAssignments/read'.\n"
+        "role assignment 'string-perms-rg' grants custom role 'string-perms': permissions is a string ('all'), not a "
+        "list, so the policy cannot read it. Set it to a list of permissions, each an object with actions, "
+        "notActions, dataActions and notDataActions.\n"
+        "role assignment 'spaced-action-rg' grants custom role 'spaced-action': permissions[0].actions[0] ' "
+        "Microsoft.Authorization/*' has white space, so the policy cannot read it. Set it to an action, such as "
+        "'Microsoft.Authorization/roleAssignments/read'."
+    ),
+    ("required-tags: tags that are not an object", "required-tags"): (
+        "serverless endpoint 'listtags': tags is a list, not an object, so the policy cannot read it. Set it to an "
+        "object of tag names to values, with the tags cost-center, environment."
     ),
 }
 

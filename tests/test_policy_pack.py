@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -197,7 +198,7 @@ def test_config_file(tmp_path: Path) -> None:
         load_policy_config(tmp_path / "missing.json")
     assert (
         str(raised.value)
-        == f"invalid policy pack config {tmp_path / 'missing.json'}: cannot read it: No such file or directory"
+        == f"invalid policy pack config {tmp_path / 'missing.json'}: cannot read the policy config: No such file or directory"
     )
 
 
@@ -324,6 +325,127 @@ def test_pack_and_program_read_the_same_catalog() -> None:
     days = [strict.as_of + dt.timedelta(days=n) for n in range(-1000, 1000, 7)]
     for key, model in strict.models.items():
         assert [plain.models[key].stage_on(d) for d in days] == [model.lifecycle.stage_on(d) for d in days], key
+
+
+# --- how the rules read IDs (facts, shared by every rule) ---------------------------------------------------
+
+GUID = "11111111-2222-3333-4444-555555555555"
+
+
+@pytest.mark.parametrize(
+    ("scope", "breadth"),
+    [
+        ("/", "tenant root"),
+        (f" /Subscriptions/{{{GUID.upper()}}}// ", "subscription"),
+        (f"subscriptions/{GUID}", "subscription"),
+        (f"/subscriptions/{GUID}/RESOURCEGROUPS/rg/", None),
+        (f"/subscriptions/{GUID}/providers/Microsoft.Authorization/roleDefinitions/{GUID}", None),
+        ("/providers//MICROSOFT.MANAGEMENT/managementgroups/corp/", "management group"),
+        (
+            "/providers/Microsoft.Management/managementGroups/corp/providers/Microsoft.Authorization/x/y",
+            "management group",
+        ),
+        ("/providers/Microsoft.Capacity/reservationOrders/order", None),
+        ("", ValueError("is empty")),
+        (f"/subscriptions/{GUID}/resourceGroups/rg/..", ValueError("has a '..' segment")),
+        (f"/subscriptions/{GUID}/./resourceGroups/rg", ValueError("has a '.' segment")),
+        (f"/subscriptions/{GUID}/resourceGroups/rg/%2e%2e", ValueError("has '%', which no Azure resource ID contains")),
+        (f"/subscriptions/{GUID}?/resourceGroups/rg", ValueError("has '?', which no Azure resource ID contains")),
+        ("/subscriptions", ValueError("has nothing where the subscription GUID belongs")),
+        (f"/subscriptions/{GUID}/resourceGroups", ValueError("has nothing where the resource group name belongs")),
+        (
+            f"/subscriptions/{GUID}/locations/eastus",
+            ValueError("has 'locations' after the subscription, where resourceGroups or providers belongs"),
+        ),
+        (f"/subscriptions/{GUID}/providers/x", ValueError("has no resource provider, type and name after providers")),
+        ("/tenants/x", ValueError("starts with 'tenants', where subscriptions or providers belongs")),
+    ],
+)
+def test_scope_breadth(scope: str, breadth: str | ValueError | None) -> None:
+    if isinstance(breadth, ValueError):
+        with pytest.raises(ValueError, match=f"^{re.escape(str(breadth))}$"):
+            facts.scope_breadth(scope)
+    else:
+        assert facts.scope_breadth(scope) == breadth
+
+
+@pytest.mark.parametrize(
+    ("role", "guid"),
+    [
+        (GUID.upper(), GUID),
+        (f" {{{GUID}}} ", GUID),
+        (f"/providers/Microsoft.Authorization/roleDefinitions/{GUID}", GUID),
+        (f"/subscriptions/{GUID}/resourceGroups/rg/providers/microsoft.authorization/ROLEDEFINITIONS/{GUID}/", GUID),
+        ("Owner", ValueError("does not end in /providers/Microsoft.Authorization/roleDefinitions/<role GUID>")),
+        (
+            f"/providers/Microsoft.Authorization/roleDefinitions/{GUID}x",
+            ValueError(f"ends in '{GUID}x', which is not a GUID"),
+        ),
+        (
+            f"/subscriptions/sub/providers/Microsoft.Authorization/roleDefinitions/{GUID}",
+            ValueError("has 'sub' where the subscription GUID belongs"),
+        ),
+    ],
+)
+def test_role_definition_guid(role: str, guid: str | ValueError) -> None:
+    if isinstance(guid, ValueError):
+        with pytest.raises(ValueError, match=f"^{re.escape(str(guid))}$"):
+            facts.role_definition_guid(role)
+    else:
+        assert facts.role_definition_guid(role) == guid
+
+
+SHAPE = "is not of the form azureml://registries/<registry>/models/<name>[/versions/<version>]"
+
+
+@pytest.mark.parametrize(
+    ("model_id", "key"),
+    [
+        (s.PHI_4, "azureml://registries/azureml/models/phi-4"),
+        (" AZUREML://Registries/azureml//models/Phi-4/versions/7/ ", "azureml://registries/azureml/models/phi-4"),
+        (
+            "azureml:///registries/azureml-mistral/MODELS/Ministral-3B",
+            "azureml://registries/azureml-mistral/models/ministral-3b",
+        ),
+        ("azureml://registries/azureml/models/../models/Phi-4", ValueError("has a '..' segment")),
+        ("https://registries/azureml/models/Phi-4", ValueError(SHAPE)),
+        ("azureml://registries/azureml/models/Phi-4/labels/latest", ValueError(SHAPE)),
+        ("azureml://registries/azure ml/models/Phi-4", ValueError(SHAPE)),
+        ("Phi-4", ValueError(SHAPE)),
+    ],
+)
+def test_parse_model_id(model_id: str, key: str | ValueError) -> None:
+    if isinstance(key, ValueError):
+        with pytest.raises(ValueError, match=f"^{re.escape(str(key))}$"):
+            facts.parse_model_id(model_id)
+    else:
+        assert facts.parse_model_id(model_id).key == key == facts.canonical_model_id(model_id)
+
+
+@pytest.mark.parametrize(
+    ("actions", "not_actions", "writing"),
+    [
+        (["*"], [], "*"),
+        (["*/write"], [], "*/write"),
+        (["Microsoft.Authorization/*"], [], "Microsoft.Authorization/*"),
+        (["microsoft.authorization/*/WRITE"], [], "microsoft.authorization/*/WRITE"),
+        (["Microsoft.Authorization/role*/write"], [], "Microsoft.Authorization/role*/write"),
+        (["Microsoft.Authorization/roleDefinitions/write"], [], "Microsoft.Authorization/roleDefinitions/write"),
+        (["*"], ["Microsoft.Authorization/*/write"], None),
+        (["*"], ["Microsoft.Authorization/roleAssignments/write"], "*"),
+        (["*"], ["*/Write"], None),
+        (
+            ["Microsoft.Authorization/*"],
+            ["Microsoft.Authorization/role?ssignments/write", "*/roleDefinitions/*"],
+            "Microsoft.Authorization/*",
+        ),
+        (["Microsoft.Authorization/*/read", "*/read"], [], None),
+        (["Microsoft.Authorization/roleAssignments/delete"], [], None),
+    ],
+)
+def test_role_writing_action(actions: list[str], not_actions: list[str], writing: str | None) -> None:
+    """Azure's only wildcard is ``*`` (it spans ``/``); ``?`` is literal; notActions take away from actions."""
+    assert facts.role_writing_action(actions, not_actions) == writing
 
 
 # --- the pack is self-contained ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -68,21 +68,219 @@ MICROSOFT_REGISTRY = "azureml"
 """Microsoft's own model registry: its models need no marketplace subscription."""
 
 
+# --- reading IDs as Azure does ------------------------------------------------------------------------------
+#
+# Policies judge IDs after one normalization, written here once: surrounding white space is dropped, fixed
+# segments (``subscriptions``, ``resourceGroups``, provider namespaces, ``azureml://registries``...) compare
+# case-insensitively, a GUID may be wrapped in braces, and doubled, leading and trailing slashes are dropped.
+# What cannot be normalized unambiguously raises ValueError with the problem, for the policy to report:
+# ``.``/``..`` segments (a server may resolve them or take them literally), characters no Azure ID holds
+# (``%``, ``?``, ``#``, ``\``: a URL decodes or cuts at them), and anything not of the expected shape.
+
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+GUID_FORM = "a GUID (8-4-4-4-12 hexadecimal digits)"
+MODEL_ID_FORM = f"a model ID, {MODEL_ID.valid}"
+SCOPE_FORM = (
+    "an ARM scope: /subscriptions/<subscription GUID>[/resourceGroups/<name>[/providers/...]] or "
+    "/providers/Microsoft.Management/managementGroups/<name>"
+)
+ROLE_DEFINITION_ID_FORM = (
+    "a role definition ID, /subscriptions/<subscription GUID>/providers/Microsoft.Authorization/roleDefinitions/"
+    "<role GUID>"
+)
+ACTION_FORM = "an action, such as 'Microsoft.Authorization/roleAssignments/read'"
+_NOT_IN_IDS = ("%", "?", "#", "\\")
+
+
+def canonical_guid(value: str) -> str | None:
+    """``value`` as a lowercase GUID without braces or surrounding white space; None when it is not a GUID."""
+    text = value.strip()
+    if len(text) > 2 and text[0] == "{" and text[-1] == "}":
+        text = text[1:-1]
+    return text.lower() if GUID.fullmatch(text) else None
+
+
+def _segments(path: str) -> list[str]:
+    """The segments of an ID path without empty ones (doubled, leading and trailing slashes)."""
+    for char in _NOT_IN_IDS:
+        if char in path:
+            raise ValueError(f"has {char!r}, which no Azure resource ID contains")
+    segments = [segment for segment in path.strip().split("/") if segment]
+    for segment in segments:
+        if segment.strip() in (".", ".."):
+            raise ValueError(f"has a {segment.strip()!r} segment")
+    return segments
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model ID read as Azure reads it: ``azureml://registries/<registry>/models/<name>[/versions/<v>]``."""
+
+    text: str
+    """The ID as given, without surrounding white space (for messages)."""
+    registry: str
+    name: str
+
+    @property
+    def key(self) -> str:
+        """The form model IDs compare in: lowercase, without ``/versions/N``."""
+        return f"azureml://registries/{self.registry}/models/{self.name}".lower()
+
+    @property
+    def sold_through_marketplace(self) -> bool:
+        """Every registry except Microsoft's own sells its models through Azure Marketplace."""
+        return self.registry.lower() != MICROSOFT_REGISTRY
+
+
+_REGISTRY = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]*")
+_MODEL_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]*")
+
+
+def parse_model_id(value: str) -> ModelRef:
+    """Read a model ID: the scheme and fixed segments in any case, slashes and white space normalized;
+    ValueError names the problem when it is not one."""
+    text = value.strip()
+    shape = "is not of the form azureml://registries/<registry>/models/<name>[/versions/<version>]"
+    scheme, separator, rest = text.partition("://")
+    if not separator or scheme.lower() != "azureml":
+        raise ValueError(shape)
+    segments = _segments(rest)
+    fixed = [segment.lower() for segment in segments[0:5:2]]
+    if fixed not in (["registries", "models"], ["registries", "models", "versions"]) or len(segments) not in (4, 6):
+        raise ValueError(shape)
+    registry, name = segments[1], segments[3]
+    if not _REGISTRY.fullmatch(registry) or not _MODEL_NAME.fullmatch(name):
+        raise ValueError(shape)
+    return ModelRef(text, registry, name)
+
+
 def canonical_model_id(model_id: str) -> str:
     """The form model IDs are compared in: case-insensitive, without a ``/versions/N`` suffix."""
-    return _VERSION_SUFFIX.sub("", model_id.strip()).rstrip("/").lower()
+    try:
+        return parse_model_id(model_id).key
+    except ValueError:
+        return _VERSION_SUFFIX.sub("", model_id.strip()).rstrip("/").lower()
 
 
 def model_registry(model_id: str) -> str | None:
     """The registry of a model ID (a ``/versions/N`` suffix is ignored), or None when it is not one."""
-    match = MODEL_ID.pattern.fullmatch(_VERSION_SUFFIX.sub("", model_id.strip()).rstrip("/"))
-    return match.group("registry") if match else None
+    try:
+        return parse_model_id(model_id).registry
+    except ValueError:
+        return None
 
 
 def sold_through_marketplace(model_id: str) -> bool:
     """Every registry except Microsoft's own sells its models through Azure Marketplace."""
-    registry = model_registry(model_id)
-    return registry is not None and registry.lower() != MICROSOFT_REGISTRY
+    try:
+        return parse_model_id(model_id).sold_through_marketplace
+    except ValueError:
+        return False
+
+
+def canonical_name(value: str) -> str:
+    """An Azure resource name as compared: without surrounding white space (case is the caller's: Azure
+    compares names case-insensitively); ValueError when it is empty or a path."""
+    name = value.strip()
+    if not name:
+        raise ValueError("is empty")
+    if "/" in name or name in (".", ".."):
+        raise ValueError("is a path, not a name")
+    return name
+
+
+Breadth = Literal["tenant root", "management group", "subscription"]
+
+
+def scope_breadth(scope: str) -> Breadth | None:
+    """How broad an ARM scope is: ``tenant root``, ``management group``, ``subscription``, or None for a
+    resource group or anything in one (or a single resource); ValueError names the problem when ``scope``
+    is not an ARM scope."""
+    if not scope.strip():
+        raise ValueError("is empty")
+    segments = _segments(scope)
+    lower = [segment.lower() for segment in segments]
+    if not segments:
+        return "tenant root"
+    if lower[0] == "subscriptions":
+        if len(segments) < 2 or canonical_guid(segments[1]) is None:
+            found = repr(segments[1]) if len(segments) > 1 else "nothing"
+            raise ValueError(f"has {found} where the subscription GUID belongs")
+        if len(segments) == 2:
+            return "subscription"
+        if lower[2] == "resourcegroups":
+            if len(segments) < 4:
+                raise ValueError("has nothing where the resource group name belongs")
+            return None
+        if lower[2] == "providers":
+            if len(segments) < 6:
+                raise ValueError("has no resource provider, type and name after providers")
+            return None
+        raise ValueError(f"has {segments[2]!r} after the subscription, where resourceGroups or providers belongs")
+    if lower[0] == "providers":
+        if lower[1:3] == ["microsoft.management", "managementgroups"]:
+            if len(segments) < 4:
+                raise ValueError("has nothing where the management group name belongs")
+            return "management group"
+        if len(segments) < 4:
+            raise ValueError("has no resource provider, type and name after providers")
+        return None
+    raise ValueError(f"starts with {segments[0]!r}, where subscriptions or providers belongs")
+
+
+def role_definition_guid(role_definition_id: str) -> str:
+    """The GUID a role definition ID ends in (a bare GUID is read as itself); ValueError names the problem
+    when it is not a role definition ID."""
+    guid = canonical_guid(role_definition_id)
+    if guid is not None:
+        return guid
+    segments = _segments(role_definition_id)
+    tail = [segment.lower() for segment in segments[-4:-1]]
+    if len(segments) < 4 or tail != ["providers", "microsoft.authorization", "roledefinitions"]:
+        raise ValueError("does not end in /providers/Microsoft.Authorization/roleDefinitions/<role GUID>")
+    guid = canonical_guid(segments[-1])
+    if guid is None:
+        raise ValueError(f"ends in {segments[-1]!r}, which is not a GUID")
+    if segments[:-4]:
+        scope_breadth("/" + "/".join(segments[:-4]))  # the scope it is defined at must read too
+    return guid
+
+
+# --- actions of role definitions -----------------------------------------------------------------------------
+
+ROLE_WRITE_ACTIONS = (
+    "Microsoft.Authorization/roleAssignments/write",
+    "Microsoft.Authorization/roleDefinitions/write",
+)
+"""Actions that let a role raise its own rights: assign any role, or rewrite a role it holds to ``*``."""
+_ACTION = re.compile(r"[^\s/]+(?:/[^\s/]+)*")
+
+
+def canonical_action(action: str) -> str:
+    """An action or action pattern (``*`` is its only wildcard, as in Azure), lowercase: Azure compares
+    actions case-insensitively; ValueError names the problem when it is not one."""
+    if any(char.isspace() for char in action):
+        raise ValueError("has white space")
+    if not _ACTION.fullmatch(action):
+        raise ValueError("has an empty segment" if action else "is empty")
+    return action.lower()
+
+
+def action_covers(pattern: str, action: str) -> bool:
+    """Whether the action pattern ``pattern`` grants ``action``: ``*`` matches any characters, ``/``
+    included; everything else is literal (``?`` and ``[`` are not wildcards in Azure); case-insensitive."""
+    regex = ".*".join(re.escape(part) for part in pattern.lower().split("*"))
+    return re.fullmatch(regex, action.lower()) is not None
+
+
+def role_writing_action(actions: Sequence[str], not_actions: Sequence[str]) -> str | None:
+    """The first of ``actions`` that grants a role write (:data:`ROLE_WRITE_ACTIONS`) that no entry of
+    ``not_actions`` (of the same permission) takes away; None when there is none."""
+    for pattern in actions:
+        for action in ROLE_WRITE_ACTIONS:
+            if action_covers(pattern, action) and not any(action_covers(n, action) for n in not_actions):
+                return pattern
+    return None
 
 
 def normalize_region(region: str) -> str:

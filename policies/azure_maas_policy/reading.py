@@ -1,21 +1,30 @@
-"""Reading resources as the engine sends them, with values unknown at preview handled on purpose.
+"""Reading resources as the engine sends them, with values unknown at preview handled on purpose and values
+that cannot be read reported, never passed.
 
 The Pulumi policy SDK hands policies their properties through a proxy that raises ``UnknownValueError`` on
 any value unknown during preview; left alone, that aborts the whole policy with an advisory "can't run
 during preview" note. :func:`read` turns it into the :data:`UNKNOWN` marker instead, so each policy decides
 per value: skip it, or judge it from the resource's property dependencies.
+
+A value of the wrong type (a number where a string belongs, a string where an object belongs) or an ID that
+does not normalize (see ``facts``) reads as an :class:`Unreadable`, which the policy reports: it says where
+the value is, what it is, and the form that would be read.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_SENTINEL
 from pulumi_policy import PolicyConfigSchema, PolicyResource
 from pulumi_policy.proxy import UnknownValueError
+
+from azure_maas_policy import facts
+
+T = TypeVar("T")
 
 
 class _Marker:
@@ -31,38 +40,246 @@ MISSING: Final = _Marker("MISSING")
 UNKNOWN: Final = _Marker("UNKNOWN")
 """The property's value is not known yet (preview of a value computed by another resource)."""
 
+KeyPath = tuple[str | int, ...]
 
-def read(value: Any, *path: str | int) -> Any:
-    """The value at ``path`` below ``value``, or :data:`MISSING` or :data:`UNKNOWN`; never raises."""
+
+def path_text(path: KeyPath) -> str:
+    """``properties.modelSettings.modelId``, ``permissions[0].actions``."""
+    text = ""
     for key in path:
-        try:
-            if isinstance(key, int):
-                if isinstance(value, str | bytes) or not isinstance(value, Sequence) or key >= len(value):
-                    return MISSING
-            elif not isinstance(value, Mapping):
-                return MISSING
-            value = value[key]
-        except (KeyError, IndexError):
-            return MISSING
-        except UnknownValueError:
-            return UNKNOWN
+        text += f"[{key}]" if isinstance(key, int) else f".{key}" if text else key
+    return text
+
+
+def kind_of(value: Any) -> str:
+    """What a value is, in words, with the value itself when it is short and scalar."""
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else f"a boolean ({'true' if value else 'false'})"
+    if isinstance(value, int | float):
+        number = int(value) if isinstance(value, float) and value.is_integer() else value
+        return f"a number ({number})"
+    if isinstance(value, str):
+        return f"a string ({shown(value)})"
+    if isinstance(value, Mapping):
+        return "an object"
+    return "a list" if isinstance(value, Sequence) else f"a {type(value).__name__}"
+
+
+def shown(text: str, limit: int = 200) -> str:
+    """``text`` quoted, cut at ``limit`` characters."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A value a policy cannot judge: where it is, what is wrong with it, and the form that would be read."""
+
+    path: str
+    problem: str
+    """``is a number (42), not a string`` or ``'/subscriptions/x/..' has a '..' segment``."""
+    expected: str
+
+    def sentence(self, what: str) -> str:
+        """The violation: ``<what>: <path> <problem>, so the policy cannot read it. Set it to <expected>.``"""
+        return f"{what}: {self.path} {self.problem}, so the policy cannot read it. Set it to {self.expected}."
+
+    @classmethod
+    def wrong_type(cls, path: KeyPath, value: Any, wanted: str, expected: str) -> Unreadable:
+        return cls(path_text(path), f"is {kind_of(value)}, not {wanted}", expected)
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def _step(value: Any, key: str | int, path: KeyPath, depth: int, expected: str) -> Any:
+    """One key down ``path`` (``key`` is ``path[depth]``), as :func:`lookup` says."""
+    if value is None:
+        return MISSING
+    if isinstance(key, int) and not _is_list(value):
+        return Unreadable.wrong_type(path[:depth], value, "a list", "a list")
+    if isinstance(key, str) and not isinstance(value, Mapping):
+        rest = path_text(path[depth:])
+        return Unreadable.wrong_type(path[:depth], value, "an object", f"an object with {rest}: {expected}")
+    try:
+        return value[key] if not isinstance(key, int) or key < len(value) else MISSING
+    except KeyError:
+        return MISSING
+    except UnknownValueError:
+        return UNKNOWN
+
+
+def lookup(value: Any, path: KeyPath, expected: str) -> Any:
+    """The value at ``path`` below ``value``; :data:`MISSING` when it or an object on the way is not set,
+    :data:`UNKNOWN` when unknown at preview, :class:`Unreadable` when a value on the way is not the object or
+    list the path goes through (``expected`` is the form of the value at the end of ``path``)."""
+    for depth, key in enumerate(path):
+        value = _step(value, key, path, depth, expected)
+        if isinstance(value, _Marker | Unreadable):
+            return value
     if value is None:
         return MISSING
     return UNKNOWN if value == UNKNOWN_SENTINEL else value
 
 
+def read(value: Any, *path: str | int) -> Any:
+    """The value at ``path`` below ``value``, or :data:`MISSING` or :data:`UNKNOWN`; never raises. A value
+    on the way that is not an object or a list reads as :data:`MISSING`."""
+    found = lookup(value, path, "")
+    return MISSING if isinstance(found, Unreadable) else found
+
+
+def read_text(value: Any, path: KeyPath, expected: str) -> str | _Marker | Unreadable:
+    """The string at ``path``, :data:`MISSING`, :data:`UNKNOWN`, or :class:`Unreadable` for anything else."""
+    found = lookup(value, path, expected)
+    if isinstance(found, str | _Marker | Unreadable):
+        return found
+    return Unreadable.wrong_type(path, found, "a string", expected)
+
+
+def read_parsed(value: Any, path: KeyPath, parse: Callable[[str], T], expected: str) -> T | _Marker | Unreadable:
+    """The string at ``path`` read by ``parse`` (a ``facts`` normalization, raising ValueError with the
+    problem); :data:`MISSING`, :data:`UNKNOWN` or :class:`Unreadable` as :func:`read_text`."""
+    found = read_text(value, path, expected)
+    if not isinstance(found, str):
+        return found
+    try:
+        return parse(found)
+    except ValueError as problem:
+        return Unreadable(path_text(path), f"{shown(found)} {problem}", expected)
+
+
 def read_str(value: Any, *path: str | int) -> str | _Marker:
-    """Like :func:`read`, with anything other than a string read as :data:`MISSING`."""
+    """Like :func:`read`, with anything other than a string read as :data:`MISSING` (for messages only)."""
     found = read(value, *path)
     return found if isinstance(found, str | _Marker) else MISSING
 
 
-def items(value: Any, *path: str | int) -> Iterator[Any]:
-    """The elements of the list at ``path`` (each possibly :data:`UNKNOWN`); nothing when it is not a list."""
-    found = read(value, *path)
-    if isinstance(found, Sequence) and not isinstance(found, str | bytes):
-        for index in range(len(found)):
-            yield read(found, index)
+def element_paths(value: Any, path: KeyPath, expected: str) -> list[KeyPath] | _Marker | Unreadable:
+    """The paths of the elements of the list at ``path``; :data:`MISSING`, :data:`UNKNOWN`, or
+    :class:`Unreadable` when it is not a list (``expected`` says what a list of)."""
+    found = lookup(value, path, expected)
+    if isinstance(found, _Marker | Unreadable):
+        return found
+    if not _is_list(found):
+        return Unreadable.wrong_type(path, found, "a list", expected)
+    return [(*path, index) for index in range(len(found))]
+
+
+# --- what the rules read ------------------------------------------------------------------------------------
+
+
+def read_model_id(props: Any, path: KeyPath) -> facts.ModelRef | _Marker | Unreadable:
+    """A model ID, read as :func:`facts.parse_model_id` reads it."""
+    return read_parsed(props, path, facts.parse_model_id, facts.MODEL_ID_FORM)
+
+
+def read_scope(props: Any, prop: str = "scope") -> str | _Marker | Unreadable:
+    """An ARM scope as given, once :func:`facts.scope_breadth` has read it (the rule asks it for the breadth)."""
+
+    def check(text: str) -> str:
+        facts.scope_breadth(text)
+        return text
+
+    return read_parsed(props, (prop,), check, facts.SCOPE_FORM)
+
+
+def read_role_definition_guid(props: Any, prop: str = "roleDefinitionId") -> str | _Marker | Unreadable:
+    """The role GUID a role definition ID names."""
+    return read_parsed(props, (prop,), facts.role_definition_guid, facts.ROLE_DEFINITION_ID_FORM)
+
+
+def read_guid(props: Any, prop: str) -> str | _Marker | Unreadable:
+    """A GUID, lowercase, braces and surrounding white space dropped."""
+
+    def parse(text: str) -> str:
+        found = facts.canonical_guid(text)
+        if found is None:
+            raise ValueError("is not a GUID")
+        return found
+
+    return read_parsed(props, (prop,), parse, facts.GUID_FORM)
+
+
+# --- role definitions -----------------------------------------------------------------------------------
+
+PERMISSIONS_FORM = "a list of permissions, each an object with actions, notActions, dataActions and notDataActions"
+ACTIONS_FORM = f"a list of actions, such as {facts.ACTION_FORM.removeprefix('an action, such as ')}"
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One permission block of a role definition, its actions as given once :func:`facts.canonical_action`
+    has read them: ``notActions`` take away only from the ``actions`` of their own block."""
+
+    actions: tuple[str, ...]
+    not_actions: tuple[str, ...]
+    data_actions: tuple[str, ...]
+
+
+PERMISSION_FORM = "an object with actions, notActions, dataActions and notDataActions"
+
+
+def _checked_action(text: str) -> str:
+    facts.canonical_action(text)
+    return text
+
+
+def _action(props: Any, path: KeyPath) -> str | Unreadable | None:
+    """The action at ``path`` as given; None when unknown at preview."""
+    action = read_parsed(props, path, _checked_action, facts.ACTION_FORM)
+    if action is UNKNOWN:
+        return None
+    if action is MISSING:
+        return Unreadable.wrong_type(path, None, "a string", facts.ACTION_FORM)
+    return action if isinstance(action, str | Unreadable) else None
+
+
+def _action_list(props: Any, path: KeyPath) -> tuple[str, ...] | Unreadable | None:
+    """The actions at ``path`` (none when unset); None when any is unknown at preview."""
+    paths = element_paths(props, path, ACTIONS_FORM)
+    if isinstance(paths, Unreadable):
+        return paths
+    if paths is UNKNOWN:
+        return None
+    actions: list[str] = []
+    for element in paths if isinstance(paths, list) else []:
+        action = _action(props, element)
+        if not isinstance(action, str):
+            return action
+        actions.append(action)
+    return tuple(actions)
+
+
+def _permission(props: Any, path: KeyPath) -> Permission | Unreadable | None:
+    """One permission block; None when any of it is unknown at preview."""
+    found = lookup(props, path, PERMISSION_FORM)
+    if found is UNKNOWN:
+        return None
+    if not isinstance(found, Mapping):
+        return Unreadable.wrong_type(path, None if found is MISSING else found, "an object", PERMISSION_FORM)
+    lists = [_action_list(props, (*path, key)) for key in ("actions", "notActions", "dataActions")]
+    for value in lists:
+        if not isinstance(value, tuple):
+            return value
+    actions, not_actions, data_actions = (v if isinstance(v, tuple) else () for v in lists)
+    return Permission(actions, not_actions, data_actions)
+
+
+def read_permissions(props: Any) -> list[Permission] | Unreadable | None:
+    """What a role definition grants (its ``permissions``); None when any of it is unknown at preview."""
+    blocks = element_paths(props, ("permissions",), PERMISSIONS_FORM)
+    if isinstance(blocks, Unreadable):
+        return blocks
+    if blocks is UNKNOWN:
+        return None
+    granted: list[Permission] = []
+    for block in blocks if isinstance(blocks, list) else []:
+        permission = _permission(props, block)
+        if not isinstance(permission, Permission):
+            return permission
+        granted.append(permission)
+    return granted
 
 
 # --- resource types -----------------------------------------------------------------------------------
@@ -122,23 +339,36 @@ def config_of(given: Mapping[str, Any] | None, schema: PolicyConfigSchema) -> di
 
 @dataclass(frozen=True)
 class Part:
-    """One part of a workspace's identity: a known name (lowercase) or the URN of the resource it comes from."""
+    """One part of a workspace's identity: a known name (normalized, lowercase) or the URN of the resource it
+    comes from."""
 
     key: str
     label: str
 
 
-def _part(resource: PolicyResource, prop: str, source: ResourceType, source_prop: str) -> Part | None:
-    value = read_str(resource.props, prop)
-    if isinstance(value, str):
-        return Part(value.lower(), repr(value))
+PLACEMENT_FORMS = {
+    "workspaceName": "the name of a workspace or project",
+    "resourceGroupName": "the name of a resource group",
+}
+
+
+def read_name(props: Any, prop: str) -> Part | _Marker | Unreadable:
+    """An Azure name, read as :func:`facts.canonical_name` reads it, keyed case-insensitively."""
+    found = read_parsed(props, (prop,), facts.canonical_name, PLACEMENT_FORMS.get(prop, "a name"))
+    return Part(found.lower(), repr(found)) if isinstance(found, str) else found
+
+
+def _part(resource: PolicyResource, prop: str, source: ResourceType, source_prop: str) -> Part | Unreadable | None:
+    value = read_name(resource.props, prop)
+    if isinstance(value, Part | Unreadable):
+        return value
     if value is UNKNOWN:
         origins = [d for d in resource.property_dependencies.get(prop, []) if source.matches(d.resource_type)]
         if len(origins) == 1:
             origin = origins[0]
-            name = read_str(origin.props, source_prop)
-            if isinstance(name, str):
-                return Part(name.lower(), repr(name))
+            origin_name = read_name(origin.props, source_prop)
+            if isinstance(origin_name, Part):
+                return origin_name
             return Part(f"urn:{origin.urn}", f"{source.label} {origin.name!r} (name known after create)")
     return None
 
@@ -163,13 +393,19 @@ class Placement:
         return f"{where} in resource group {self.resource_group.label}" if self.resource_group else where
 
 
-def placement(resource: PolicyResource) -> Placement | None:
+def placement(resource: PolicyResource) -> Placement | Unreadable | None:
     """Where ``resource`` lives: ``workspaceName`` when known, otherwise the workspace resource its
-    ``workspaceName`` comes from (by that resource's name input, or its URN); None when neither is known."""
+    ``workspaceName`` comes from (by that resource's name input, or its URN); None when neither is known;
+    :class:`Unreadable` when the workspace or resource group name cannot be read."""
     workspace = _part(resource, "workspaceName", WORKSPACE, "workspaceName")
+    group = _part(resource, "resourceGroupName", RESOURCE_GROUP, "resourceGroupName")
+    if isinstance(workspace, Unreadable):
+        return workspace
+    if isinstance(group, Unreadable):
+        return group
     if workspace is None:
         return None
-    return Placement(workspace, _part(resource, "resourceGroupName", RESOURCE_GROUP, "resourceGroupName"))
+    return Placement(workspace, group)
 
 
 def depends_on(resource: PolicyResource, target: PolicyResource) -> bool:

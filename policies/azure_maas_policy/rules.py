@@ -2,13 +2,15 @@
 
 Each policy judges only what the engine sends it, so it holds for any stack that deploys these resource
 types, whether or not azure-maas wrote it. A value unknown at preview is never a crash: each rule says what
-it does with one (skip it, or judge the resource from its property dependencies).
+it does with one (skip it, or judge the resource from its property dependencies). A value a rule reads but
+cannot read (the wrong type, an ID that does not normalize; see ``reading`` and ``facts``) is never passed:
+the rule reports it, saying where it is and the form it would read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -28,21 +30,29 @@ from pulumi_policy import (
 from azure_maas_policy import facts
 from azure_maas_policy.reading import (
     MARKETPLACE_SUBSCRIPTION,
+    MISSING,
     ROLE_ASSIGNMENT,
     ROLE_DEFINITION,
     SERVERLESS_ENDPOINT,
     UNKNOWN,
     WORKSPACE,
+    Part,
+    Permission,
     Placement,
     ResourceType,
-    arm_name,
+    Unreadable,
     config_of,
     depends_on,
     describe,
-    items,
+    lookup,
     placement,
-    read,
+    read_guid,
+    read_model_id,
+    read_permissions,
+    read_role_definition_guid,
+    read_scope,
     read_str,
+    read_text,
     type_of,
 )
 
@@ -50,7 +60,6 @@ LEARN = "https://learn.microsoft.com/azure"
 MODEL_ID_PATTERN = (
     r"^azureml://registries/[a-zA-Z0-9][a-zA-Z0-9_-]*/models/[a-zA-Z0-9][a-zA-Z0-9._-]*(/versions/[^/]+)?$"
 )
-ROLE_ASSIGNMENT_WRITE = "microsoft.authorization/roleassignments/write"
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -58,15 +67,15 @@ def _endpoints(resources: Iterable[PolicyResource]) -> list[PolicyResource]:
     return [r for r in resources if SERVERLESS_ENDPOINT.matches(r.resource_type)]
 
 
-def _model_id(props: Any, resource_type: ResourceType) -> str | None:
-    """The model ID of an endpoint or a subscription when known; None when unknown or not set (skipped)."""
+def _model_id(props: Any, resource_type: ResourceType) -> facts.ModelRef | Unreadable | None:
+    """The model ID of an endpoint or a subscription; None when unknown or not set (skipped)."""
     path = (
         ("properties", "modelSettings", "modelId")
         if resource_type is SERVERLESS_ENDPOINT
         else ("properties", "modelId")
     )
-    value = read_str(props, *path)
-    return value if isinstance(value, str) else None
+    value = read_model_id(props, path)
+    return value if isinstance(value, facts.ModelRef | Unreadable) else None
 
 
 def _label(resource: PolicyResource) -> str:
@@ -75,6 +84,16 @@ def _label(resource: PolicyResource) -> str:
 
 def _listing(values: Iterable[str]) -> str:
     return ", ".join(values) or "(none)"
+
+
+def _unreadable(resource: PolicyResource, values: Iterable[object], report_violation: ReportViolation) -> bool:
+    """Report each of ``values`` that is :class:`Unreadable` on ``resource``; whether there was one."""
+    found = [value for value in values if isinstance(value, Unreadable)]
+    kind = type_of(resource.resource_type, SERVERLESS_ENDPOINT, MARKETPLACE_SUBSCRIPTION, WORKSPACE)
+    what = describe(kind, resource.props, resource.name) if kind else repr(resource.name)
+    for value in found:
+        report_violation(value.sentence(what), resource.urn)
+    return bool(found)
 
 
 # --- 1. serverless-region-allowlist ------------------------------------------------------------------------
@@ -96,20 +115,24 @@ REGION_SCHEMA = PolicyConfigSchema(
 def check_region(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """Workspaces of every kind and serverless endpoints. An unknown or unset location is skipped: the
     provider fills an unset one from its own config or the resource group, and the engine sends that at
-    update time."""
+    update time. A location that is not a string is reported."""
     kind = type_of(args.resource_type, WORKSPACE, SERVERLESS_ENDPOINT)
     if kind is None:
         return
-    location = read_str(args.props, "location")
-    if not isinstance(location, str):
-        return
     allowed = [str(region) for region in config_of(args.get_config(), REGION_SCHEMA)["allowedRegions"]]
-    if facts.normalize_region(location) in {facts.normalize_region(region) for region in allowed}:
-        return
     what = describe(kind, args.props, args.name)
     if kind is WORKSPACE:
         workspace_kind = read_str(args.props, "kind")
-        what += f" (kind {workspace_kind if isinstance(workspace_kind, str) else 'Default'})"
+        if workspace_kind is MISSING or isinstance(workspace_kind, str):
+            what += f" (kind {workspace_kind if isinstance(workspace_kind, str) else 'Default'})"
+    location = read_text(args.props, ("location",), f"one of the allowed regions: {_listing(allowed)}")
+    if isinstance(location, Unreadable):
+        report_violation(location.sentence(what), args.urn)
+        return
+    if not isinstance(location, str):
+        return
+    if facts.normalize_region(location) in {facts.normalize_region(region) for region in allowed}:
+        return
     report_violation(
         f"{what} is in {location!r}; allowed regions: {_listing(allowed)}. Move it to one of them "
         "(a resource's location cannot change in place: it is replaced), or add the region to "
@@ -137,24 +160,26 @@ serverless_region_allowlist = ResourceValidationPolicy(
 
 def check_one_deployment(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """Endpoints whose model ID or workspace cannot be known at preview are skipped; a workspace whose
-    name is unknown is known by the URN of the workspace resource its name comes from."""
+    name is unknown is known by the URN of the workspace resource its name comes from. Model IDs and names
+    compare normalized; one that cannot be read is reported."""
     seen: list[tuple[PolicyResource, Placement, str]] = []
     for endpoint in _endpoints(args.resources):
-        model_id = _model_id(endpoint.props, SERVERLESS_ENDPOINT)
+        model = _model_id(endpoint.props, SERVERLESS_ENDPOINT)
         where = placement(endpoint)
-        if model_id is None or where is None:
+        if _unreadable(endpoint, (model, where), report_violation):
             continue
-        model = facts.canonical_model_id(model_id)
-        first = next((e for e, w, m in seen if m == model and w.same_as(where)), None)
+        if not isinstance(model, facts.ModelRef) or not isinstance(where, Placement):
+            continue
+        first = next((e for e, w, m in seen if m == model.key and w.same_as(where)), None)
         if first is not None:
             report_violation(
-                f"{_label(first)} and {_label(endpoint)} both deploy {model_id} into {where}; a workspace "
+                f"{_label(first)} and {_label(endpoint)} both deploy {model.text} into {where}; a workspace "
                 f"or project holds one deployment per model, so Azure refuses the second. Remove "
                 f"{_label(endpoint)}, or deploy it into another workspace or project.",
                 endpoint.urn,
             )
         else:
-            seen.append((endpoint, where, model))
+            seen.append((endpoint, where, model.key))
 
 
 one_deployment_per_model = StackValidationPolicy(
@@ -193,40 +218,52 @@ SUBSCRIPTION_SCHEMA = PolicyConfigSchema(
 )
 
 
+def _same_name(given: object, part: Part) -> bool:
+    try:
+        return facts.canonical_name(str(given)).lower() == part.key
+    except ValueError:
+        return False
+
+
 def _external(config: dict[str, Any], where: Placement, model: str) -> bool:
     for entry in config["externalSubscriptions"]:
         if facts.canonical_model_id(str(entry["modelId"])) != model:
             continue
-        if str(entry["workspaceName"]).lower() != where.workspace.key:
+        if not _same_name(entry["workspaceName"], where.workspace):
             continue
         group = entry.get("resourceGroupName")
-        if group is None or where.resource_group is None or str(group).lower() == where.resource_group.key:
+        if group is None or where.resource_group is None or _same_name(group, where.resource_group):
             return True
     return False
 
 
 def check_marketplace_subscription(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """Endpoints whose model ID or workspace is unknown at preview are skipped; workspaces are matched like
-    in one-deployment-per-model."""
+    in one-deployment-per-model. A model ID or name of an endpoint or a subscription that cannot be read is
+    reported (such a subscription counts for no endpoint)."""
     config = config_of(args.get_config(), SUBSCRIPTION_SCHEMA)
-    subscriptions = [
-        (s, where, facts.canonical_model_id(model_id))
-        for s in args.resources
-        if MARKETPLACE_SUBSCRIPTION.matches(s.resource_type)
-        and (model_id := _model_id(s.props, MARKETPLACE_SUBSCRIPTION)) is not None
-        and (where := placement(s)) is not None
-    ]
-    for endpoint in _endpoints(args.resources):
-        model_id = _model_id(endpoint.props, SERVERLESS_ENDPOINT)
-        where = placement(endpoint)
-        if model_id is None or where is None or not facts.sold_through_marketplace(model_id):
+    subscriptions: list[tuple[PolicyResource, Placement, str]] = []
+    for s in args.resources:
+        if not MARKETPLACE_SUBSCRIPTION.matches(s.resource_type):
             continue
-        model = facts.canonical_model_id(model_id)
-        matching = [s for s, w, m in subscriptions if m == model and w.same_as(where)]
+        model, where = _model_id(s.props, MARKETPLACE_SUBSCRIPTION), placement(s)
+        readable = not _unreadable(s, (model, where), report_violation)
+        if readable and isinstance(model, facts.ModelRef) and isinstance(where, Placement):
+            subscriptions.append((s, where, model.key))
+    for endpoint in _endpoints(args.resources):
+        model = _model_id(endpoint.props, SERVERLESS_ENDPOINT)
+        if _unreadable(endpoint, (model,), report_violation):
+            continue
+        if not isinstance(model, facts.ModelRef) or not model.sold_through_marketplace:
+            continue
+        where = placement(endpoint)
+        if _unreadable(endpoint, (where,), report_violation) or not isinstance(where, Placement):
+            continue
+        matching = [s for s, w, m in subscriptions if m == model.key and w.same_as(where)]
         if not matching:
-            if not _external(config, where, model):
+            if not _external(config, where, model.key):
                 report_violation(
-                    f"{_label(endpoint)} deploys {model_id}, which is sold through Azure Marketplace, but "
+                    f"{_label(endpoint)} deploys {model.text}, which is sold through Azure Marketplace, but "
                     f"{where} has no marketplace subscription to it in this stack. Add a "
                     "MarketplaceSubscription with this modelId in that workspace and make the endpoint depend "
                     "on it, or list the subscription under externalSubscriptions in the policy config if it "
@@ -264,11 +301,12 @@ marketplace_subscription_required = StackValidationPolicy(
 
 def check_endpoint_names(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """An unknown or unset name is skipped (the provider names an unnamed endpoint, and the engine sends
-    that name at update time); names are unique per region only among endpoints whose region is known."""
+    that name at update time); names are unique per region only among endpoints whose region is known. A
+    name or location that is not a string is reported."""
     seen: dict[tuple[str, str], PolicyResource] = {}
     for endpoint in _endpoints(args.resources):
-        name = arm_name(SERVERLESS_ENDPOINT, endpoint.props)
-        if not isinstance(name, str):
+        name = read_text(endpoint.props, ("name",), f"an endpoint name: {facts.ENDPOINT_NAME.valid}")
+        if _unreadable(endpoint, (name,), report_violation) or not isinstance(name, str):
             continue
         problem = facts.ENDPOINT_NAME.problem(name)
         if problem:
@@ -278,8 +316,8 @@ def check_endpoint_names(args: StackValidationArgs, report_violation: ReportViol
                 endpoint.urn,
             )
             continue
-        location = read_str(endpoint.props, "location")
-        if not isinstance(location, str):
+        location = read_text(endpoint.props, ("location",), "a region name, such as 'eastus2'")
+        if _unreadable(endpoint, (location,), report_violation) or not isinstance(location, str):
             continue
         region = facts.normalize_region(location)
         first = seen.setdefault((region, name.lower()), endpoint)
@@ -310,13 +348,17 @@ endpoint_name = StackValidationPolicy(
 
 
 def check_content_safety(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """An unknown status is skipped; an unset one is a violation (filtering would depend on a service default)."""
+    """An unknown status is skipped; an unset one is a violation (filtering would depend on a service default),
+    and so is one that cannot be read."""
     if not SERVERLESS_ENDPOINT.matches(args.resource_type):
         return
-    status = read(args.props, "properties", "contentSafety", "contentSafetyStatus")
+    status = read_text(args.props, ("properties", "contentSafety", "contentSafetyStatus"), "'Enabled'")
     if status is UNKNOWN or (isinstance(status, str) and status.lower() == "enabled"):
         return
     what = describe(SERVERLESS_ENDPOINT, args.props, args.name)
+    if isinstance(status, Unreadable):
+        report_violation(status.sentence(what), args.urn)
+        return
     found = (
         f"content safety {status!r}" if isinstance(status, str) else "no properties.contentSafety.contentSafetyStatus"
     )
@@ -355,16 +397,21 @@ APPROVED_SCHEMA = PolicyConfigSchema(
 
 
 def check_approved(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """Endpoints and subscriptions; an unknown or unset model ID is skipped."""
+    """Endpoints and subscriptions; an unknown or unset model ID is skipped, one that cannot be read is reported;
+    model IDs compare normalized."""
     kind = type_of(args.resource_type, SERVERLESS_ENDPOINT, MARKETPLACE_SUBSCRIPTION)
     approved = [str(m) for m in config_of(args.get_config(), APPROVED_SCHEMA)["approvedModels"]]
     if kind is None or not approved:
         return
-    model_id = _model_id(args.props, kind)
-    if model_id is None or facts.canonical_model_id(model_id) in {facts.canonical_model_id(m) for m in approved}:
+    what = describe(kind, args.props, args.name)
+    model = _model_id(args.props, kind)
+    if isinstance(model, Unreadable):
+        report_violation(model.sentence(what), args.urn)
+        return
+    if model is None or model.key in {facts.canonical_model_id(m) for m in approved}:
         return
     report_violation(
-        f"{describe(kind, args.props, args.name)} uses {model_id}, which is not approved; approved models: "
+        f"{what} uses {model.text}, which is not approved; approved models: "
         f"{_listing(approved)}. Use an approved model, or have it added to approvedModels in the policy config.",
         args.urn,
     )
@@ -401,14 +448,19 @@ LIFECYCLE_SCHEMA = PolicyConfigSchema(
 
 def check_lifecycle(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """Serverless endpoints of catalog models; a model outside the catalog has no lifecycle data and passes;
-    an unknown or unset model ID is skipped."""
+    an unknown or unset model ID is skipped, one that cannot be read is reported; model IDs compare normalized."""
     if not SERVERLESS_ENDPOINT.matches(args.resource_type):
         return
-    model_id = _model_id(args.props, SERVERLESS_ENDPOINT)
-    catalog = facts.catalog_facts()
-    model = catalog.by_model_id(model_id) if model_id else None
-    if model is None:
+    what = describe(SERVERLESS_ENDPOINT, args.props, args.name)
+    given = _model_id(args.props, SERVERLESS_ENDPOINT)
+    if isinstance(given, Unreadable):
+        report_violation(given.sentence(what), args.urn)
         return
+    catalog = facts.catalog_facts()
+    model = catalog.by_model_id(given.text) if given else None
+    if given is None or model is None:
+        return
+    model_id = given.text
     config = config_of(args.get_config(), LIFECYCLE_SCHEMA)
     try:
         today = dt.date.fromisoformat(config["today"]) if config.get("today") else dt.date.today()
@@ -434,7 +486,6 @@ def check_lifecycle(args: ResourceValidationArgs, report_violation: ReportViolat
         fix = f"Move to {replacement.label} (offered only on Foundry resources, not as a serverless API)"
     if stage == "Deprecated":
         fix += ", or set allowDeprecated in the policy config to keep an existing deployment until it retires"
-    what = describe(SERVERLESS_ENDPOINT, args.props, args.name)
     report_violation(
         f"{what} deploys {model.name} ({model_id}), {found} (judged on {today.isoformat()}; "
         f"catalog as of {catalog.as_of.isoformat()}). {fix}.",
@@ -478,18 +529,6 @@ RBAC_SCHEMA = PolicyConfigSchema(
 )
 
 
-def _scope_breadth(scope: str) -> str | None:
-    """``management group``, ``subscription`` or ``tenant root`` for a scope broader than a resource group."""
-    parts = [p.lower() for p in scope.strip("/").split("/")] if scope.strip("/") else []
-    if not parts:
-        return "tenant root"
-    if parts[:3] == ["providers", "microsoft.management", "managementgroups"]:
-        return "management group"
-    if parts[0] == "subscriptions" and len(parts) <= 2:
-        return "subscription"
-    return None
-
-
 def _scope_from_dependencies(assignment: PolicyResource) -> str | None:
     """The breadth of an unknown scope, judged from the resources it comes from: any resource other than a
     management group or a subscription alias is a resource group or narrower (None)."""
@@ -502,7 +541,7 @@ def _scope_from_dependencies(assignment: PolicyResource) -> str | None:
 
 
 def _role_definition(
-    assignment: PolicyResource, definitions: list[PolicyResource], guid: str | None
+    assignment: PolicyResource, definitions: Mapping[str, PolicyResource], guid: str | None
 ) -> PolicyResource | None:
     origins = [
         d
@@ -511,52 +550,64 @@ def _role_definition(
     ]
     if origins:
         return origins[0]
-    if guid is None:
-        return None
-    for definition in definitions:
-        name = read_str(definition.props, "roleDefinitionId")
-        if isinstance(name, str) and name.lower() == guid:
-            return definition
+    return definitions.get(guid) if guid is not None else None
+
+
+def _every_action(pattern: str) -> bool:
+    return re.sub(r"\*+", "*", pattern) in ("*", "*/*")
+
+
+def _owner_like(permissions: list[Permission]) -> str | None:
+    """Why a custom role is as strong as an owner-like built-in role, or None.
+
+    An action that writes role assignments or role definitions (``*``, ``*/write``, ``Microsoft.Authorization/*``,
+    ``.../roleDefinitions/write``...) and is not taken away by a ``notActions`` entry of its block makes the
+    role as strong as User Access Administrator or Owner: it can grant anything, or rewrite itself to ``*``.
+    ``*`` (or ``*/*``) whose role writes are taken away still allows every other action: as broad as
+    Contributor, which ``forbiddenRoles`` forbids by default."""
+    for permission in permissions:
+        writing = facts.role_writing_action(permission.actions, permission.not_actions)
+        if writing is not None:
+            return f"whose action {writing!r} is as broad as Owner or User Access Administrator"
+    for permission in permissions:
+        for action in permission.actions:
+            if _every_action(action):
+                return (
+                    f"whose action {action!r} allows every action of every resource provider, which is as broad "
+                    "as Contributor"
+                )
     return None
 
 
-def _actions(definition: PolicyResource) -> list[str] | None:
-    """The actions and data actions a role definition grants; None when any is unknown."""
-    granted: list[str] = []
-    for permission in items(definition.props, "permissions"):
-        if permission is UNKNOWN:
-            return None
-        for key in ("actions", "dataActions"):
-            for action in items(permission, key):
-                if not isinstance(action, str):
-                    return None
-                granted.append(action)
-    return granted
-
-
-def _privileged_action(actions: list[str]) -> str | None:
-    """The first action that lets the role assign roles (``*``, ``*/write``, ``Microsoft.Authorization/*``,
-    ``.../roleAssignments/write``...): such a custom role is as strong as User Access Administrator."""
-    for action in actions:
-        if fnmatch.fnmatchcase(ROLE_ASSIGNMENT_WRITE, action.lower()):
-            return action
-    return None
+def _marketplace_only(permissions: list[Permission]) -> bool:
+    granted = [a for p in permissions for a in (*p.actions, *p.data_actions)]
+    return bool(granted) and all(a.lower().startswith(facts.MARKETPLACE_ACTION_PREFIXES) for a in granted)
 
 
 def check_rbac(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """Role assignments. An unknown role definition ID is resolved through its property dependency on a role
     definition in the stack; an unknown scope is judged from the resources it comes from (a resource group or
-    any resource is narrow enough); what stays unknown is skipped."""
+    any resource is narrow enough); what stays unknown is skipped. Scopes, role definition IDs and GUIDs are
+    judged after normalization (case, braces, white space, slashes); one that cannot be read is reported, and
+    so are a custom role's permissions that cannot be read."""
     config = config_of(args.get_config(), RBAC_SCHEMA)
     forbidden = {str(g).lower() for g in config["forbiddenRoles"]}
     subscription_roles = {str(g).lower() for g in config["subscriptionScopeRoles"]}
-    definitions = [r for r in args.resources if ROLE_DEFINITION.matches(r.resource_type)]
+    definitions: dict[str, PolicyResource] = {}
+    for custom in (r for r in args.resources if ROLE_DEFINITION.matches(r.resource_type)):
+        own = read_guid(custom.props, "roleDefinitionId")
+        if isinstance(own, Unreadable):
+            report_violation(own.sentence(f"role definition {custom.name!r}"), custom.urn)
+        elif isinstance(own, str):
+            definitions.setdefault(own, custom)
     for assignment in (r for r in args.resources if ROLE_ASSIGNMENT.matches(r.resource_type)):
-        role_id = read_str(assignment.props, "roleDefinitionId")
-        guid = role_id.rstrip("/").rsplit("/", 1)[-1].lower() if isinstance(role_id, str) else None
-        definition = _role_definition(assignment, definitions, guid)
-        actions = _actions(definition) if definition is not None else None
         what = f"role assignment {assignment.name!r}"
+        role = read_role_definition_guid(assignment.props)
+        if isinstance(role, Unreadable):
+            report_violation(role.sentence(what), assignment.urn)
+            continue
+        guid = role if isinstance(role, str) else None
+        definition = _role_definition(assignment, definitions, guid)
         if guid in forbidden:
             name = facts.PRIVILEGED_ROLES.get(guid or "", "a forbidden role")
             report_violation(
@@ -566,29 +617,36 @@ def check_rbac(args: StackValidationArgs, report_violation: ReportViolation) -> 
                 assignment.urn,
             )
             continue
-        privileged = _privileged_action(actions) if actions is not None else None
-        if definition is not None and privileged is not None:
+        permissions = read_permissions(definition.props) if definition is not None else None
+        if definition is not None and isinstance(permissions, Unreadable):
+            report_violation(permissions.sentence(f"{what} grants custom role {definition.name!r}"), assignment.urn)
+            continue
+        granted = permissions if isinstance(permissions, list) else None
+        owner_like = _owner_like(granted) if granted is not None else None
+        if definition is not None and owner_like is not None:
             report_violation(
-                f"{what} grants custom role {definition.name!r}, whose action {privileged!r} is as broad as "
-                "Owner or User Access Administrator. List only the actions the role needs.",
+                f"{what} grants custom role {definition.name!r}, {owner_like}. List only the actions the role needs.",
                 assignment.urn,
             )
             continue
-        scope = read_str(assignment.props, "scope")
-        breadth = _scope_breadth(scope) if isinstance(scope, str) else _scope_from_dependencies(assignment)
+        given = read_scope(assignment.props)
+        if isinstance(given, Unreadable):
+            report_violation(given.sentence(what), assignment.urn)
+            continue
+        breadth = facts.scope_breadth(given) if isinstance(given, str) else _scope_from_dependencies(assignment)
         if breadth is None:
             continue
         if breadth == "subscription":
             if guid in subscription_roles:
                 continue
             if definition is not None:
-                if actions is None:
+                if granted is None:
                     continue  # the role's actions are not known at preview: judged at update time
-                if actions and all(a.lower().startswith(facts.MARKETPLACE_ACTION_PREFIXES) for a in actions):
+                if _marketplace_only(granted):
                     continue
             elif guid is None:
                 continue  # the role is not known at preview: judged at update time
-        where = f"{breadth} {scope!r}" if isinstance(scope, str) else breadth
+        where = f"{breadth} {given!r}" if isinstance(given, str) else breadth
         report_violation(
             f"{what} is at the {where}; nothing broader than a resource group is allowed, except a "
             "marketplace-ordering role (only Microsoft.MarketplaceOrdering/*, Microsoft.Marketplace/* and "
@@ -628,19 +686,25 @@ TAGS_SCHEMA = PolicyConfigSchema(
 
 
 def check_tags(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """Workspaces and serverless endpoints; unknown tags are skipped (an unknown value still counts as present)."""
+    """Workspaces and serverless endpoints; unknown tags are skipped (an unknown value still counts as present);
+    tags that are not an object are reported."""
     kind = type_of(args.resource_type, WORKSPACE, SERVERLESS_ENDPOINT)
     if kind is None:
         return
-    tags = read(args.props, "tags")
+    required = [str(t) for t in config_of(args.get_config(), TAGS_SCHEMA)["requiredTags"]]
+    what = describe(kind, args.props, args.name)
+    tags = lookup(args.props, ("tags",), "")
     if tags is UNKNOWN:
         return
+    if tags is not MISSING and not isinstance(tags, Mapping):
+        expected = f"an object of tag names to values, with the tags {_listing(required)}"
+        report_violation(Unreadable.wrong_type(("tags",), tags, "an object", expected).sentence(what), args.urn)
+        return
     present = {str(k).lower() for k in tags} if isinstance(tags, Mapping) else set()
-    required = [str(t) for t in config_of(args.get_config(), TAGS_SCHEMA)["requiredTags"]]
     missing = [t for t in required if t.lower() not in present]
     if missing:
         report_violation(
-            f"{describe(kind, args.props, args.name)} lacks the tags {_listing(missing)} "
+            f"{what} lacks the tags {_listing(missing)} "
             f"(has: {_listing(sorted(present))}). Add them (azure-maas: the 'tags' key applies to every resource).",
             args.urn,
         )
