@@ -3,7 +3,8 @@
 The Pulumi SDK's mock monitor stands in for the engine. :class:`CapturingMonitor` keeps, for every resource
 registration, its type, name, URN, parent, dependencies, property dependencies, options and inputs in the form
 the engine hands analyzers (plain JSON; a value unknown at preview is ``rpc.UNKNOWN``; a secret keeps the SDK's
-secret wrapper); for every invoke its token and arguments; and the stack outputs.
+secret wrapper); for every invoke its token and arguments; and the stack outputs. Like the engine, it refuses a
+second resource with a URN already registered (:class:`DuplicateUrnError`), which fails the program run.
 
 :class:`PreviewMocks` answers like the engine previewing the creation of a stack: a resource has no ID yet
 and its inputs are its only known outputs, so IDs, names computed by Azure and URIs are unknown.
@@ -12,6 +13,7 @@ and its inputs are its only known outputs, so IDs, names computed by Azure and U
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +30,15 @@ SECRET_SIG_KEY = rpc._special_sig_key
 SECRET_SIG = rpc._special_secret_sig
 RESOURCE_SIG = rpc._special_resource_sig
 MASK = "[secret]"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+class DuplicateUrnError(Exception):
+    """A resource was registered with the URN of one registered before: the engine fails the update."""
+
+    def __init__(self, urn: str) -> None:
+        super().__init__(f"Duplicate resource URN '{urn}'; try giving it a unique name")  # the engine's words
+        self.urn = urn
 
 
 @dataclass
@@ -111,10 +122,28 @@ class CapturingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks, capture: Capture) -> None:
         super().__init__(mocks)
         self.capture = capture
+        self.qualified_types: dict[str, str] = {}
+        """Per registered URN, its type qualified as the engine does: by every parent's type, the stack's aside."""
+        self.engine_urns: set[str] = set()
+        self.lock = threading.Lock()  # registrations arrive on the event loop's executor threads
+
+    def engine_urn(self, request: Any) -> tuple[str, str]:
+        """The URN the engine gives the resource, and its qualified type. (The SDK's mock monitor qualifies a type
+        by its nearest parent's only, and by the stack's; the captured URNs keep that form.)"""
+        parent = self.qualified_types.get(request.parent)
+        qualified = f"{parent}${request.type}" if parent else request.type
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{request.name}", qualified
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.type != STACK_TYPE:  # the SDK registers a stack for the mocks and the program one more
+            with self.lock:
+                engine_urn, qualified = self.engine_urn(request)
+                if engine_urn in self.engine_urns:
+                    raise DuplicateUrnError(engine_urn)
+                self.engine_urns.add(engine_urn)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        if request.type != "pulumi:pulumi:Stack":
+        if request.type != STACK_TYPE:
+            self.qualified_types[response.urn] = qualified
             self.capture.resources.append(
                 CapturedResource(
                     urn=response.urn,
@@ -170,12 +199,24 @@ def capture(
     executor = ThreadPoolExecutor(thread_name_prefix="asyncio", initializer=open_thread_loop)
     loop.set_default_executor(executor)
     error: BaseException | None = None
+
+    def handle(failed_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # When a registration fails, the SDK sets the error on every output waiting for it: the caller gets it
+        # once, and each of those futures need not log it again when it is collected.
+        if error is None or context.get("exception") is not error:
+            failed_loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)
     try:
         pulumi.runtime.set_mocks(
             mocks, project=project, stack=stack, preview=preview, monitor=CapturingMonitor(mocks, captured)
         )
         pulumi.runtime.set_all_config(dict(config), list(secret_keys))
         pulumi.runtime.settings.ROOT.set(None)  # set_mocks made a root stack; the program makes its own
+        # A run that failed (a refused registration, say) leaves its pending outputs behind, bound to its closed
+        # loop; set_mocks keeps them, and this run would wait on them.
+        pulumi.runtime.settings.SETTINGS.outputs.clear()
+        pulumi.runtime.settings.SETTINGS.rpc_manager.clear()
         loop.run_until_complete(run_in_stack(program))
     except Exception as exc:  # handed to the caller
         error = exc

@@ -2,16 +2,26 @@
 
 No Pulumi types here: every function is a plain function of its arguments, so the whole plan can be
 checked exhaustively and fast. Components (``infra/components``) turn it into resources.
+
+Every record that comes from a config entry keeps that entry's key path (``origin``), so :func:`collisions`
+can name both entries of two that would share a logical name (URN) or an Azure name. Settings validation runs
+it on a plan for a placeholder subscription before anything is registered; :func:`plan` runs it again for
+the deploying subscription, whose IDs a config can spell out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 from infra import names, roles
 from infra.catalog import Api, Catalog
-from infra.settings import Settings, resolve_model
+from infra.settings import ConfigError, Issue, Settings, key_path, resolve_model
+from infra.settings import Path as KeyPath
+
+PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+"""The subscription settings validation plans for: the deploying one is known only once the program runs."""
 
 WorkspaceKind = Literal["Hub", "Project", "Default"]
 
@@ -35,6 +45,8 @@ class WorkspacePlan:
     id: str
     kind: WorkspaceKind | None
     """None for an existing workspace (nothing is created)."""
+    origin: KeyPath
+    """The config entry: ``("hub",)`` or ``("workspaces", i)``."""
     storage_account: str | None = None
     key_vault: str | None = None
 
@@ -62,6 +74,8 @@ class EndpointPlan:
     content_safety: bool
     subscription: SubscriptionPlan | None
     """The subscription the endpoint depends on; None for models in Microsoft's own registry."""
+    origin: KeyPath
+    """The config entry: ``("workspaces", i, "deployments", j)``."""
     api: Api = "chat"
     """What the model answers (the catalog's ``api``; a model outside the catalog is taken as chat)."""
 
@@ -107,6 +121,8 @@ class RoleAssignmentPlan:
     custom_role: str | None
     """Key of the custom role definition the assignment needs, if any."""
     scope: ScopeRef
+    origin: KeyPath
+    """The config entry: ``("access", i)``."""
 
 
 @dataclass(frozen=True)
@@ -135,14 +151,19 @@ def _workspace_id(subscription_id: str, resource_group: str, name: str) -> str:
     )
 
 
-def _existing(key: str | None, resource_id: str) -> WorkspacePlan:
+def _existing(key: str | None, resource_id: str, origin: KeyPath) -> WorkspacePlan:
     """An existing workspace; ``key`` defaults to its Azure name (an existing hub has no config name)."""
     resource_group, name = names.workspace_id_parts(resource_id)  # settings validation checked the shape
-    return WorkspacePlan(key or name, name, resource_group, resource_id, None)
+    return WorkspacePlan(key or name, name, resource_group, resource_id, None, origin)
 
 
 def _created(
-    key: str, kind: WorkspaceKind, rg: ResourceGroupPlan, subscription_id: str, scope: tuple[str, ...]
+    key: str,
+    kind: WorkspaceKind,
+    rg: ResourceGroupPlan,
+    subscription_id: str,
+    scope: tuple[str, ...],
+    origin: KeyPath,
 ) -> WorkspacePlan:
     own_storage = kind in ("Hub", "Default")
     return WorkspacePlan(
@@ -151,6 +172,7 @@ def _created(
         resource_group=rg.name,
         id=_workspace_id(subscription_id, rg.name, key),
         kind=kind,
+        origin=origin,
         storage_account=names.storage_account_name(*scope, workspace=key) if own_storage else None,
         key_vault=names.key_vault_name(*scope, workspace=key) if own_storage else None,
     )
@@ -159,8 +181,8 @@ def _created(
 def _endpoints(settings: Settings, catalog: Catalog) -> tuple[tuple[SubscriptionPlan, ...], tuple[EndpointPlan, ...]]:
     subscriptions: dict[tuple[str, str], SubscriptionPlan] = {}
     endpoints: list[EndpointPlan] = []
-    for ws in settings.workspaces:
-        for deployment in ws.deployments:
+    for i, ws in enumerate(settings.workspaces):
+        for j, deployment in enumerate(ws.deployments):
             resolved = resolve_model(deployment, catalog)
             if resolved is None:  # settings validation guarantees a model
                 raise ValueError(f"deployment {deployment.name!r} has no model")
@@ -181,6 +203,7 @@ def _endpoints(settings: Settings, catalog: Catalog) -> tuple[tuple[Subscription
                     auth_mode=deployment.auth_mode,
                     content_safety=deployment.content_safety,
                     subscription=subscription,
+                    origin=("workspaces", i, "deployments", j),
                     api=resolved.entry.api if resolved.entry else "chat",
                 )
             )
@@ -216,7 +239,13 @@ def _role_definitions(
 
 
 def _assignment(
-    principal_id: str, principal_type: str, role_id: str, custom: str | None, scope: ScopeRef, label: str
+    principal_id: str,
+    principal_type: str,
+    role_id: str,
+    custom: str | None,
+    scope: ScopeRef,
+    label: str,
+    origin: KeyPath,
 ) -> RoleAssignmentPlan:
     return RoleAssignmentPlan(
         logical_name=f"{principal_id}-{label}-{scope.label}",
@@ -226,6 +255,7 @@ def _assignment(
         role_definition_id=role_id,
         custom_role=custom,
         scope=scope,
+        origin=origin,
     )
 
 
@@ -240,7 +270,8 @@ def _role_assignments(
     custom = {d.key: d for d in definitions}
     rg_scope = ScopeRef("resourceGroup", rg.id)
     plans: list[RoleAssignmentPlan] = []
-    for grant in settings.access:
+    for i, grant in enumerate(settings.access):
+        origin: KeyPath = ("access", i)
         target = (
             rg_scope if grant.scope == "resourceGroup" else ScopeRef("workspace", by_key[grant.scope].id, grant.scope)
         )
@@ -264,18 +295,38 @@ def _role_assignments(
                             spec.key,
                             scope,
                             f"deployer-{spec.key}",
+                            origin,
                         )
                     )
             continue
         guid = roles.AZURE_AI_DEVELOPER if grant.role == "developer" else grant.role
         label = "developer" if grant.role == "developer" else f"role-{grant.role}"
         role_id = roles.role_definition_id(subscription_id, guid)
-        plans.append(_assignment(grant.principal_id, grant.principal_type, role_id, None, target, label))
+        plans.append(_assignment(grant.principal_id, grant.principal_type, role_id, None, target, label, origin))
     return tuple(plans)
 
 
 def plan(settings: Settings, catalog: Catalog, *, project: str, stack: str, subscription_id: str) -> Desired:
-    """Everything the stack creates, from validated settings and the deploying subscription's ID."""
+    """Everything the stack creates, from validated settings and the deploying subscription's ID.
+
+    Raises :class:`ConfigError` when two entries would share a logical or an Azure name in this subscription
+    (settings validation finds the rest before the subscription is known), so no caller gets a state that the
+    engine or Azure would refuse.
+    """
+    desired = _plan(settings, catalog, project=project, stack=stack, subscription_id=subscription_id)
+    issues = collisions(desired)
+    if issues:
+        raise ConfigError(issues)
+    return desired
+
+
+def config_collisions(settings: Settings, catalog: Catalog, *, project: str, stack: str) -> list[Issue]:
+    """:func:`collisions` of the stack planned for :data:`PLACEHOLDER_SUBSCRIPTION`: every collision that does
+    not depend on which subscription deploys (settings validation runs this once each entry is valid)."""
+    return collisions(_plan(settings, catalog, project=project, stack=stack, subscription_id=PLACEHOLDER_SUBSCRIPTION))
+
+
+def _plan(settings: Settings, catalog: Catalog, *, project: str, stack: str, subscription_id: str) -> Desired:
     if settings.location is None:  # settings validation guarantees a location
         raise ValueError("location is not set")
     rg_name = settings.resource_group.name or f"rg-{project}-{stack}"
@@ -287,16 +338,16 @@ def plan(settings: Settings, catalog: Catalog, *, project: str, stack: str, subs
     hub = None
     if settings.hub is not None:
         if settings.hub.id is not None:
-            hub = _existing(None, settings.hub.id)
+            hub = _existing(None, settings.hub.id, ("hub",))
         elif settings.hub.name is not None:
-            hub = _created(settings.hub.name, "Hub", rg, subscription_id, scope)
+            hub = _created(settings.hub.name, "Hub", rg, subscription_id, scope, ("hub",))
 
     kinds: dict[str, WorkspaceKind] = {"project": "Project", "workspace": "Default"}
     workspaces = tuple(
-        _existing(ws.name, ws.id)
+        _existing(ws.name, ws.id, ("workspaces", i))
         if ws.kind == "existing" and ws.id is not None
-        else _created(ws.name, kinds[ws.kind], rg, subscription_id, scope)
-        for ws in settings.workspaces
+        else _created(ws.name, kinds[ws.kind], rg, subscription_id, scope, ("workspaces", i))
+        for i, ws in enumerate(settings.workspaces)
     )
     subscriptions, endpoints = _endpoints(settings, catalog)
     needs_custom_roles = any(grant.role == "deployer" for grant in settings.access)
@@ -312,3 +363,129 @@ def plan(settings: Settings, catalog: Catalog, *, project: str, stack: str, subs
         role_definitions=definitions,
         role_assignments=_role_assignments(settings, rg, workspaces, definitions, subscription_id),
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Collisions: two entries that would share a logical name (URN) or an Azure name.
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A name that a config entry's resource would hold; two claims of one ``kind`` and ``name`` collide."""
+
+    kind: str
+    """The rule (and message) the name falls under."""
+    family: str
+    """Collisions of one family between two entries are one line, of the first kind found."""
+    name: tuple[str, ...]
+    """What must be unique, normalized as Azure or the engine compares it."""
+    origin: KeyPath
+    shown: str
+    """The shared name as the message shows it."""
+    about: str = ""
+    """What the entry's resource is, when the message needs it."""
+
+
+def _role_text(assignment: RoleAssignmentPlan) -> str:
+    if assignment.custom_role is not None:
+        return next(spec.title for spec in roles.DEPLOYER_ROLES if spec.key == assignment.custom_role)
+    guid = assignment.role_definition_id.rsplit("/", 1)[-1]
+    return f"{guid} (Azure AI Developer)" if guid == roles.AZURE_AI_DEVELOPER else guid
+
+
+def _claims(desired: Desired) -> Iterator[_Claim]:
+    """Every name the components register, Azure names first, each with the entry it comes from.
+
+    Logical names follow the components: a workspace component is named by its key, a deployment component by
+    its endpoint name, a role assignment by its ``logical_name``; their children derive their names from these.
+    A URN is qualified by type, so only names of one type are compared.
+    """
+    workspaces = (desired.hub, *desired.workspaces) if desired.hub else desired.workspaces
+    for ws in workspaces:
+        yield _Claim("workspace", "workspace", (ws.id.lower(),), ws.origin, ws.id)
+    for ws in workspaces:
+        yield _Claim("logical name", "workspace", ("Workspace", ws.key), ws.origin, ws.key)
+        if ws.storage_account is not None:
+            yield _Claim("storage account", "storage", (ws.storage_account.lower(),), ws.origin, ws.storage_account)
+        if ws.key_vault is not None:
+            yield _Claim("key vault", "key vault", (ws.key_vault.lower(),), ws.origin, ws.key_vault)
+    by_key = {ws.key: ws for ws in workspaces}
+    for endpoint in desired.endpoints:
+        # Unique per region, and the deployment component's logical name (endpoint names are unique in the stack).
+        yield _Claim("endpoint", "endpoint", (endpoint.name.lower(),), endpoint.origin, endpoint.name)
+        if endpoint.subscription is not None:
+            # Each deployment component creates the subscription it needs; names are unique per Azure workspace.
+            yield _Claim(
+                "marketplace subscription",
+                "marketplace subscription",
+                (by_key[endpoint.workspace].id.lower(), endpoint.subscription.name.lower()),
+                endpoint.origin,
+                f"{endpoint.subscription.name!r} in workspace {endpoint.workspace!r}",
+                endpoint.subscription.model_id,
+            )
+    for assignment in desired.role_assignments:
+        yield _Claim(
+            "role assignment",
+            "access",
+            (assignment.name,),
+            assignment.origin,
+            assignment.principal_id,
+            f"role {_role_text(assignment)}, scope {assignment.scope.label}",
+        )
+    for assignment in desired.role_assignments:
+        yield _Claim(
+            "logical name",
+            "access",
+            ("RoleAssignment", assignment.logical_name),
+            assignment.origin,
+            assignment.logical_name,
+        )
+
+
+def _message(kind: str, other: str, shared: list[tuple[_Claim, _Claim]]) -> str:
+    """The line for one entry that shares names of one kind with ``other`` (``shared``: first and later claim)."""
+    first, later = shared[0]
+    if kind == "role assignment":
+        if len(shared) == 1:
+            what, details = "role assignment", f", {first.about}"
+        else:
+            what, details = "role assignments", "".join(f"; {f.about}" for f, _ in shared)
+        return (
+            f"grants the same {what} as {other} (principal {first.shown}{details}); "
+            "Azure allows one assignment per principal, role and scope"
+        )
+    if kind == "workspace":
+        return f"is the same Azure workspace as {other} ({first.shown}); list each workspace once"
+    if kind == "marketplace subscription":
+        return (
+            f"would share the marketplace subscription name {later.shown} with {other} (models {later.about} and "
+            f"{first.about}); subscription names are unique per workspace: deploy one of these models in another "
+            "workspace"
+        )
+    if kind == "endpoint":
+        return f"would share the endpoint name {first.shown!r} with {other}; endpoint names are unique per region"
+    if kind in ("storage account", "key vault"):
+        return (
+            f"would share the {kind} name {first.shown!r} with {other}; {kind} names are globally unique: rename one "
+            "of the workspaces"
+        )
+    shown = ", ".join(repr(f.shown) for f, _ in shared)
+    return f"would share the logical name {shown} with {other}; the engine refuses two resources with one URN"
+
+
+def collisions(desired: Desired) -> list[Issue]:
+    """One issue per pair of entries (and kind of name) that would share a name, at the later entry's key and
+    naming the earlier one; empty when every logical and Azure name is unique."""
+    first_claims: dict[tuple[str, tuple[str, ...]], _Claim] = {}
+    pairs: dict[tuple[KeyPath, KeyPath, str], tuple[str, list[tuple[_Claim, _Claim]]]] = {}
+    for claim in _claims(desired):
+        first = first_claims.setdefault((claim.kind, claim.name), claim)
+        if first is claim:
+            continue
+        kind, shared = pairs.setdefault((claim.origin, first.origin, claim.family), (claim.kind, []))
+        if kind == claim.kind:
+            shared.append((first, claim))
+    return [
+        Issue(later, _message(kind, key_path(first) if first != later else "itself", shared))
+        for (later, first, _), (kind, shared) in pairs.items()
+    ]

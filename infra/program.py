@@ -30,13 +30,16 @@ def main(today: dt.date | None = None) -> None:
         raise InvalidStackConfig(error) from None
     client = authorization.get_client_config()
     catalog = catalog_module.load()
-    desired = plan(
-        settings,
-        catalog,
-        project=pulumi.get_project(),
-        stack=pulumi.get_stack(),
-        subscription_id=client.subscription_id,
-    )
+    try:
+        desired = plan(
+            settings,
+            catalog,
+            project=pulumi.get_project(),
+            stack=pulumi.get_stack(),
+            subscription_id=client.subscription_id,
+        )
+    except ConfigError as error:  # names that collide only in the deploying subscription (its IDs in the config)
+        raise InvalidStackConfig(error) from None
     build(desired, catalog, subscription_id=client.subscription_id, tenant_id=client.tenant_id)
 
 

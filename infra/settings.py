@@ -2,9 +2,10 @@
 
 Values come from the Pulumi stack config (``Pulumi.<stack>.yaml``), with ``AZURE_MAAS_*`` environment
 overrides for the scalar keys, through pydantic-settings sources. :func:`load_settings` validates the
-whole config, shape first (pydantic) and then the rules that span keys (catalog, lifecycle, regions,
-uniqueness), and raises :class:`ConfigError` listing every problem with its key path before anything
-is registered with Pulumi.
+whole config, shape first (pydantic), then the rules that span keys (catalog, lifecycle, regions,
+uniqueness), then collisions (two entries that would share a logical name or an Azure name, found on the
+desired state itself), and raises :class:`ConfigError` listing every problem with its key path before
+anything is registered with Pulumi.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+import pulumi
 import pulumi.runtime
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -273,8 +275,10 @@ def key_path(path: Path) -> str:
     return f"{NAMESPACE}:{text}" if text else NAMESPACE
 
 
-class ConfigError(Exception):
-    """The stack config is invalid; ``issues`` lists every problem, each with its key path."""
+class ConfigError(pulumi.RunError):
+    """The stack config is invalid; ``issues`` lists every problem, each with its key path.
+
+    A :class:`pulumi.RunError`, so a program that lets it escape ends with the message and no traceback."""
 
     def __init__(self, issues: list[Issue], env_paths: Mapping[Path, str] | None = None) -> None:
         self.issues = sorted(issues, key=_issue_order)
@@ -511,17 +515,14 @@ def _check_deployments(settings: Settings, catalog: Catalog, today: dt.date) -> 
 
 
 def _check_access(settings: Settings) -> list[Issue]:
-    issues: list[Issue] = []
+    # Two grants of one role assignment, however spelled, are collisions (desired.collisions).
     workspaces = {ws.name for ws in settings.workspaces}
     valid_scopes = ", ".join(["resourceGroup", *sorted(workspaces)])
-    seen: dict[tuple[str, str, str], int] = {}
-    for i, grant in enumerate(settings.access):
-        if grant.scope != "resourceGroup" and grant.scope not in workspaces:
-            issues.append(Issue(("access", i, "scope"), f"{grant.scope!r} is not a scope; valid: {valid_scopes}"))
-        first = seen.setdefault((grant.principal_id, grant.role, grant.scope), i)
-        if first != i:
-            issues.append(Issue(("access", i), f"duplicates access[{first}] (same principalId, role and scope)"))
-    return issues
+    return [
+        Issue(("access", i, "scope"), f"{grant.scope!r} is not a scope; valid: {valid_scopes}")
+        for i, grant in enumerate(settings.access)
+        if grant.scope != "resourceGroup" and grant.scope not in workspaces
+    ]
 
 
 def _check_tags(settings: Settings) -> list[Issue]:
@@ -536,9 +537,12 @@ def _check_tags(settings: Settings) -> list[Issue]:
     return issues
 
 
-def check(settings: Settings, catalog: Catalog, today: dt.date) -> list[Issue]:
-    """Every rule that spans keys, in one pass; empty when the config is valid."""
-    return [
+def check(
+    settings: Settings, catalog: Catalog, today: dt.date, *, project: str = "project", stack: str = "stack"
+) -> list[Issue]:
+    """Every rule that spans keys, in one pass, then (once every entry is valid on its own) the collisions of
+    the desired state; empty when the config is valid. ``project`` and ``stack`` name the stack planned for."""
+    issues = [
         *_check_location(settings, catalog),
         *_check_hub(settings),
         *_check_workspaces(settings),
@@ -546,6 +550,12 @@ def check(settings: Settings, catalog: Catalog, today: dt.date) -> list[Issue]:
         *_check_access(settings),
         *_check_tags(settings),
     ]
+    if issues:
+        return issues
+    # The names come from the desired state itself (one source of truth), which imports this module.
+    from infra import desired
+
+    return desired.config_collisions(settings, catalog, project=project, stack=stack)
 
 
 def load_settings(today: dt.date | None = None) -> Settings:
@@ -566,7 +576,9 @@ def load_settings(today: dt.date | None = None) -> Settings:
     except ValidationError as error:
         issues = [i for e in error.errors(include_url=False) if (i := _issue_from_pydantic(e))]
         raise ConfigError(unknown + issues, env_paths) from None
-    issues = unknown + check(settings, catalog, today or dt.date.today())
+    # Outside a running program (unit tests) the project and stack are unset; no collision found here depends on them.
+    project, stack = pulumi.get_project() or "project", pulumi.get_stack() or "stack"
+    issues = unknown + check(settings, catalog, today or dt.date.today(), project=project, stack=stack)
     if issues:
         raise ConfigError(issues, env_paths)
     return settings

@@ -1,14 +1,16 @@
-"""Desired state as pure data: the access plan for scopes the dev stack does not use."""
+"""Desired state as pure data: the access plan for scopes the dev stack does not use, and the config entry every
+record comes from, which collisions name."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pulumi.runtime
 
 from infra import catalog, names, roles
-from infra.desired import plan
-from infra.settings import load_settings
+from infra.desired import collisions, plan
+from infra.settings import key_path, load_settings
 from tests.conftest import minimal
 
 SUB = "11111111-2222-3333-4444-555555555555"
@@ -78,3 +80,72 @@ def test_endpoints_of_microsoft_models_have_no_subscription() -> None:
         ("nemo", "Codestral-2501"),
     ]
     assert [s.name for s in state.subscriptions] == ["Codestral-2501"]
+
+
+def test_every_record_names_the_config_entry_it_comes_from(dev_config: dict[str, str]) -> None:
+    pulumi.runtime.set_all_config(dev_config)
+    state = plan(load_settings(), catalog.load(), project="azure-maas", stack="dev", subscription_id=SUB)
+
+    assert state.hub is not None
+    assert [key_path(w.origin) for w in (state.hub, *state.workspaces)] == [
+        "azure-maas:hub",
+        "azure-maas:workspaces[0]",
+        "azure-maas:workspaces[1]",
+    ]
+    assert [(e.name, key_path(e.origin)) for e in state.endpoints] == [
+        ("chat-mistral-medium", "azure-maas:workspaces[0].deployments[0]"),
+        ("chat-ministral", "azure-maas:workspaces[0].deployments[1]"),
+        ("eval-phi4", "azure-maas:workspaces[1].deployments[0]"),
+    ]
+    assert [key_path(a.origin) for a in state.role_assignments] == [
+        "azure-maas:access[0]",
+        *["azure-maas:access[1]"] * 4,  # deployer: subscription, resource group, each of two workspaces
+        "azure-maas:access[2]",
+    ]
+    assert collisions(state) == []
+
+
+def test_names_no_config_can_repeat_are_checked_too() -> None:
+    """Validation rejects two workspaces or endpoints of one name before the desired state is built; the collision
+    check still covers every name the state holds, so a change to how names are derived cannot slip past it."""
+    state = desired()
+    workspace, endpoint = state.workspaces[0], state.endpoints[0]
+    twin = replace(workspace, id=f"{workspace.id}-twin", origin=("workspaces", 1))
+    echo = replace(endpoint, name="SMALL", origin=("workspaces", 0, "deployments", 1))
+
+    found = collisions(replace(state, workspaces=(workspace, twin), endpoints=(endpoint, echo)))
+
+    assert [issue.render() for issue in found] == [
+        "azure-maas:workspaces[1]: would share the logical name 'ws-main' with azure-maas:workspaces[0]; the engine "
+        "refuses two resources with one URN",
+        f"azure-maas:workspaces[1]: would share the storage account name '{workspace.storage_account}' with "
+        "azure-maas:workspaces[0]; storage account names are globally unique: rename one of the workspaces",
+        f"azure-maas:workspaces[1]: would share the key vault name '{workspace.key_vault}' with "
+        "azure-maas:workspaces[0]; key vault names are globally unique: rename one of the workspaces",
+        "azure-maas:workspaces[0].deployments[1]: would share the endpoint name 'small' with "
+        "azure-maas:workspaces[0].deployments[0]; endpoint names are unique per region",
+        "azure-maas:workspaces[0].deployments[1]: would share the marketplace subscription name 'mistral-small-2503' "
+        "in workspace 'ws-main' with azure-maas:workspaces[0].deployments[0] (models "
+        "azureml://registries/azureml-mistral/models/mistral-small-2503 and "
+        "azureml://registries/azureml-mistral/models/mistral-small-2503); subscription names are unique per "
+        "workspace: deploy one of these models in another workspace",
+    ]
+
+
+def test_an_entry_that_collides_with_itself_says_so() -> None:
+    """Two config workspaces that are one Azure workspace make a resource-group ``deployer`` grant assign the
+    serverless role there twice."""
+    state = desired(access=[{"principalId": SP, "principalType": "ServicePrincipal", "role": "deployer"}])
+    workspace = state.workspaces[0]
+    alias = replace(workspace, key="alias", kind=None, storage_account=None, key_vault=None, origin=("workspaces", 1))
+    serverless = next(a for a in state.role_assignments if a.custom_role == "serverless")
+    again = replace(serverless, logical_name=f"{SP}-deployer-serverless-alias")
+
+    found = collisions(replace(state, workspaces=(workspace, alias), role_assignments=(*state.role_assignments, again)))
+
+    assert [issue.render() for issue in found] == [
+        f"azure-maas:workspaces[1]: is the same Azure workspace as azure-maas:workspaces[0] ({workspace.id}); "
+        "list each workspace once",
+        f"azure-maas:access[0]: grants the same role assignment as itself (principal {SP}, role azure-maas "
+        "Serverless Deployer, scope ws-main); Azure allows one assignment per principal, role and scope",
+    ]
