@@ -27,6 +27,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from azure_maas_policy.facts import shown
 from infra import catalog as catalog_module
 from infra import names
 from infra.catalog import Catalog
@@ -77,7 +78,7 @@ def _check_role(value: str) -> str:
     if names.GUID.pattern.fullmatch(value):
         return value.lower()
     problem = (
-        f"{value!r} is not a role: use 'developer' (built-in Azure AI Developer), 'deployer' "
+        f"{shown(value)} is not a role: use 'developer' (built-in Azure AI Developer), 'deployer' "
         "(least-privilege custom roles) or a role definition GUID"
     )
     raise PydanticCustomError("invalid_role", "{problem}", {"problem": problem})
@@ -343,7 +344,7 @@ def _issue_from_pydantic(error: Mapping[str, Any]) -> Issue | None:
     if kind == "too_short":
         # pydantic also reports a list whose items all failed as too short: those items say why.
         return Issue(loc, "must list at least one entry") if not value else None
-    return Issue(loc, f"got {value!r}: {error['msg']}")
+    return Issue(loc, f"got {shown(value)}: {error['msg']}")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -122,7 +122,10 @@ def test_a_coming_retirement_fails_within_the_window(
             {"Pulumi.dev.yaml": '{"config": {"azure-maas:workspaces": [{"name": 1}]}}'},
             "Pulumi.dev.yaml: azure-maas:workspaces is not valid config; `maas plan --stack dev` says why",
         ),
-        ({"Pulumi.dev.yaml": "config: [unclosed"}, "{project}/Pulumi.dev.yaml: while parsing a flow sequence"),
+        (
+            {"Pulumi.dev.yaml": "config: [unclosed"},
+            "{project}/Pulumi.dev.yaml: not valid YAML: while parsing a flow sequence",
+        ),
     ],
     ids=["no-stacks", "invalid-workspaces", "unreadable"],
 )

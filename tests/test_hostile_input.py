@@ -224,3 +224,20 @@ def test_the_failure_comment_fences_a_message_that_holds_backticks(tmp_path: Pat
         "<!-- maas-plan stack=dev -->\n## maas plan: stack `dev` could not be planned\n\n"
         f"Exit code 2 (invalid configuration):\n\n`````text\n{stderr}`````\n"
     )
+
+
+def test_an_over_long_value_is_quoted_cut_in_the_message(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    name = "w" * 100_000
+    (project / "Pulumi.long.yaml").write_text(
+        f"config:\n  azure-maas:location: eastus2\n  azure-maas:workspaces:\n    - name: {name}\n      kind: workspace\n",
+        encoding="utf-8",
+    )
+
+    code, out, err = plan(capsys, project, "--stack", "long")
+
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "maas plan: invalid stack config (1 problem); nothing was created",
+        f"  azure-maas:workspaces[0].name: '{'w' * 78}… (100,002 characters) is not a valid workspace name: 3-33 "
+        "characters, starting with a letter or digit, then letters, digits, '_' or '-'",
+    ]

@@ -31,6 +31,17 @@ Api = Literal["chat", "ocr"]
 """What a model answers: chat completions, or Mistral's OCR / document AI API."""
 
 
+SHOWN_LIMIT = 80
+"""Characters of a user's value a message quotes; the rest is counted, not printed."""
+
+
+def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters: a 100,000-character name is a user error,
+    not a 100,000-character message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
+
+
 @dataclass(frozen=True)
 class NameRule:
     """A naming rule: the pattern a name must match and what that means in words."""
@@ -43,7 +54,7 @@ class NameRule:
         """Return why ``value`` breaks the rule, or None when it is valid."""
         if self.pattern.fullmatch(value):
             return None
-        return f"{value!r} is not a valid {self.what}: {self.valid}"
+        return f"{shown(value)} is not a valid {self.what}: {self.valid}"
 
 
 # Serverless endpoint names become a DNS label (https://<name>.<region>.models.ai.azure.com), so on
