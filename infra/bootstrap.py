@@ -2,25 +2,82 @@
 
 The shell script creates the state storage, the secrets key and the pipeline identities with ``az``; the
 role definitions and the role-assignment condition it passes to ``az`` come from here, so the permission
-lists live once (``infra/roles.py`` and the policy pack's facts) and not again in shell.
+lists live once (``infra/roles.py``, the policy pack's facts, and the program's own desired state) and not
+again in shell.
 
     python -m infra.bootstrap deploy-role --subscription ID --name NAME
     python -m infra.bootstrap preview-role --scope ID --name NAME
-    python -m infra.bootstrap rbac-condition
+    python -m infra.bootstrap decrypt-role --scope ID --name NAME
+    python -m infra.bootstrap check-stacks --subscription ID --resource-group NAME --project-dir DIR --stacks LIST
+    python -m infra.bootstrap rbac-condition ... --exclude-principal ID [--exclude-principal ID]
+    python -m infra.bootstrap condition-update --condition TEXT < assignment.json
+
+What each pipeline identity may do, and why (README, "Security"):
+
+- The **deploy** identity may create and delete role assignments only of the role definitions the stacks'
+  ``azure-maas:access`` entries produce, computed by the program's own ``infra.desired.plan`` for each
+  ``Pulumi.<stack>.yaml`` (built-in roles by GUID, and the ``deployer`` custom roles by the GUIDs the program
+  gives them), only for the principal types those entries use, and never for a pipeline identity. The
+  condition is an allow-list in condition syntax 2.0 (:func:`rbac_condition`).
+- The **preview** identity reads state and decrypts secrets; it writes nothing, because ``pulumi preview`` on
+  the Blob (DIY) backend writes nothing. Sources, pulumi/pulumi ``pkg/backend/diy/backend.go`` at
+  002d849298513ad2419f5c500f737534d7b83920: ``Preview`` goes straight to ``apply`` with ``DryRun: true`` and
+  takes no lock (``Update``, ``Import``, ``Refresh``, ``Destroy`` call ``b.Lock``, which writes
+  ``.pulumi/locks/...``; previews stopped locking in pulumi/pulumi#8642); ``apply`` creates the snapshot
+  persister (checkpoint writes) only when ``kind != PreviewUpdate && !opts.DryRun``, and writes history and
+  the checkpoint backup only ``if !opts.DryRun``. ``pulumi preview --refresh`` is the same dry run. Only
+  ``pulumi login`` may write, once: ``ensurePulumiMeta`` (``pkg/backend/diy/meta.go``) writes
+  ``.pulumi/meta.yaml`` when the container has none, which the first ``pulumi login`` of whoever creates the
+  stack does. The permalink a preview prints is a user-delegation SAS (``generateUserDelegationKey``, part of
+  Storage Blob Data Reader); a failure there is only a warning. So: Storage Blob Data Reader on the container,
+  no write role and no storage condition.
+- Secrets: the ``azurekeyvault://`` secrets provider decrypts the stack's data key with Key Vault's
+  ``decrypt`` operation (gocloud.dev ``secrets/azurekeyvault/akv.go``, ``keeper.Decrypt`` calls
+  ``client.Decrypt`` with RSA-OAEP-256; not ``unwrapKey``), then encrypts and decrypts secret values locally
+  with that data key (pulumi/pulumi ``pkg/secrets/cloud/manager.go``: ``keeper.Encrypt`` runs only when a new
+  data key is made, at ``pulumi stack init`` or ``change-secrets-provider``). No built-in role grants decrypt
+  without encrypt, wrap and sign (Key Vault Crypto Service Encryption User has wrap/unwrap only, which the
+  provider does not use), hence :func:`decrypt_role`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextvars
+import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from azure_maas_policy.facts import PRIVILEGED_ROLES
-from infra.roles import DEPLOYER_ROLES
+from infra import names
+from infra.roles import AZURE_AI_DEVELOPER, DEPLOYER_ROLES
 
-__all__ = ["DEPLOY_ROLE_DEFINITION_ACTIONS", "PREVIEW_ACTIONS", "deploy_role", "main", "preview_role", "rbac_condition"]
+if TYPE_CHECKING:
+    from infra.settings import Settings
+
+# The program's modules (settings, desired state, the stack-file reader) are imported where a stack is read:
+# the role commands run several times per bootstrap and need none of them.
+
+__all__ = [
+    "DECRYPT_DATA_ACTIONS",
+    "DEPLOY_ROLE_DEFINITION_ACTIONS",
+    "PREVIEW_ACTIONS",
+    "PRINCIPAL_TYPES",
+    "BootstrapError",
+    "Grant",
+    "condition_update",
+    "decrypt_role",
+    "deploy_role",
+    "main",
+    "preview_role",
+    "rbac_condition",
+    "stack_grants",
+    "stacks_grants",
+]
 
 DEPLOY_ROLE_DEFINITION_ACTIONS = (
     "Microsoft.Authorization/roleDefinitions/read",
@@ -33,13 +90,32 @@ PREVIEW_ACTIONS = ("Microsoft.MachineLearningServices/workspaces/serverlessEndpo
 """A preview of an existing stack reads the endpoint keys (the program exports them as secrets); Reader
 does not include this action."""
 
+DECRYPT_DATA_ACTIONS = ("Microsoft.KeyVault/vaults/keys/read", "Microsoft.KeyVault/vaults/keys/decrypt/action")
+"""Decrypting a stack's data key: the key's metadata and Key Vault's ``decrypt`` operation, nothing else."""
 
-def _marketplace_actions() -> tuple[str, ...]:
-    (role,) = (role for role in DEPLOYER_ROLES if role.key == "marketplace")
-    return role.actions
+PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal")
+"""The values of the role-assignment ``PrincipalType`` condition attribute, in the order Microsoft lists them
+(conditions-authorization-actions-attributes.md); also the ``principalType`` values a stack may use."""
 
 
-def _custom_role(name: str, description: str, actions: Sequence[str], scope: str) -> dict[str, Any]:
+class BootstrapError(Exception):
+    """A stack the bootstrap cannot delegate for; the message is one line naming the file and key."""
+
+
+@dataclass(frozen=True, order=True)
+class Grant:
+    """One role definition (GUID, lower case) that a stack assigns to one principal type."""
+
+    role: str
+    principal_type: str
+    deployer_role: str | None = None
+    """The key of the ``deployer`` custom role (``marketplace``, ``saas``, ``serverless``), or None for a
+    built-in role (or an existing role named by GUID)."""
+
+
+def _custom_role(
+    name: str, description: str, scope: str, actions: Sequence[str] = (), data_actions: Sequence[str] = ()
+) -> dict[str, Any]:
     """A custom role in the form ``az role definition create --role-definition`` reads."""
     return {
         "Name": name,
@@ -47,10 +123,15 @@ def _custom_role(name: str, description: str, actions: Sequence[str], scope: str
         "Description": description,
         "Actions": list(actions),
         "NotActions": [],
-        "DataActions": [],
+        "DataActions": list(data_actions),
         "NotDataActions": [],
         "AssignableScopes": [scope],
     }
+
+
+def _marketplace_actions() -> tuple[str, ...]:
+    (role,) = (role for role in DEPLOYER_ROLES if role.key == "marketplace")
+    return role.actions
 
 
 def deploy_role(subscription_id: str, name: str) -> dict[str, Any]:
@@ -62,46 +143,271 @@ def deploy_role(subscription_id: str, name: str) -> dict[str, Any]:
         "stack's custom role definitions."
     )
     actions = [*_marketplace_actions(), *DEPLOY_ROLE_DEFINITION_ACTIONS]
-    return _custom_role(name, description, actions, f"/subscriptions/{subscription_id}")
+    return _custom_role(name, description, f"/subscriptions/{subscription_id}", actions)
 
 
 def preview_role(scope: str, name: str) -> dict[str, Any]:
     """The custom role the preview identity holds next to Reader, at the deployment resource group."""
     description = "azure-maas preview pipeline: read serverless endpoint keys during pulumi preview."
-    return _custom_role(name, description, PREVIEW_ACTIONS, scope)
+    return _custom_role(name, description, scope, PREVIEW_ACTIONS)
 
 
-def rbac_condition() -> str:
-    """The condition (version 2.0) on the deploy identity's Role Based Access Control Administrator
-    assignment: it may create and delete role assignments of any role except the privileged ones the
-    policy pack forbids (Owner, Contributor, User Access Administrator, RBAC Administrator)."""
-    guids = ", ".join(sorted(PRIVILEGED_ROLES))
-    return (
-        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
-        f"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAllValues:GuidNotEquals {{{guids}}}))"
-        " AND "
-        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
-        f"(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAllValues:GuidNotEquals {{{guids}}}))"
+def decrypt_role(scope: str, name: str) -> dict[str, Any]:
+    """The preview identity's data role on the secrets key (assignable in the state resource group ``scope``):
+    decrypt a stack's data key, and nothing the ``azurekeyvault`` provider does not need during a preview."""
+    description = (
+        "azure-maas preview pipeline: decrypt a stack's data key with the Key Vault key "
+        "(no encrypt, wrap, unwrap or sign)."
+    )
+    return _custom_role(name, description, scope, data_actions=DECRYPT_DATA_ACTIONS)
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the stacks assign, from the program's own desired state.
+
+
+def _settings(config: dict[str, str]) -> Settings:
+    """The stack's settings, read from its config as the program reads the engine's (``pulumi_config_values``),
+    without environment overrides or global state: the config is set in a copied context."""
+    import pulumi.runtime
+
+    from infra.settings import Settings, pulumi_config_values
+
+    def read() -> Settings:
+        pulumi.runtime.set_all_config(config)
+        return Settings.model_validate(pulumi_config_values())
+
+    return contextvars.copy_context().run(read)
+
+
+def _role_guid(role_definition_id: str) -> str:
+    return role_definition_id.rsplit("/", 1)[-1].lower()
+
+
+def stack_grants(
+    directory: Path,
+    stack: str,
+    *,
+    subscription_id: str,
+    resource_group: str,
+    excluded: Iterable[str] = (),
+    today: dt.date | None = None,
+) -> frozenset[Grant]:
+    """Every (role definition, principal type) that ``Pulumi.<stack>.yaml`` in ``directory`` assigns, as the
+    program's :func:`infra.desired.plan` computes its role assignments for ``subscription_id`` (so the
+    ``deployer`` roles are the IDs the program creates). Raises :class:`BootstrapError` when the file is
+    missing or invalid, deploys to another resource group than ``resource_group``, grants a privileged role,
+    or grants anything to an ``excluded`` principal (a pipeline identity)."""
+    from pydantic import ValidationError
+
+    from infra import catalog as catalog_module
+    from infra.desired import plan
+    from infra.plan import PlanConfigError, project_name
+    from infra.settings import ROLE_KINDS, check, key_path
+    from infra.stack_config import StackConfigError, read_stack_file
+
+    path = directory / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise BootstrapError(
+            f"{path.name} not found in {directory}: create the stack file first; the bootstrap reads its "
+            "azure-maas:access to decide which roles the deploy identity may grant"
+        )
+    try:
+        project = project_name(directory)
+        config = read_stack_file(path, project).config
+    except (PlanConfigError, StackConfigError) as error:
+        raise BootstrapError(str(error).splitlines()[0]) from None
+    invalid = f"{path.name}: invalid stack config (uv run maas plan --stack {stack} lists every problem)"
+    try:
+        settings = _settings(config)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = key_path(tuple(p for p in first["loc"] if not (isinstance(p, str) and "[" in p)))
+        raise BootstrapError(f"{invalid}: {where}: {first['msg'].removeprefix('Value error, ')}") from None
+    catalog = catalog_module.load()
+    issues = check(settings, catalog, today or dt.date.today())
+    if issues:
+        raise BootstrapError(f"{invalid}: {issues[0].render()}")
+
+    pipeline = {principal.lower() for principal in excluded}
+    for i, grant in enumerate(settings.access):
+        if grant.principal_id in pipeline:
+            raise BootstrapError(
+                f"{path.name}: {key_path(('access', i, 'principalId'))}: {grant.principal_id} is a pipeline "
+                "identity; it may not grant roles to itself or to the other pipeline identity (the deploy "
+                "identity holds what deploying needs): remove the entry"
+            )
+        if grant.role not in ROLE_KINDS and grant.role in PRIVILEGED_ROLES:
+            raise BootstrapError(
+                f"{path.name}: {key_path(('access', i, 'role'))}: {PRIVILEGED_ROLES[grant.role]} ({grant.role}) "
+                "is privileged; the deploy identity is never allowed to grant it"
+            )
+    desired = plan(settings, catalog, project=project, stack=stack, subscription_id=subscription_id)
+    if desired.resource_group.name.lower() != resource_group.lower():
+        raise BootstrapError(
+            f"{path.name}: the stack deploys to resource group {desired.resource_group.name!r}, but "
+            f"--deploy-resource-group is {resource_group!r}, the only group the deploy identity may change"
+        )
+    return frozenset(
+        Grant(_role_guid(assignment.role_definition_id), assignment.principal_type, assignment.custom_role)
+        for assignment in desired.role_assignments
     )
 
 
+def stacks_grants(
+    directory: Path,
+    stacks: Sequence[str],
+    *,
+    subscription_id: str,
+    resource_group: str,
+    excluded: Iterable[str] = (),
+) -> dict[str, frozenset[Grant]]:
+    """:func:`stack_grants` of each stack, in order."""
+    excluded = tuple(excluded)
+    return {
+        stack: stack_grants(
+            directory, stack, subscription_id=subscription_id, resource_group=resource_group, excluded=excluded
+        )
+        for stack in stacks
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# The condition on the deploy identity's Role Based Access Control Administrator assignment.
+#
+# Syntax and attributes, as Microsoft documents them (MicrosoftDocs/azure-docs,
+# articles/role-based-access-control/):
+# - conditions-authorization-actions-attributes.md (d6649ade03b60772e39df7b75b66a444d6eb0334): the action
+#   Microsoft.Authorization/roleAssignments/write has the *request* attributes, .../delete the *resource*
+#   attributes Microsoft.Authorization/roleAssignments:RoleDefinitionId (GUID), :PrincipalId (GUID) and
+#   :PrincipalType (string: User, ServicePrincipal, Group).
+# - delegate-role-assignments-examples.md (0b8729eaf7eb0aabc6390cb17348d19761285f12), "Constrain roles and
+#   principal types": one condition per action, @Request for write and @Resource for delete, with
+#   ForAnyOfAnyValues:GuidEquals {...} and ForAnyOfAnyValues:StringEqualsIgnoreCase {'User', 'Group'};
+#   "Allow most roles..." uses ForAnyOfAllValues:GuidNotEquals {...} ("not any of these").
+# - conditions-format.md (b3afb5471aae6d9ffe383aa62d6ae767b70bd25c): ForAnyOfAnyValues is true when a value on
+#   the left matches at least one on the right; ForAnyOfAllValues when a value on the left satisfies the
+#   comparison with every value on the right; GUID comparison is case-insensitive; AND/OR need parentheses.
+
+
+def _condition_for(
+    action: str, source: str, roles: Sequence[str], types: Sequence[str], excluded: Sequence[str]
+) -> str:
+    attribute = f"@{source}[Microsoft.Authorization/roleAssignments:"
+    quoted = ", ".join(f"'{t}'" for t in types)
+    return (
+        f"((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}})) OR "
+        f"({attribute}RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{', '.join(roles)}}}"
+        f" AND {attribute}PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {{{quoted}}}"
+        f" AND {attribute}PrincipalId] ForAnyOfAllValues:GuidNotEquals {{{', '.join(excluded)}}}))"
+    )
+
+
+def rbac_condition(grants: Iterable[Grant], excluded: Iterable[str]) -> str:
+    """The condition (version 2.0) on the deploy identity's Role Based Access Control Administrator
+    assignment: it may create (write) and delete role assignments only of the role definitions in ``grants``,
+    only for their principal types, and never for an ``excluded`` principal (the pipeline identities).
+    Empty when there is nothing to grant: the bootstrap then gives no role-assignment rights at all."""
+    grants = frozenset(grants)
+    excluded = sorted({principal.lower() for principal in excluded})
+    if not grants:
+        return ""
+    if not excluded:
+        raise ValueError("the pipeline identities' principal IDs are needed to exclude them")
+    for principal in excluded:
+        if not names.GUID.pattern.fullmatch(principal):
+            raise BootstrapError(f"--exclude-principal: {names.GUID.problem(principal)}")
+    roles = sorted({grant.role for grant in grants})
+    used = {grant.principal_type for grant in grants}
+    types = [t for t in PRINCIPAL_TYPES if t in used]
+    write = _condition_for("write", "Request", roles, types, excluded)
+    delete = _condition_for("delete", "Resource", roles, types, excluded)
+    return f"{write} AND {delete}"
+
+
+def condition_update(assignment: dict[str, Any], condition: str) -> dict[str, Any] | None:
+    """The role assignment as ``az role assignment update --role-assignment`` takes it (the whole assignment;
+    only ``condition``, ``conditionVersion`` and ``description`` may change), with ``condition``; None when it
+    has that condition already."""
+    if assignment.get("condition") == condition and assignment.get("conditionVersion") == "2.0":
+        return None
+    return {**assignment, "condition": condition, "conditionVersion": "2.0"}
+
+
+def _summary(stack: str, grants: frozenset[Grant]) -> str:
+    """``dev: Azure AI Developer and 3 deployer roles, to Group and ServicePrincipal``."""
+    if not grants:
+        return f"{stack}: grants no roles"
+    built_in = sorted({g.role for g in grants if g.deployer_role is None})
+    parts = ["Azure AI Developer" if guid == AZURE_AI_DEVELOPER else guid for guid in built_in]
+    custom = {g.role for g in grants if g.deployer_role is not None}
+    if custom:
+        parts.append(f"{len(custom)} deployer role{'s' if len(custom) != 1 else ''}")
+    used = {grant.principal_type for grant in grants}
+    return f"{stack}: {_listing(parts)}, to {_listing([t for t in PRINCIPAL_TYPES if t in used])}"
+
+
+def _listing(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.bootstrap", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m infra.bootstrap", description=(__doc__ or "").splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     deploy = commands.add_parser("deploy-role", help="the deploy identity's custom role (JSON)")
     deploy.add_argument("--subscription", required=True, help="subscription ID")
     deploy.add_argument("--name", required=True, help="role name (unique in the tenant)")
-    preview = commands.add_parser("preview-role", help="the preview identity's custom role (JSON)")
-    preview.add_argument("--scope", required=True, help="resource group ID")
-    preview.add_argument("--name", required=True, help="role name (unique in the tenant)")
-    commands.add_parser("rbac-condition", help="the condition on the deploy identity's RBAC Administrator role")
+    for command, what, scope in (
+        ("preview-role", "the preview identity's custom role at the stacks' resource group", "resource group ID"),
+        ("decrypt-role", "the preview identity's decrypt-only role on the secrets key", "state resource group ID"),
+    ):
+        role = commands.add_parser(command, help=f"{what} (JSON)")
+        role.add_argument("--scope", required=True, help=f"{scope} (assignable scope)")
+        role.add_argument("--name", required=True, help="role name (unique in the tenant)")
+    for command, what in (
+        ("check-stacks", "read every stack's access and print what it grants, one line per stack"),
+        ("rbac-condition", "the condition on the deploy identity's RBAC Administrator role (empty: no grants)"),
+    ):
+        stacks = commands.add_parser(command, help=what)
+        stacks.add_argument("--subscription", required=True, help="subscription ID")
+        stacks.add_argument("--resource-group", required=True, help="the stacks' resource group")
+        stacks.add_argument("--project-dir", type=Path, default=Path(), help="directory of Pulumi.yaml")
+        stacks.add_argument("--stacks", required=True, help="comma-separated stack names")
+        stacks.add_argument(
+            "--exclude-principal",
+            action="append",
+            default=[],
+            required=command == "rbac-condition",
+            help="a pipeline identity's principal ID (repeat)",
+        )
+    update = commands.add_parser("condition-update", help="a role assignment (JSON on stdin) with a new condition")
+    update.add_argument("--condition", required=True)
     args = parser.parse_args(argv)
-    if args.command == "deploy-role":
-        print(json.dumps(deploy_role(args.subscription, args.name), indent=2))
-    elif args.command == "preview-role":
-        print(json.dumps(preview_role(args.scope, args.name), indent=2))
-    else:
-        print(rbac_condition())
+    try:
+        if args.command == "deploy-role":
+            print(json.dumps(deploy_role(args.subscription, args.name), indent=2))
+        elif args.command == "preview-role":
+            print(json.dumps(preview_role(args.scope, args.name), indent=2))
+        elif args.command == "decrypt-role":
+            print(json.dumps(decrypt_role(args.scope, args.name), indent=2))
+        elif args.command == "condition-update":
+            updated = condition_update(json.load(sys.stdin), args.condition)
+            print(json.dumps(updated, indent=2) if updated is not None else "")
+        else:
+            found = stacks_grants(
+                args.project_dir,
+                args.stacks.split(","),
+                subscription_id=args.subscription,
+                resource_group=args.resource_group,
+                excluded=args.exclude_principal,
+            )
+            if args.command == "check-stacks":
+                print("\n".join(_summary(stack, grants) for stack, grants in found.items()))
+            else:
+                print(rbac_condition(frozenset().union(*found.values()), args.exclude_principal))
+    except BootstrapError as error:
+        print(f"bootstrap: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # One-time bootstrap of a GitOps setup for azure-maas without Pulumi Cloud: state in Azure Blob Storage,
 # secrets encrypted with an Azure Key Vault key, and two pipeline identities that sign in with OpenID
-# Connect (no stored client secret). Safe to run again: it creates what is missing and changes nothing else.
-# README.md, "GitOps", walks through it. Needs: az (signed in), uv (run from the repository root),
-# and gh (only with --github).
+# Connect (no stored client secret). Safe to run again: it creates what is missing, and brings the deploy
+# identity's role-assignment condition up to date with the stack files (run it again after a stack's
+# azure-maas:access changes). README.md, "GitOps" and "Security", walk through it and say what each identity
+# can and cannot do. Needs: az (signed in), uv (run from the repository root), and gh (only with --github).
 set -euo pipefail
 
 usage() {
@@ -19,7 +20,10 @@ Required:
                                  here, so set azure-maas:resourceGroup.create to false
 
 Options:
-  --stacks LIST                  comma-separated stacks, one GitHub environment each (default: dev)
+  --stacks LIST                  comma-separated stacks, one GitHub environment each (default: dev); each
+                                 needs its Pulumi.<stack>.yaml, whose azure-maas:access decides which roles
+                                 the deploy identity may grant
+  --project-dir DIR              directory of Pulumi.yaml and the stack files (default: .)
   --state-resource-group NAME    resource group of the state resources (default: rg-maas-state)
   --storage-account NAME         state storage account (default: stmaas + 10 hex characters derived
                                  from the subscription and the repository)
@@ -27,10 +31,15 @@ Options:
   --key-vault NAME               key vault of the secrets key (default: kv-maas- + the same 10 characters)
   --key NAME                     secrets key (default: pulumi-secrets)
   --branch NAME                  branch that deploys and runs drift checks (default: main)
-  --azure-devops-issuer URL      also trust an Azure DevOps workload identity federation service
-  --azure-devops-subject SUBJECT connection (both values are shown when the connection is created)
-  --github                       also create the GitHub environments and set the repository variables
-                                 with gh
+  --azure-devops-issuer URL      also trust Azure DevOps workload identity federation service connections
+  --azure-devops-subject SUBJECT (issuer and subject are shown when a connection is created): the deploy
+                                 connection on the deploy identity, and
+  --azure-devops-preview-subject SUBJECT
+                                 the pull-request (preview) connection on the read-only preview identity
+  --github                       also create the GitHub environments, each admitting only --branch, and set
+                                 the repository variables, with gh
+  --reviewers LIST               with --github: comma-separated GitHub logins or ORG/TEAM slugs (at most 6)
+                                 who must approve each deploy (not the person who triggered it)
   -h, --help                     show this help
 USAGE
 }
@@ -40,7 +49,7 @@ die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 
 repo="" subscription="" location="" deploy_rg="" stacks="dev" state_rg="rg-maas-state"
 storage_account="" container="pulumi-state" key_vault="" key="pulumi-secrets" branch="main"
-ado_issuer="" ado_subject="" github=false
+ado_issuer="" ado_subject="" ado_preview_subject="" github=false reviewers="" project_dir="."
 
 while (($# > 0)); do
   case "$1" in
@@ -57,7 +66,10 @@ while (($# > 0)); do
     --branch) branch="${2-}"; shift 2 ;;
     --azure-devops-issuer) ado_issuer="${2-}"; shift 2 ;;
     --azure-devops-subject) ado_subject="${2-}"; shift 2 ;;
+    --azure-devops-preview-subject) ado_preview_subject="${2-}"; shift 2 ;;
     --github) github=true; shift ;;
+    --reviewers) reviewers="${2-}"; shift 2 ;;
+    --project-dir) project_dir="${2-}"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -73,8 +85,21 @@ IFS=',' read -r -a stack_list <<<"$stacks"
 for stack in "${stack_list[@]}"; do
   [[ "$stack" =~ ^[A-Za-z0-9_.-]+$ ]] || die "--stacks: '$stack' is not a stack name (letters, digits, _ . -)"
 done
-if [[ -n "$ado_issuer" || -n "$ado_subject" ]] && [[ -z "$ado_issuer" || -z "$ado_subject" ]]; then
-  die "--azure-devops-issuer and --azure-devops-subject go together"
+if [[ -n "$ado_issuer" && -z "$ado_subject" && -z "$ado_preview_subject" ]]; then
+  die "--azure-devops-issuer needs --azure-devops-subject and/or --azure-devops-preview-subject"
+fi
+if [[ -z "$ado_issuer" ]] && [[ -n "$ado_subject" || -n "$ado_preview_subject" ]]; then
+  die "--azure-devops-subject and --azure-devops-preview-subject need --azure-devops-issuer"
+fi
+reviewer_list=()
+if [[ -n "$reviewers" ]]; then
+  [[ "$github" == true ]] || die "--reviewers needs --github"
+  IFS=',' read -r -a reviewer_list <<<"$reviewers"
+  for reviewer in "${reviewer_list[@]}"; do
+    [[ "$reviewer" =~ ^[A-Za-z0-9-]+(/[A-Za-z0-9._-]+)?$ ]] ||
+      die "--reviewers: '$reviewer' is not a GitHub login or ORG/TEAM"
+  done
+  ((${#reviewer_list[@]} <= 6)) || die "--reviewers: GitHub allows at most 6 reviewers per environment, got ${#reviewer_list[@]}"
 fi
 command -v az >/dev/null || die "the Azure CLI (az) is not installed"
 command -v uv >/dev/null || die "uv is not installed (pip install uv)"
@@ -102,8 +127,15 @@ retry() { # what command...
   done
 }
 
-# Role definitions and the RBAC condition come from the repository's one source of role facts.
+# Role definitions and the RBAC condition come from the repository's one source of role facts, and the
+# roles the stacks assign from the program's own plan of each stack file.
 facts() { uv run --quiet --locked python -m infra.bootstrap "$@"; }
+stack_facts() { # command [options]
+  local command="$1"
+  shift
+  facts "$command" --subscription "$subscription" --resource-group "$deploy_rg" --project-dir "$project_dir" \
+    --stacks "$stacks" "$@"
+}
 
 # The object ID of an existing role assignment, or nothing.
 assignment_exists() { # principal role scope
@@ -122,17 +154,56 @@ assign() { # principal role scope [condition]
     --assignee-principal-type ServicePrincipal --role "$2" --scope "$3" "${extra[@]}" --output none
 }
 
-custom_role() { # name definition-json
+revoke() { # principal role scope why
+  if assignment_exists "$1" "$2" "$3"; then
+    log "removing role '$2' at $3 ($4)"
+    az role assignment delete --assignee "$1" --role "$2" --scope "$3" --output none
+  fi
+}
+
+custom_role() { # name definition-json assignable-scope
   local file
   file="$(mktemp)"
   printf '%s\n' "$2" >"$file"
-  if [[ -n "$(az role definition list --custom-role-only true --name "$1" --scope "$subscription_scope" --query '[0].id' --output tsv)" ]]; then
+  if [[ -n "$(az role definition list --custom-role-only true --name "$1" --scope "$3" --query '[0].id' --output tsv)" ]]; then
     log "updating custom role '$1'"
     az role definition update --role-definition "@${file}" --output none
   else
     log "creating custom role '$1'"
     az role definition create --role-definition "@${file}" --output none
   fi
+  rm -f "$file"
+}
+
+# The deploy identity's Role Based Access Control Administrator assignment, with the condition that allows
+# exactly what the stacks grant; a re-run rewrites the condition when the stack files changed, and removes the
+# assignment when no stack grants anything.
+delegate() { # principal condition
+  local role="Role Based Access Control Administrator" current updated file
+  current="$(az role assignment list --assignee "$1" --role "$role" --scope "$subscription_scope" --query '[0]' --output json)"
+  [[ "$current" != null ]] || current=""
+  if [[ -z "$2" ]]; then
+    if [[ -n "$current" ]]; then
+      log "no stack grants a role: removing the deploy identity's ${role} assignment"
+      az role assignment delete --assignee "$1" --role "$role" --scope "$subscription_scope" --output none
+    else
+      log "no stack grants a role: the deploy identity gets no role-assignment rights"
+    fi
+    return
+  fi
+  if [[ -z "$current" ]]; then
+    assign "$1" "$role" "$subscription_scope" "$2"
+    return
+  fi
+  updated="$(facts condition-update --condition "$2" <<<"$current")"
+  if [[ -z "$updated" ]]; then
+    log "the RBAC Administrator condition of the deploy identity is up to date"
+    return
+  fi
+  log "updating the RBAC Administrator condition of the deploy identity"
+  file="$(mktemp)"
+  printf '%s\n' "$updated" >"$file"
+  az role assignment update --role-assignment "@${file}" --output none
   rm -f "$file"
 }
 
@@ -146,6 +217,24 @@ federate() { # identity name issuer subject
     --issuer "$3" --subject "$4" --audiences "$audience" --output none
 }
 
+# Read every stack's access before touching Azure: a stack file that is missing or invalid, that deploys to
+# another resource group, or that grants a privileged role stops the bootstrap here.
+summary="$(stack_facts check-stacks)"
+while IFS= read -r line; do log "$line"; done <<<"$summary"
+
+# GitHub reviewers by ID, also before Azure: a login GitHub does not know stops here.
+reviewer_entries=()
+for reviewer in "${reviewer_list[@]}"; do
+  if [[ "$reviewer" == */* ]]; then
+    id="$(gh api "orgs/${reviewer%%/*}/teams/${reviewer#*/}" --jq .id)" || die "--reviewers: GitHub knows no team '${reviewer}'"
+    reviewer_entries+=("{\"type\":\"Team\",\"id\":${id}}")
+  else
+    id="$(gh api "users/${reviewer}" --jq .id)" || die "--reviewers: GitHub knows no user '${reviewer}'"
+    reviewer_entries+=("{\"type\":\"User\",\"id\":${id}}")
+  fi
+  [[ "$id" =~ ^[0-9]+$ ]] || die "--reviewers: GitHub returned no ID for '${reviewer}'"
+done
+
 log "subscription ${subscription}"
 az account set --subscription "$subscription"
 tenant="$(az account show --query tenantId --output tsv)"
@@ -154,6 +243,7 @@ me="$(az ad signed-in-user show --query id --output tsv)"
 log "resource groups ${state_rg} (state) and ${deploy_rg} (stacks)"
 az group create --name "$state_rg" --location "$location" --tags managed-by=azure-maas-bootstrap --output none
 az group create --name "$deploy_rg" --location "$location" --tags managed-by=azure-maas-bootstrap --output none
+state_rg_id="$(az group show --name "$state_rg" --query id --output tsv)"
 deploy_rg_id="$(az group show --name "$deploy_rg" --query id --output tsv)"
 
 log "storage account ${storage_account}, container ${container}"
@@ -193,34 +283,43 @@ deploy_principal="$(az identity show --name "$deploy_identity" --resource-group 
 preview_client="$(az identity show --name "$preview_identity" --resource-group "$state_rg" --query clientId --output tsv)"
 preview_principal="$(az identity show --name "$preview_identity" --resource-group "$state_rg" --query principalId --output tsv)"
 
-# Deploys run only in a GitHub environment (one per stack, where reviewers can be required);
-# pull-request previews and the scheduled drift check on the branch get the read-mostly identity.
+# Deploys run only in a GitHub environment (one per stack, admitting only the deploy branch, where reviewers
+# can be required); pull-request previews and the scheduled drift check on the branch get the read-only
+# identity. On Azure Pipelines, one service connection per identity: pull requests use the preview one.
 for stack in "${stack_list[@]}"; do
   federate "$deploy_identity" "github-environment-${stack}" "$github_issuer" "repo:${repo}:environment:${stack}"
 done
 federate "$preview_identity" "github-pull-request" "$github_issuer" "repo:${repo}:pull_request"
 federate "$preview_identity" "github-branch-${branch}" "$github_issuer" "repo:${repo}:ref:refs/heads/${branch}"
-if [[ -n "$ado_issuer" ]]; then
+if [[ -n "$ado_subject" ]]; then
   federate "$deploy_identity" "azure-devops" "$ado_issuer" "$ado_subject"
 fi
+if [[ -n "$ado_preview_subject" ]]; then
+  federate "$preview_identity" "azure-devops-preview" "$ado_issuer" "$ado_preview_subject"
+fi
 
-# Both identities: read and lock the state, encrypt and decrypt the stack secrets.
-for principal in "$deploy_principal" "$preview_principal"; do
-  assign "$principal" "Storage Blob Data Contributor" "$container_scope"
-  assign "$principal" "Key Vault Crypto User" "$key_scope"
-done
-
-# Deploy identity: the stacks' resources, the Marketplace actions and custom role definitions of the
-# `deployer` role at the subscription, and role assignments of any role but the privileged ones.
+# Deploy identity: read, write and lock the state; decrypt and encrypt the stack secrets; the stacks'
+# resources; the Marketplace actions and custom role definitions of the `deployer` role at the subscription;
+# and role assignments of exactly the roles the stacks grant (the condition, from the stack files).
+assign "$deploy_principal" "Storage Blob Data Contributor" "$container_scope"
+assign "$deploy_principal" "Key Vault Crypto User" "$key_scope"
 deploy_role="azure-maas deploy (${repo})"
-custom_role "$deploy_role" "$(facts deploy-role --subscription "$subscription" --name "$deploy_role")"
+custom_role "$deploy_role" "$(facts deploy-role --subscription "$subscription" --name "$deploy_role")" "$subscription_scope"
 assign "$deploy_principal" "Contributor" "$deploy_rg_id"
 assign "$deploy_principal" "$deploy_role" "$subscription_scope"
-assign "$deploy_principal" "Role Based Access Control Administrator" "$subscription_scope" "$(facts rbac-condition)"
+delegate "$deploy_principal" \
+  "$(stack_facts rbac-condition --exclude-principal "$deploy_principal" --exclude-principal "$preview_principal")"
 
-# Preview identity: read everything a refresh reads, and the endpoint keys a preview reads.
+# Preview identity: read everything a refresh reads, the endpoint keys a preview reads, the state (a preview
+# writes none: no lock, checkpoint or history), and decrypt the stack's data key (no encrypt, wrap or sign).
+assign "$preview_principal" "Storage Blob Data Reader" "$container_scope"
+revoke "$preview_principal" "Storage Blob Data Contributor" "$container_scope" "bootstraps before issue 13 granted it"
+decrypt_role="azure-maas secrets decrypt (${repo})"
+custom_role "$decrypt_role" "$(facts decrypt-role --scope "$state_rg_id" --name "$decrypt_role")" "$state_rg_id"
+assign "$preview_principal" "$decrypt_role" "$key_scope"
+revoke "$preview_principal" "Key Vault Crypto User" "$key_scope" "bootstraps before issue 13 granted it"
 preview_role="azure-maas preview (${repo})"
-custom_role "$preview_role" "$(facts preview-role --scope "$deploy_rg_id" --name "$preview_role")"
+custom_role "$preview_role" "$(facts preview-role --scope "$deploy_rg_id" --name "$preview_role")" "$deploy_rg_id"
 assign "$preview_principal" "Reader" "$subscription_scope"
 assign "$preview_principal" "$preview_role" "$deploy_rg_id"
 
@@ -235,10 +334,39 @@ variables=(
   "PULUMI_BACKEND_URL=${backend_url}"
 )
 
+# A GitHub environment admits only the deploy branch (the deploy identity trusts any job in the environment),
+# and with --reviewers one of them approves each deploy. PUT replaces an environment's protection rules, so
+# without --reviewers the reviewers and wait timer it has are sent back unchanged.
+branch_policy='{"deployment_branch_policy":{"protected_branches":false,"custom_branch_policies":true}}'
+keep_protection='{deployment_branch_policy: {protected_branches: false, custom_branch_policies: true}}
+  + ([.protection_rules[]? | select(.type == "wait_timer") | {wait_timer}] | add // {})
+  + ([.protection_rules[]? | select(.type == "required_reviewers")
+      | {reviewers: [.reviewers[] | {type, id: .reviewer.id}], prevent_self_review}] | add // {})'
+protect_environment() { # stack
+  local environment="repos/${repo}/environments/$1" body policies other
+  body="$(mktemp)"
+  if ((${#reviewer_entries[@]} > 0)); then
+    printf '%s,"reviewers":[%s],"prevent_self_review":true}\n' "${branch_policy%\}}" \
+      "$(IFS=,; printf '%s' "${reviewer_entries[*]}")" >"$body"
+  elif ! gh api "$environment" --jq "$keep_protection" >"$body" 2>/dev/null || [[ ! -s "$body" ]]; then
+    printf '%s\n' "$branch_policy" >"$body"
+  fi
+  gh api --method PUT "$environment" --input "$body" --silent
+  rm -f "$body"
+  policies="$(gh api "${environment}/deployment-branch-policies" --jq '.branch_policies[] | select(.type != "tag") | .name')"
+  if ! grep -qxF "$branch" <<<"$policies"; then
+    gh api --method POST "${environment}/deployment-branch-policies" -f name="$branch" -f type=branch --silent
+  fi
+  other="$(grep -vxF "$branch" <<<"$policies" | paste -sd ' ' || true)"
+  if [[ -n "$other" ]]; then
+    log "environment $1 also admits ${other}: the deploy identity trusts every branch its environments admit"
+  fi
+}
+
 if [[ "$github" == true ]]; then
   log "GitHub environments and variables of ${repo}"
   for stack in "${stack_list[@]}"; do
-    gh api --method PUT "repos/${repo}/environments/${stack}" --silent
+    protect_environment "$stack"
   done
   for variable in "${variables[@]}"; do
     gh variable set "${variable%%=*}" --repo "$repo" --body "${variable#*=}"
@@ -251,4 +379,4 @@ Azure DevOps: PULUMI_BACKEND_URL in a variable group named azure-maas), and the 
 pulumi stack init --secrets-provider:
 DONE
 printf '%s\n' "${variables[@]}" "PULUMI_SECRETS_PROVIDER=${secrets_provider}" \
-  "Grant the deploy identity in each stack's config: azure-maas:access principalId ${deploy_principal}."
+  "Pipeline identities (never list them under azure-maas:access): deploy ${deploy_principal}, preview ${preview_principal}."

@@ -6,7 +6,8 @@
 #   up       pulumi up --yes with the policy pack                          (main)
 #   drift    pulumi preview --refresh --expect-no-changes with the pack    (schedule)
 # Needs PULUMI_BACKEND_URL and PULUMI_VERSION; takes the OIDC token of the AzureCLI@2 task (idToken,
-# servicePrincipalId, tenantId, from addSpnToEnvironment) for the azure-native provider.
+# servicePrincipalId, tenantId, from addSpnToEnvironment) for the azure-native provider. preview and drift
+# run on the read-only preview connection (id-maas-preview: they write no state), up on the deploy one.
 set -euo pipefail
 
 die() { printf 'pulumi-ci: %s\n' "$*" >&2; exit 2; }

@@ -1,5 +1,6 @@
 """Stand-ins for the command-line tools the GitOps scripts call (az, gh, uv, pulumi, curl), so the scripts
-run end to end here without a network: each fake records its arguments and answers from a rule table."""
+run end to end here without a network: each fake records its arguments (and the files it was handed as
+``@path``, ``name=@path`` or ``--input path``) and answers from a rule table."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ argv = sys.argv[1:]
 files = {{a[1:]: Path(a[1:]).read_text() for a in argv if a.startswith("@") and Path(a[1:]).is_file()}}
 files.update({{a.split("=@", 1)[1]: Path(a.split("=@", 1)[1]).read_text()
               for a in argv if "=@" in a and Path(a.split("=@", 1)[1]).is_file()}})
+files.update({{b: Path(b).read_text() for a, b in zip(argv, argv[1:]) if a == "--input" and Path(b).is_file()}})
 env = {{k: os.environ[k] for k in json.loads(os.environ.get("FAKE_ENV_KEYS", "[]")) if k in os.environ}}
 with (state / "calls.jsonl").open("a") as log:
     log.write(json.dumps({{"tool": name, "argv": argv, "files": files, "env": env}}) + "\\n")
