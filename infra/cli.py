@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 from rich.console import Console
 from rich.status import Status
 
@@ -159,8 +158,9 @@ def _parser() -> argparse.ArgumentParser:
         help="send one tiny chat completion to each deployed endpoint",
         description="Read the stack outputs (pulumi stack output --json --show-secrets, or --outputs FILE), "
         "send each endpoint a tiny chat completion and check the answer against the documented schema. "
-        "Exit codes: 0 every check passed, 1 a check failed, 2 unreadable outputs or invalid selection, "
-        "3 internal failure.",
+        "Keys and tokens go only over https to the endpoint's own inferenceUri, an Azure inference host unless "
+        "--allow-host names it. Exit codes: 0 every check passed, 1 a check failed, 2 unreadable outputs, an "
+        "invalid selection or a credential that would go elsewhere, 3 internal failure.",
     )
     check.add_argument("--stack", "-s", default="dev", help="the deployed stack (default: dev)")
     check.add_argument(
@@ -182,7 +182,20 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--outputs", type=Path, metavar="FILE", help="saved `pulumi stack output --json --show-secrets` (- for stdin)"
     )
-    check.add_argument("--timeout", type=_seconds, default=smoke.RetryPolicy.timeout, help="seconds per request")
+    check.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=smoke.RetryPolicy.timeout,
+        help="seconds per check, every attempt and wait included (default: %(default)g)",
+    )
+    check.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        type=smoke.allowed_host,
+        metavar="HOST",
+        help="also send keys and tokens to this host (repeatable): over https, or plain http to a loopback address",
+    )
     check.add_argument(
         "--retries",
         type=_count,
@@ -393,14 +406,14 @@ def _catalog_check(args: argparse.Namespace, out: Console, errors: Console) -> i
 def _smoke(args: argparse.Namespace, out: Console, errors: Console) -> int:
     try:
         outputs = read_outputs(args.stack, args.cwd, args.outputs)
-        checks = smoke.targets(outputs, args.endpoint, args.route or ["inference"], args.auth)
+        checks = smoke.targets(outputs, args.endpoint, args.route or ["inference"], args.auth, args.allow_host)
     except (OutputsError, smoke.SmokeInputError) as error:
         errors.print(f"maas smoke: {error}", markup=False)
         return EXIT_CONFIG
     for name, why in ({} if args.endpoint else smoke.non_chat(outputs)).items():
         errors.print(f"maas smoke: skipped endpoint {name!r}: {why}", markup=False)
     policy = smoke.RetryPolicy(attempts=args.retries + 1, timeout=args.timeout)
-    with httpx.Client(follow_redirects=False) as client, progress(errors, text="smoke testing"):
+    with smoke.http_client(args.allow_host) as client, progress(errors, text="smoke testing"):
         runner = smoke.Smoke(
             client,
             credential=smoke.default_credential,

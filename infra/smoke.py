@@ -3,25 +3,36 @@
 Each check posts to the endpoint's chat route (the Azure AI model inference API at ``{uri}/chat/completions``,
 or the provider's native API at ``{uri}/v1/chat/completions``), plain or streamed, with the endpoint key or
 an Entra ID token as ``Authorization: Bearer``. 429 and 5xx answers are retried with bounded exponential
-backoff that honours ``Retry-After``; 401, 403, 404 and 410 get a one-line diagnosis. Every problem is one line,
-and any credential that might be echoed back is redacted from it.
+backoff that honours ``Retry-After``; 401, 403, 404 and 410 get a one-line diagnosis. Every problem is one line.
+
+The outputs document and the service are not trusted. A credential is sent only over https (plain http only to a
+loopback address the user allowed), only to the origin of the endpoint's own ``inferenceUri``, which must be an
+Azure inference host unless the user allowed another, and only when it is a valid header value. ``--timeout`` is
+a deadline for the whole check, every attempt and wait included; bodies are read up to :data:`MAX_BODY`. Whatever
+goes wrong in one check is that check's result, and every text of a result has the credentials redacted, in
+their escaped forms too, before it is cut to length.
 """
 
 from __future__ import annotations
 
+import argparse
+import codecs
+import contextlib
 import datetime as dt
 import email.utils
+import ipaddress
 import json
+import re
+import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Literal, Protocol
 
 import httpx
-from httpx_sse import EventSource, SSEError, connect_sse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from azure_maas_policy import facts
@@ -45,9 +56,19 @@ USER_AGENT = "azure-maas-smoke"
 CONNECT_TIMEOUT = 10.0
 """Seconds to open a connection (within ``--timeout``)."""
 MAX_WORKERS = 8
+MAX_BODY = 1024 * 1024
+"""Bytes of an answer's body read at most (after content decoding), plain or streamed; more fails the check."""
+TOO_LARGE = "the answer is larger than 1 MiB, the most this reads"
 DETAIL_LIMIT = 160
-"""Characters of a service's error message kept in a diagnosis."""
+"""Characters of a service's error message (or an unexpected error's) kept in a diagnosis."""
+PROBLEM_LIMIT = 600
+"""Characters of a problem at most, cut after redaction."""
 REDACTED = "***"
+AZURE_INFERENCE_HOSTS = ("models.ai.azure.com", "services.ai.azure.com", "openai.azure.com")
+"""Domains of Azure inference endpoints: serverless (``<name>.<region>.models.ai.azure.com``) and Foundry resources
+(``<account>.services.ai.azure.com``, ``<account>.openai.azure.com``). Credentials go to other hosts only when
+``--allow-host`` names them."""
+HEADER_RULE = "keys and tokens are printable ASCII without spaces"
 
 
 class SmokeInputError(Exception):
@@ -69,12 +90,8 @@ class RetryPolicy:
     max_wait: float = 30.0
     """The longest wait between attempts; a ``Retry-After`` asking for more ends the check."""
     timeout: float = 30.0
-    """Seconds a request may take (connect, each read, and a whole stream)."""
-
-    @property
-    def http_timeout(self) -> httpx.Timeout:
-        """``timeout`` for each connect, read and write, with connecting bounded by ``CONNECT_TIMEOUT``."""
-        return httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_TIMEOUT))
+    """Seconds a check may take: a deadline for every attempt (connecting, sending, every read of the answer,
+    streamed or not) and the waits between them."""
 
 
 @dataclass(frozen=True)
@@ -201,7 +218,7 @@ def check_completion(body: bytes) -> tuple[str, str, Usage]:
     return choice.message.content, completion.model, _usage(completion.usage)
 
 
-def check_stream(events: Iterator[str], deadline: Callable[[], bool]) -> tuple[str, str, Usage]:
+def check_stream(events: Iterable[str]) -> tuple[str, str, Usage]:
     """Read ``data:`` payloads up to ``[DONE]``: every chunk matches the schema, a choice finishes, and the
     last chunk carries usage."""
     parts: list[str] = []
@@ -219,8 +236,6 @@ def check_stream(events: Iterator[str], deadline: Callable[[], bool]) -> tuple[s
         for choice in last.choices:
             parts.append(choice.delta.content or "")
             reason = choice.finish_reason or reason
-        if deadline():
-            raise _CheckFailedError("the stream did not finish in time")
     else:
         raise _CheckFailedError(f"the stream ended without `data: {DONE}` after {count} chunks")
     if last is None:
@@ -242,9 +257,12 @@ def targets(
     endpoints: Sequence[str] = (),
     routes: Sequence[Route] = ("inference",),
     auth: AuthChoice = "auto",
+    allow_hosts: Collection[str] = (),
 ) -> list[Target]:
     """One target per selected endpoint and route, in output order; :class:`SmokeInputError` when the
-    selection names an unknown endpoint, or needs a key the outputs do not hold."""
+    selection names an unknown endpoint, needs a key the outputs do not hold or that is not a header value, or
+    would send a credential where it must not go (:func:`destination_problem`; ``allow_hosts``: ``--allow-host``)."""
+    allowed = frozenset(allowed_host(host) for host in allow_hosts)
     known = outputs.endpoints
     if not known:
         raise SmokeInputError("the stack has no endpoints")
@@ -266,9 +284,15 @@ def targets(
         output = known[name]
         how = _auth_for(name, output, auth, outputs)
         key = outputs.key_of(name) if how == "key" else None
+        why = header_problem(key.get_secret_value()) if key is not None else ""
+        if why:
+            raise SmokeInputError(f"endpointKeys.{name}.primaryKey cannot be sent: it {why} ({HEADER_RULE})")
         for route in (r for r in ROUTES if r in routes):
             url = output.chat_completions_url if route == "inference" else output.native_chat_completions_url
             if url:  # a chat model has both routes (non_chat() set aside the others)
+                problem = destination_problem(name, output, route, allowed)
+                if problem:
+                    raise SmokeInputError(problem)
                 found.append(Target(name, route, url, how, output, key))
     return found
 
@@ -307,6 +331,175 @@ def _auth_for(name: str, output: EndpointOutput, choice: AuthChoice, outputs: St
     raise SmokeInputError(f"endpointKeys has no key for endpoint {name!r} (authMode {mode}): run `pulumi up`")
 
 
+# --- where credentials may go, and what they may be --------------------------------------------------------
+
+Origin = tuple[str, str, int | None]
+"""Scheme, host (lower case; an IP address in its short form) and port of a URL."""
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+_AZURE_HOST = re.compile(
+    r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + "|".join(map(re.escape, AZURE_INFERENCE_HOSTS)) + r")$"
+)
+_URL_KEYS: dict[Route, str] = {"inference": "chatCompletionsUrl", "native": "nativeChatCompletionsUrl"}
+
+
+def allowed_host(value: str) -> str:
+    """A ``--allow-host`` value normalized: a host name in lower case, or an IP address in its short form (IPv6
+    with or without brackets); :class:`argparse.ArgumentTypeError` for anything else (a scheme, a port, a path)."""
+    host = value.lower()
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(bare))
+    if _HOST_NAME.match(host):
+        return host
+    raise argparse.ArgumentTypeError(f"{value!r} is not a host name or IP address (no scheme, port or path)")
+
+
+def origin(url: str) -> Origin | None:
+    """The origin of an absolute URL, ``None`` when ``url`` is not one."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return None
+    if not parsed.scheme or not parsed.host:
+        return None
+    host = parsed.host
+    with contextlib.suppress(ValueError):
+        host = str(ipaddress.ip_address(host))
+    return parsed.scheme, host, parsed.port if parsed.port is not None else _DEFAULT_PORTS.get(parsed.scheme)
+
+
+def _shown(where: Origin) -> str:
+    scheme, host, port = where
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}" + ("" if port in (None, _DEFAULT_PORTS.get(scheme)) else f":{port}")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def destination_problem(name: str, output: EndpointOutput, route: Route, allowed: Collection[str] = ()) -> str:
+    """Why endpoint ``name``'s credential must not be sent to its ``route`` URL, or ``""``. It goes only to the
+    origin of the endpoint's ``inferenceUri``; that host must be an Azure inference host or in ``allowed``
+    (normalized by :func:`allowed_host`), and the scheme https, or http to a loopback address in ``allowed``."""
+    where = f"endpoints.{name}"
+    base = origin(output.inference_uri)
+    if base is None or base[0] not in _DEFAULT_PORTS:
+        return f"{where}.inferenceUri: not an absolute http(s) URL"
+    scheme, host, _ = base
+    if host not in allowed and not _AZURE_HOST.match(host):
+        domains = ", ".join(f"*.{domain}" for domain in AZURE_INFERENCE_HOSTS)
+        return (
+            f"{where}.inferenceUri: {host} is not an Azure inference host ({domains}); keys and tokens go to another "
+            f"host only with --allow-host {host}"
+        )
+    if scheme != "https" and not (host in allowed and _loopback(host)):
+        return (
+            f"{where}.inferenceUri: {_shown(base)} is not https; keys and tokens go over plain http only to a "
+            "loopback address given to --allow-host"
+        )
+    url = output.chat_completions_url if route == "inference" else output.native_chat_completions_url
+    there = origin(url or "")
+    if there != base:
+        return (
+            f"{where}.{_URL_KEYS[route]}: {_shown(there) if there else 'not an absolute URL'} is not the origin of "
+            f"inferenceUri ({_shown(base)}); keys and tokens go there only"
+        )
+    return ""
+
+
+def _refusal(target: Target) -> str:
+    """Why the runner will not send ``target`` its credential, whatever made the target: its URL is not on the
+    origin of its ``inferenceUri``, or not https (http only to a loopback address); ``""`` otherwise."""
+    there, base = origin(target.url), origin(target.output.inference_uri)
+    if there is None or there != base:
+        return f"refused to send a credential to {target.url}: not the origin of the endpoint's inferenceUri"
+    if there[0] != "https" and not (there[0] == "http" and _loopback(there[1])):
+        return f"refused to send a credential to {_shown(there)}: not https"
+    return ""
+
+
+def header_problem(secret: str) -> str:
+    """Why ``secret`` cannot follow ``Bearer`` in an ``Authorization`` header, or ``""``: keys and tokens are
+    printable ASCII without spaces. The value itself is never part of the answer."""
+    if not secret:
+        return "is empty"
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in secret):
+        return "holds a control character"
+    if " " in secret:
+        return "holds a space"
+    if not secret.isascii():
+        return "holds a character outside ASCII"
+    return ""
+
+
+_ENTITY_NAMES = {'"': "quot", "&": "amp", "<": "lt", ">": "gt", "'": "apos"}
+
+
+def _char_pattern(char: str) -> str:
+    """A character of a secret in any form it may be printed in: as it is or backslash-escaped (JSON, repr, and
+    escapes of those, up to three levels: seven backslashes, which also keeps matching linear), as ``\\uXXXX``
+    or ``\\xXX``, URL-encoded, or an HTML character reference. ASCII letters and digits are never escaped by
+    those encoders: they stand for themselves (which keeps the pattern of a long token small)."""
+    if char.isascii() and char.isalnum():
+        return char
+    code = ord(char)
+    escapes = [f"u{code:04x}"] + ([f"x{code:02x}"] if code < 0x100 else [])
+    percent = "".join(f"%{byte:02x}" for byte in char.encode("utf-8"))
+    forms = [
+        r"\\{0,7}(?:" + re.escape(char) + "|(?i:" + "|".join(escapes) + "))",
+        f"(?i:{re.escape(percent)})",
+        f"&#0*{code};",
+        f"(?i:&#x0*{code:x};)",
+    ]
+    if char in _ENTITY_NAMES:
+        forms.append(f"&{_ENTITY_NAMES[char]};")
+    if char == " ":
+        forms.append(r"\+")
+    return "(?:" + "|".join(forms) + ")"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced by ``***``: as it is, and in the escaped forms a service or a library
+    may print it (JSON strings, escaped again or with ``\\u`` escapes, Python reprs of text and bytes, URL
+    encoding, HTML), longest secret first. Redact before cutting a text to length, never after."""
+    unique = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+    if not unique or not text:
+        return text
+    pattern = "|".join("".join(_char_pattern(char) for char in secret) for secret in unique)
+    return re.sub(pattern, REDACTED, text)
+
+
+def redacted(result: Result, secrets: Collection[str]) -> Result:
+    """``result`` with the secrets redacted from every text (the others are numbers and closed sets), then its
+    problem on one line, cut to :data:`PROBLEM_LIMIT`: where every result leaves the runner."""
+    return replace(
+        result,
+        endpoint=redact(result.endpoint, secrets),
+        model=redact(result.model, secrets),
+        reply=redact(result.reply, secrets),
+        problem=one_line(redact(result.problem, secrets), PROBLEM_LIMIT),
+    )
+
+
+def http_client(allow_hosts: Collection[str] = ()) -> httpx.Client:
+    """The client ``maas smoke`` sends with: redirects never followed (a credential goes to the URL that was
+    checked, nowhere else); no connection kept for another request (each attempt opens its own, which its
+    deadline can end); and no proxy between it and an allowed loopback address (plain http never leaves the
+    machine)."""
+    direct = [allowed_host(host) for host in allow_hosts]
+    loopback = {f"all://{f'[{host}]' if ':' in host else host}": None for host in direct if _loopback(host)}
+    return httpx.Client(
+        follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0), mounts=loopback or None
+    )
+
+
 # --- running the checks ------------------------------------------------------------------------------------
 
 
@@ -337,11 +530,12 @@ def retry_after(
     return max(0.0, (when - now()).total_seconds())
 
 
-def _service_message(body: bytes) -> str:
-    """The service's own error message, when the body carries one (``error.message``, ``message``, ``detail``)."""
+def _service_message(body: bytes, secrets: Collection[str]) -> str:
+    """The service's own error message, when the body carries one (``error.message``, ``message``, ``detail``),
+    redacted, then cut to :data:`DETAIL_LIMIT`."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's stack
         return ""
     if not isinstance(document, dict):
         return ""
@@ -350,7 +544,7 @@ def _service_message(body: bytes) -> str:
     candidates.append(document.get("detail"))
     for candidate in candidates:
         if isinstance(candidate, str) and candidate.strip():
-            return one_line(candidate, DETAIL_LIMIT)
+            return one_line(redact(candidate, secrets), DETAIL_LIMIT)
     return ""
 
 
@@ -361,18 +555,87 @@ def one_line(text: str, limit: int) -> str:
 
 
 class _Answer:
-    """One HTTP answer: status, headers and either the body (errors, plain) or the parsed stream."""
+    """One HTTP answer: status, headers and either the body (errors) or the checked outcome (200), or the
+    problem that failed the check on the way (a body off the schema, too large, or past the deadline)."""
 
-    def __init__(self, status: int, reason: str, headers: httpx.Headers, body: bytes = b"") -> None:
-        self.status, self.reason, self.headers, self.body = status, reason, headers, body
+    def __init__(self, status: int, reason: str, headers: httpx.Headers) -> None:
+        self.status, self.reason, self.headers = status, reason, headers
+        self.body = b""
         self.outcome: tuple[str, str, Usage] | None = None
         self.problem = ""
 
-    def check(self, checker: Callable[[], tuple[str, str, Usage]]) -> None:
-        try:
-            self.outcome = checker()
-        except _CheckFailedError as failed:
-            self.problem = str(failed)
+
+@dataclass
+class _Check:
+    """One check under way: its target, the request, the credentials to redact and its deadline."""
+
+    target: Target
+    stream: bool
+    headers: dict[str, str] = field(repr=False)
+    secrets: set[str] = field(repr=False)
+    deadline: float
+    clock: Callable[[], float]
+    timeout: float
+
+    def remaining(self) -> float:
+        return self.deadline - self.clock()
+
+    def late(self) -> bool:
+        return self.remaining() <= 0
+
+    @property
+    def timed_out(self) -> str:
+        return f"no complete answer within {self.timeout:g} s (timeout)"
+
+
+class _Watchdog:
+    """Ends an attempt at its check's deadline by shutting its connection's sockets down, so that a read waiting
+    on a silent or trickling server returns then: httpx's timeouts bound each read, not the whole answer. Sockets
+    come from httpcore's ``trace`` extension (each new connection) and from the response (``network_stream``)."""
+
+    CONNECTED = frozenset({"connection.connect_tcp.complete", "connection.start_tls.complete"})
+
+    def __init__(self, seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._expired = self._stopped = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event in self.CONNECTED:
+            self.watch(info.get("return_value"))
+
+    def watch(self, stream: Any) -> None:
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            if self._stopped:
+                return
+            self._sockets.append(sock)
+            if self._expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if not self._stopped:
+                self._expired = True
+                for sock in self._sockets:
+                    _shut(sock)
+
+    def stop(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._stopped = True
+            self._sockets.clear()
+
+
+def _shut(sock: socket.socket) -> None:
+    """Shut the socket down (a TLS socket's too, without touching its TLS state); a closed one is left alone."""
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 class Smoke:
@@ -401,29 +664,49 @@ class Smoke:
         self._token_problem = ""
 
     def run(self, checks: Sequence[Target], *, stream: bool = False) -> list[Result]:
-        """Every target checked, concurrently, results in the targets' order."""
+        """Every target checked, concurrently, results in the targets' order. Each result has every credential
+        of the run redacted: a server that several endpoints share could echo another endpoint's key."""
         if not checks:
             return []
+        if any(target.auth == "entra" for target in checks):
+            self._entra_token()
+        keys = [target.key.get_secret_value() for target in checks if target.key is not None]
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(checks)), thread_name_prefix="smoke") as pool:
-            return list(pool.map(lambda target: self.check(target, stream=stream), checks))
+            return list(pool.map(lambda target: self.check(target, stream=stream, redacting=keys), checks))
 
-    def check(self, target: Target, *, stream: bool = False) -> Result:
+    def check(self, target: Target, *, stream: bool = False, redacting: Collection[str] = ()) -> Result:
+        """One check; it never raises: whatever goes wrong is its failed result. Its texts have this check's
+        credential, the Entra ID token and ``redacting`` (the run's other keys) redacted, then are cut
+        (:func:`redacted`)."""
+        secrets = {*redacting, *(key.get_secret_value() for key in (target.key, self._token) if key is not None)}
+        try:
+            result = self._check(target, stream, secrets)
+        except Exception as error:  # a defect: this check fails, the others stand
+            result = self._result(
+                target, stream, ok=False, status=None, attempts=0, problem=_unexpected(error, secrets)
+            )
+        return redacted(result, secrets)
+
+    def _check(self, target: Target, stream: bool, secrets: set[str]) -> Result:
         secret = target.key if target.auth == "key" else self._entra_token()
         if secret is None:
             return self._result(target, stream, ok=False, status=None, attempts=0, problem=self._token_problem)
+        value = secret.get_secret_value()
+        secrets.add(value)
+        why = header_problem(value)
+        refused = f"the credential cannot be sent: it {why} ({HEADER_RULE})" if why else _refusal(target)
+        if refused:  # targets() refuses these before any request; a hand-made target is refused here
+            return self._result(target, stream, ok=False, status=None, attempts=0, problem=refused)
         headers = {
-            "Authorization": f"Bearer {secret.get_secret_value()}",
+            "Authorization": f"Bearer {value}",
             "Content-Type": "application/json",
+            "Accept-Encoding": "identity",
             "User-Agent": USER_AGENT,
         }
-        body = {
-            "messages": [{"role": "user", "content": PROMPT}],
-            "max_tokens": MAX_TOKENS,
-            "temperature": 0,
-            "stream": stream,
-        }
-        result = self._attempts(target, stream, headers, body)
-        return _redacted(result, secret.get_secret_value())
+        if stream:
+            headers |= {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+        deadline = self.clock() + self.policy.timeout
+        return self._attempts(_Check(target, stream, headers, secrets, deadline, self.clock, self.policy.timeout))
 
     def _entra_token(self) -> SecretStr | None:
         with self._token_lock:
@@ -442,13 +725,16 @@ class Smoke:
                 f"no Entra ID token for {self.token_scope}: {first} "
                 "(sign in with `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID for a workload identity)"
             )
+        why = header_problem(str(token.token))
+        if why:
+            return None, f"the Entra ID token for {self.token_scope} cannot be sent: it {why} ({HEADER_RULE})"
         return SecretStr(token.token), ""
 
-    def _attempts(self, target: Target, stream: bool, headers: dict[str, str], body: dict[str, Any]) -> Result:
-        policy = self.policy
+    def _attempts(self, check: _Check) -> Result:
+        policy, target, stream = self.policy, check.target, check.stream
         for attempt in range(1, policy.attempts + 1):
             started = self.clock()
-            answer = self._exchange(target.url, headers, body, stream, started)
+            answer = self._exchange(check)
             if isinstance(answer, str):  # no answer: not retried (a timeout already took the whole budget)
                 return self._result(target, stream, ok=False, status=None, attempts=attempt, problem=answer)
             done = partial(
@@ -458,7 +744,7 @@ class Smoke:
                 reply, model, usage = answer.outcome
                 return done(ok=True, usage=usage, reply=reply, model=model)
             if answer.problem or not (answer.status == 429 or answer.status >= 500):
-                return done(ok=False, problem=answer.problem or self._diagnosis(target, answer))
+                return done(ok=False, problem=answer.problem or self._diagnosis(check, answer))
             asked = retry_after(answer.headers)
             wait = asked if asked is not None else policy.backoff * 2 ** (attempt - 1)
             if attempt == policy.attempts or wait > policy.max_wait:
@@ -467,60 +753,86 @@ class Smoke:
                     if attempt < policy.attempts
                     else f"still failing after {attempt} attempts"
                 )
-                problem = f"{self._status_line(answer)}: {why}{self._retry_hint(target, answer)}"
-                return done(ok=False, problem=problem)
+                return done(ok=False, problem=f"{self._status_line(answer)}: {why}{self._retry_hint(check, answer)}")
+            if wait >= check.remaining():
+                why = f"waiting {wait:g} s to retry would pass the check's {policy.timeout:g} s timeout"
+                return done(ok=False, problem=f"{self._status_line(answer)}: {why}{self._retry_hint(check, answer)}")
             self.sleep(wait)
         raise AssertionError("unreachable: the last attempt returns")
 
-    def _exchange(
-        self, url: str, headers: dict[str, str], body: dict[str, Any], stream: bool, started: float
-    ) -> _Answer | str:
+    def _exchange(self, check: _Check) -> _Answer | str:
         """The answer, or why there was none."""
+        remaining = check.remaining()
+        if remaining <= 0:
+            return check.timed_out
+        watchdog = _Watchdog(remaining)
         try:
-            return self._send(url, headers, body, stream, started)
-        except httpx.TimeoutException:
-            return f"no complete answer within {self.policy.timeout:g} s (timeout)"
+            return self._send(check, watchdog, remaining)
         except httpx.TransportError as error:
-            return f"cannot reach {httpx.URL(url).host}: {error or type(error).__name__}"
+            if check.late() or isinstance(error, httpx.TimeoutException):  # a timeout, or the watchdog's shutdown
+                return check.timed_out
+            return f"cannot reach {httpx.URL(check.target.url).host}: {error or type(error).__name__}"
         except httpx.HTTPError as error:  # an undecodable body, a malformed URL
             return f"the request failed: {error or type(error).__name__}"
+        except Exception as error:  # a library undone by a pathological answer, or a defect
+            return _unexpected(error, check.secrets)
+        finally:
+            watchdog.stop()
 
-    def _send(self, url: str, headers: dict[str, str], body: dict[str, Any], stream: bool, started: float) -> _Answer:
-        """One request; a 200 answer is checked (``outcome``, or ``problem`` when it breaks the schema)."""
-        if not stream:
-            response = self.client.post(url, headers=headers, json=body, timeout=self.policy.http_timeout)
-            answer = _Answer(response.status_code, response.reason_phrase, response.headers, response.content)
-            if response.status_code == 200:
-                answer.check(lambda: check_completion(response.content))
-            return answer
-        with connect_sse(
-            self.client, "POST", url, headers=headers, json=body, timeout=self.policy.http_timeout
-        ) as source:
-            response = source.response
-            if response.status_code != 200:
-                return _Answer(response.status_code, response.reason_phrase, response.headers, response.read())
+    def _send(self, check: _Check, watchdog: _Watchdog, remaining: float) -> _Answer:
+        """One request; a 200 answer is checked (``outcome``, or ``problem`` when it breaks the schema). Bodies
+        are read up to :data:`MAX_BODY` and the check's deadline."""
+        body = {
+            "messages": [{"role": "user", "content": PROMPT}],
+            "max_tokens": MAX_TOKENS,
+            "temperature": 0,
+            "stream": check.stream,
+        }
+        with self.client.stream(
+            "POST",
+            check.target.url,
+            headers=check.headers,
+            json=body,
+            timeout=httpx.Timeout(remaining, connect=min(remaining, CONNECT_TIMEOUT)),
+            follow_redirects=False,
+            extensions={"trace": watchdog.trace},
+        ) as response:
+            watchdog.watch(response.extensions.get("network_stream"))
             answer = _Answer(response.status_code, response.reason_phrase, response.headers)
-            late = lambda: self.clock() - started > self.policy.timeout  # noqa: E731
-            answer.check(lambda: check_stream(_data(source), late))
+            chunks = _bounded(response, check)
+            try:
+                if response.status_code != 200:
+                    answer.body = b"".join(chunks)
+                elif check.stream:
+                    answer.outcome = check_stream(_event_data(response, chunks))
+                else:
+                    answer.outcome = check_completion(b"".join(chunks))
+            except _CheckFailedError as failed:
+                answer.problem = str(failed)
+            except httpx.HTTPError as error:
+                if not (check.late() or isinstance(error, httpx.TimeoutException)):
+                    raise
+                answer.problem = check.timed_out
             return answer
 
     @staticmethod
     def _status_line(answer: _Answer) -> str:
         return f"{answer.status} {answer.reason}".strip()
 
-    def _retry_hint(self, target: Target, answer: _Answer) -> str:
+    def _retry_hint(self, check: _Check, answer: _Answer) -> str:
         if answer.status != 429:
-            message = _service_message(answer.body)
+            message = _service_message(answer.body, check.secrets)
             return f" ({message})" if message else ""
-        limits = target.output.rate_limits
+        limits = check.target.output.rate_limits
         return (
             f" (the deployment's quota: {limits.tokens_per_minute} tokens and "
             f"{limits.requests_per_minute} requests per minute)"
         )
 
-    def _diagnosis(self, target: Target, answer: _Answer) -> str:
-        output, status = target.output, answer.status
-        message = _service_message(answer.body)
+    def _diagnosis(self, check: _Check, answer: _Answer) -> str:
+        target, status = check.target, answer.status
+        output = target.output
+        message = _service_message(answer.body, check.secrets)
         said = f" (the service says: {message})" if message else ""
         line = self._status_line(answer)
         if status == 401 and target.auth == "key":
@@ -566,26 +878,55 @@ class Smoke:
         return Result(endpoint=target.endpoint, route=target.route, auth=target.auth, stream=stream, **fields)
 
 
-def _data(source: EventSource) -> Iterator[str]:
-    """The ``data`` of each server-sent event; a stream that is not ``text/event-stream`` fails the check."""
-    try:
-        for event in source.iter_sse():
-            yield event.data
-    except SSEError as error:
-        raise _CheckFailedError(f"the streamed answer is not server-sent events: {error}") from None
+def _bounded(response: httpx.Response, check: _Check) -> Iterator[bytes]:
+    """The body, decoded, chunk by chunk: more than :data:`MAX_BODY` bytes, or the deadline passed (between
+    chunks, or while the last one was awaited: the watchdog ends such a read), fails the check."""
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _CheckFailedError(TOO_LARGE)
+        if check.late():
+            raise _CheckFailedError(check.timed_out)
+        yield chunk
+    if check.late():  # a body that ends with the connection ends early when the watchdog shuts it
+        raise _CheckFailedError(check.timed_out)
 
 
-def _redacted(result: Result, secret: str) -> Result:
-    """A credential a service echoed back never reaches the output."""
-    if secret and (secret in result.problem or secret in result.reply):
-        return Result(
-            **{
-                **result.__dict__,
-                "problem": result.problem.replace(secret, REDACTED),
-                "reply": result.reply.replace(secret, REDACTED),
-            }
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _event_data(response: httpx.Response, chunks: Iterable[bytes]) -> Iterator[str]:
+    """The ``data`` of each server-sent event, read from ``chunks`` as the WHATWG event-stream format says
+    (lines end with CR LF, CR or LF; ``data`` fields of an event are joined with LF; a blank line ends the event;
+    an event the stream ends in is dropped). A stream that is not ``text/event-stream`` fails the check."""
+    content_type = response.headers.get("content-type", "").partition(";")[0].strip()
+    if content_type.lower() != "text/event-stream":
+        raise _CheckFailedError(
+            f"the streamed answer is not server-sent events: its Content-Type is {content_type!r}, not "
+            "text/event-stream"
         )
-    return result
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending, data = "", list[str]()
+    for chunk in chunks:
+        text = pending + decoder.decode(chunk)
+        held = 1 if text.endswith("\r") else 0  # perhaps the first half of CR LF
+        *lines, pending = _LINE_BREAK.split(text[: len(text) - held])
+        pending += text[len(text) - held :]
+        for line in lines:
+            if not line:
+                if data:
+                    yield "\n".join(data)
+                data = []
+                continue
+            name, _, value = line.partition(":")
+            if name == "data":
+                data.append(value.removeprefix(" "))
+
+
+def _unexpected(error: Exception, secrets: Collection[str]) -> str:
+    detail = one_line(redact(str(error), secrets), DETAIL_LIMIT)
+    return f"the check failed unexpectedly: {type(error).__name__}" + (f": {detail}" if detail else "")
 
 
 def default_credential() -> TokenProvider:

@@ -5,19 +5,22 @@
 events ending ``data: [DONE]`` when the request says ``stream: true`` (usage on the last chunk only), as
 AZURE_FACTS.md section 1 describes. ``Authorization: Bearer`` must carry one of the endpoint's keys (401
 otherwise) or an Entra ID token: a token of an identity with a role passes, one without gets 403. An unknown
-endpoint is 404. Scripted answers (any status, headers, body, delay, or raw stream lines) replace the
-documented behaviour for the next requests to an endpoint, to produce 429s, 5xx, slow and broken answers.
+endpoint is 404. Scripted answers (any status, headers, body, delay, raw stream lines, or raw bytes of a whole
+answer, trickled if asked) replace the documented behaviour for the next requests to an endpoint, to produce
+429s, 5xx, slow, huge, trickling and hostile answers. Served over plain HTTP, or over TLS with a certificate the
+test trusts (then under any host name the test resolves to 127.0.0.1).
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 from collections import deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from tests.local_server import ADDRESS, JsonHandler, LocalServer, RecordingServer
+from tests.local_server import ADDRESS, JsonHandler, LocalServer, RecordingServer, TlsServer
 
 REPLY = "pong"
 
@@ -34,12 +37,14 @@ class Endpoint:
 @dataclass
 class Scripted:
     """One answer instead of the documented one. ``stream`` lines are written as given, each followed by a
-    blank line (an SSE event); ``delay`` is waited before anything is sent, ``gap`` between stream lines."""
+    blank line (an SSE event); ``raw`` is the whole answer (status line, headers, body) written as given, one
+    piece at a time. ``delay`` is waited before anything is sent, ``gap`` between stream lines or raw pieces."""
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     stream: list[str] | None = None
+    raw: list[bytes] | None = None
     delay: float = 0.0
     gap: float = 0.0
 
@@ -53,21 +58,30 @@ class Request:
 
 
 class ChatServer(LocalServer):
-    """Start with ``with ChatServer(...) as server``; ``server.base(name)`` is the endpoint's inference URI."""
+    """Start with ``with ChatServer(...) as server``; ``server.base(name)`` is the endpoint's inference URI.
+    With ``tls`` (a server context holding the certificate) it serves HTTPS."""
 
     name = "chat server"
 
-    def __init__(self, endpoints: dict[str, Endpoint], rejected_tokens: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        endpoints: dict[str, Endpoint],
+        rejected_tokens: frozenset[str] = frozenset(),
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.endpoints = endpoints
         self.rejected_tokens = set(rejected_tokens)
         """Tokens of a valid identity with no role: 403 (any other unknown token: 401)."""
         self.scripts: dict[str, deque[Scripted]] = {}
         self.requests: list[Request] = []
+        self.scheme = "https" if tls else "http"
         super().__init__()
-        self._serve(RecordingServer(ADDRESS, _handler(self)))
+        handler = _handler(self)
+        self._serve(TlsServer(ADDRESS, handler, tls) if tls else RecordingServer(ADDRESS, handler))
 
-    def base(self, endpoint: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{endpoint}"
+    def base(self, endpoint: str, host: str = "127.0.0.1") -> str:
+        """The endpoint's inference URI; ``host`` is any name the test resolves to 127.0.0.1."""
+        return f"{self.scheme}://{host}:{self.port}/{endpoint}"
 
     def script(self, endpoint: str, *answers: Scripted) -> None:
         self.scripts.setdefault(endpoint, deque()).extend(answers)
@@ -166,12 +180,22 @@ def _handler(server: ChatServer) -> type[JsonHandler]:
         def _scripted(self, answer: Scripted) -> None:
             if answer.delay and server.stopping.wait(answer.delay):
                 return
-            if answer.stream is not None:
+            if answer.raw is not None:
+                self._raw(answer.raw, answer.gap)
+            elif answer.stream is not None:
                 self._stream(answer.status, answer.headers, answer.stream, answer.gap)
             elif isinstance(answer.body, (dict, list)):
                 self._json(answer.status, answer.body, answer.headers)
             else:
                 self._send(answer.status, (answer.body or "").encode(), "text/plain", answer.headers)
+
+        def _raw(self, pieces: list[bytes], gap: float) -> None:
+            self.close_connection = True
+            for number, piece in enumerate(pieces):
+                if number and gap and server.stopping.wait(gap):
+                    return
+                self.wfile.write(piece)
+                self.wfile.flush()
 
         def _stream(self, status: int, headers: dict[str, str], lines: list[str], gap: float) -> None:
             self.send_response(status, HTTPStatus(status).phrase)

@@ -4,6 +4,8 @@ started and stopped by ``with``, and answers JSON."""
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import sys
 import threading
 from http import HTTPStatus
@@ -30,6 +32,27 @@ class RecordingServer(ThreadingHTTPServer):
         error = sys.exc_info()[1]
         if error is not None and not isinstance(error, self.expected):
             self.failures.append(error)
+
+
+class TlsServer(RecordingServer):
+    """Each connection is wrapped in TLS with ``context``; the handshake happens in the connection's own thread. A
+    client that hung up or rejected the certificate (OSError) is expected."""
+
+    expected = (OSError,)
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext
+    ) -> None:
+        super().__init__(address, handler)
+        self.context = context
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = self.socket.accept()
+        return self.context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False), address
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        request.do_handshake()
+        super().finish_request(request, client_address)
 
 
 class LocalServer:

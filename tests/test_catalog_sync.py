@@ -901,7 +901,9 @@ def test_an_internal_failure_exits_3(
     code, _, err = sync(capsys, server, "--catalog", "catalog.yaml", "--location", "westus", "--write")
 
     assert code == 3
-    assert err.splitlines()[-1] == "maas catalog sync: internal error: RuntimeError: the merged catalog does not validate"
+    assert (
+        err.splitlines()[-1] == "maas catalog sync: internal error: RuntimeError: the merged catalog does not validate"
+    )
     assert catalog_file.read_text(encoding="utf-8") == CATALOG
 
 

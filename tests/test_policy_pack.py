@@ -578,7 +578,7 @@ def test_engine_environment_and_version(tmp_path: Path) -> None:
 # --- the README documents the pack as it is ------------------------------------------------------------------
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-POLICY_SECTION = README[README.index("## Policy pack") : README.index("## How it is built")]
+POLICY_SECTION = README[README.index("## Policy pack") : README.index("## GitOps")]
 
 
 def test_readme_rules_table_matches_the_pack(session: PolicyPackSession) -> None:

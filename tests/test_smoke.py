@@ -1,17 +1,25 @@
 """``maas smoke`` end to end against a local server on 127.0.0.1 that serves both chat routes as documented,
-with the dev stack's recorded ``pulumi stack output --json --show-secrets`` document pointed at it."""
+with the dev stack's recorded ``pulumi stack output --json --show-secrets`` document pointed at it (allowed with
+``--allow-host 127.0.0.1``), or over TLS under the endpoints' Azure host names; and against hostile servers and
+outputs that try to get a credential sent elsewhere or printed, to hold a check, or to exhaust memory."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
-from collections.abc import Iterator
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
+import trustme
 from azure.core.exceptions import ClientAuthenticationError
 
 from infra import cli, smoke
@@ -27,7 +35,28 @@ TODAY = harness.TODAY.isoformat()
 TOKEN = "entra-token-0c4f"
 NO_ROLE_TOKEN = "entra-token-without-role"
 KEYS = {"chat-mistral-medium": "pk-chat-mistral-medium", "chat-ministral": "pk-chat-ministral"}
-SECRETS = [*KEYS.values(), "sk-chat-mistral-medium", "sk-chat-ministral", TOKEN, NO_ROLE_TOKEN]
+ODD_KEY = "pk/od\"d\\k+e=y%<&>'"
+"""A valid key (printable ASCII) whose escaped forms differ from it: JSON, repr, URL encoding and HTML all change it."""
+NOT_HEADER_VALUES = [
+    ("pk-line\r\nX-Injected: yes", "holds a control character"),
+    ("pk-\x00nul", "holds a control character"),
+    ("pk-ключ", "holds a character outside ASCII"),
+    ("pk-clé", "holds a character outside ASCII"),
+    ("pk two", "holds a space"),
+    ("", "is empty"),
+]
+"""Keys or tokens that cannot follow ``Bearer`` in a header, and why."""
+SECRETS = [
+    *KEYS.values(),
+    "sk-chat-mistral-medium",
+    "sk-chat-ministral",
+    TOKEN,
+    NO_ROLE_TOKEN,
+    ODD_KEY,
+    *(value for value, _ in NOT_HEADER_VALUES if value),
+]
+LOOPBACK = ("--allow-host", "127.0.0.1")
+"""What the tests pass to send credentials to the local server over plain http."""
 BODY = {
     "messages": [{"role": "user", "content": "Reply with the single word: pong"}],
     "max_tokens": 16,
@@ -64,11 +93,17 @@ def recorded() -> dict[str, Any]:
     return document
 
 
-def pointed_at(server: ChatServer, document: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The recorded outputs with every endpoint's URLs on the local server."""
+def azure_host(endpoint: str) -> str:
+    return f"{endpoint}.eastus2.models.ai.azure.com"
+
+
+def pointed_at(
+    server: ChatServer, document: dict[str, Any] | None = None, host: Callable[[str], str] = lambda _: "127.0.0.1"
+) -> dict[str, Any]:
+    """The recorded outputs with every endpoint's URLs on the local server, under ``host(endpoint)``."""
     document = document or recorded()
     for name, endpoint in document["endpoints"].items():
-        base = server.base(name)
+        base = server.base(name, host(name))
         endpoint.update(
             inferenceUri=base,
             chatCompletionsUrl=f"{base}/chat/completions",
@@ -83,16 +118,39 @@ def outputs_file(tmp_path: Path, document: dict[str, Any]) -> Path:
     return path
 
 
-def maas(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = cli.main(["smoke", "--today", TODAY, *args])
-    captured = capsys.readouterr()
+def forms(secret: str) -> set[str]:
+    """A secret as it is and as services and libraries print it: a JSON string, the Python repr of text and of
+    bytes, URL-encoded, HTML-escaped."""
+    return {
+        secret,
+        json.dumps(secret)[1:-1],
+        repr(secret)[1:-1],
+        repr(secret.encode())[2:-1],
+        quote(secret, safe=""),
+        quote_plus(secret),
+        html.escape(secret),
+    }
+
+
+def assert_no_secret(text: str) -> None:
     for secret in SECRETS:
-        assert secret not in captured.out + captured.err
+        for form in forms(secret):
+            assert form not in text, f"{form!r} (a form of a secret) is in the output"
+
+
+def maas(capsys: pytest.CaptureFixture[str], *args: str, allow: bool = True) -> tuple[int, str, str]:
+    """``maas smoke`` with ``args``, allowed to send credentials to 127.0.0.1 unless ``allow`` is false; no
+    secret, in any form, in what it printed."""
+    code = cli.main(["smoke", "--today", TODAY, *(LOOPBACK if allow else ()), *args])
+    captured = capsys.readouterr()
+    assert_no_secret(captured.out + captured.err)
     return code, captured.out, captured.err
 
 
-def smoke_json(capsys: pytest.CaptureFixture[str], path: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    code, out, err = maas(capsys, "--outputs", str(path), "--format", "json", *args)
+def smoke_json(
+    capsys: pytest.CaptureFixture[str], path: Path, *args: str, allow: bool = True
+) -> tuple[int, dict[str, Any]]:
+    code, out, err = maas(capsys, "--outputs", str(path), "--format", "json", *args, allow=allow)
     assert err == ""
     document: dict[str, Any] = json.loads(out)
     for check in document["checks"]:
@@ -528,7 +586,9 @@ def test_retries_count_and_connection_failures(
 ) -> None:
     server.script("chat-mistral-medium", Scripted(502, {"Retry-After": "0"}), Scripted(502, {"Retry-After": "0"}))
     document = pointed_at(server)
-    document["endpoints"]["chat-ministral"]["chatCompletionsUrl"] = "http://127.0.0.1:9/chat/completions"
+    document["endpoints"]["chat-ministral"].update(
+        inferenceUri="http://127.0.0.1:9", chatCompletionsUrl="http://127.0.0.1:9/chat/completions"
+    )
 
     _, report = smoke_json(
         capsys, outputs_file(tmp_path, document), "--retries", "1", "-e", "chat-mistral-medium", "-e", "chat-ministral"
@@ -560,7 +620,7 @@ def runner(client: httpx.Client, waits: list[float], **policy: Any) -> smoke.Smo
 
 
 def one(outputs: Any, name: str = "chat-mistral-medium", **selection: Any) -> list[smoke.Target]:
-    return smoke.targets(outputs, [name], **selection)
+    return smoke.targets(outputs, [name], allow_hosts=["127.0.0.1"], **selection)
 
 
 def test_429_honours_retry_after_then_passes(server: ChatServer, outputs: Any) -> None:
@@ -647,7 +707,7 @@ def test_a_stream_that_trickles_past_the_timeout(server: ChatServer, outputs: An
     with httpx.Client() as client:
         [result] = runner(client, [], timeout=0.4).run(one(outputs), stream=True)
 
-    assert (result.ok, result.problem) == (False, "the stream did not finish in time")
+    assert (result.ok, result.status, result.problem) == (False, 200, "no complete answer within 0.4 s (timeout)")
 
 
 # --- the documented schema ---------------------------------------------------------------------------------
@@ -742,8 +802,7 @@ def test_a_stream_that_is_not_server_sent_events(server: ChatServer, outputs: An
         [result] = runner(client, []).run(one(outputs), stream=True)
 
     assert result.problem == (
-        "the streamed answer is not server-sent events: Expected response header Content-Type to contain "
-        "'text/event-stream', got 'application/json'"
+        "the streamed answer is not server-sent events: its Content-Type is 'application/json', not text/event-stream"
     )
 
 
@@ -791,35 +850,24 @@ def test_the_readme_lists_every_option() -> None:
     assert listed == options
 
 
-def test_an_undecodable_answer_and_an_unsupported_url(server: ChatServer, outputs: Any) -> None:
+def test_an_undecodable_answer(server: ChatServer, outputs: Any) -> None:
     server.script("chat-mistral-medium", Scripted(headers={"Content-Encoding": "gzip"}, body="not gzip"))
-    ftp = outputs.model_copy(
-        update={
-            "endpoints": {
-                "chat-ministral": outputs.endpoints["chat-ministral"].model_copy(
-                    update={"chat_completions_url": "ftp://files.example/chat/completions"}
-                )
-            }
-        }
-    )
     with httpx.Client() as client:
         [garbled] = runner(client, []).run(one(outputs))
-        [unsupported] = runner(client, []).run(one(ftp, "chat-ministral"))
 
     assert (garbled.status, garbled.problem) == (
         None,
         "the request failed: Error -3 while decompressing data: incorrect header check",
-    )
-    assert (unsupported.status, unsupported.problem) == (
-        None,
-        "cannot reach files.example: Request URL has an unsupported protocol 'ftp://'.",
     )
 
 
 def test_auto_auth_per_endpoint(outputs: Any) -> None:
     without_key = outputs.model_copy(update={"endpoint_keys": {}})
 
-    assert [(t.endpoint, t.route, t.auth) for t in smoke.targets(outputs, routes=["native", "inference"])] == [
+    local = ["127.0.0.1"]
+    assert [
+        (t.endpoint, t.route, t.auth) for t in smoke.targets(outputs, routes=["native", "inference"], allow_hosts=local)
+    ] == [
         ("chat-ministral", "inference", "key"),
         ("chat-ministral", "native", "key"),
         ("chat-mistral-medium", "inference", "key"),
@@ -827,9 +875,12 @@ def test_auto_auth_per_endpoint(outputs: Any) -> None:
         ("eval-phi4", "inference", "entra"),
         ("eval-phi4", "native", "entra"),
     ]
-    assert [t.auth for t in smoke.targets(without_key, ["chat-ministral", "eval-phi4"])] == ["entra", "entra"]
+    assert [t.auth for t in smoke.targets(without_key, ["chat-ministral", "eval-phi4"], allow_hosts=local)] == [
+        "entra",
+        "entra",
+    ]
     with pytest.raises(smoke.SmokeInputError, match=r"^endpointKeys has no key for endpoint 'chat-mistral-medium'"):
-        smoke.targets(without_key, ["chat-mistral-medium"])
+        smoke.targets(without_key, ["chat-mistral-medium"], allow_hosts=local)
 
 
 def test_an_internal_failure_exits_3(
@@ -898,3 +949,529 @@ def test_naming_an_ocr_endpoint_exits_2(capsys: pytest.CaptureFixture[str], serv
         "not chat completions; maas smoke sends chat requests only\n",
     )
     assert server.requests == []
+
+
+# --- where credentials may go ------------------------------------------------------------------------------
+
+AZURE_HOSTS = "*.models.ai.azure.com, *.services.ai.azure.com, *.openai.azure.com"
+GATEWAY = "gateway.contoso.example"
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+@pytest.fixture
+def names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names under models.ai.azure.com and .example resolve to 127.0.0.1; any other name but localhost fails to
+    resolve: no test reaches the network, and a credential sent to one of these names reaches a local server."""
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name.endswith((".models.ai.azure.com", ".example")):
+            return real("127.0.0.1", port, *args, **kwargs)
+        if name in ("127.0.0.1", "localhost", "::1"):
+            return real(host, port, *args, **kwargs)
+        raise socket.gaierror(socket.EAI_NONAME, f"{name} does not resolve in the tests")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    for variable in PROXY_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def azure(ca: trustme.CA, names: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ChatServer]:
+    """The chat server over TLS with a certificate for *.eastus2.models.ai.azure.com and gateway.contoso.example
+    (a gateway in front of the endpoints) from a CA the client trusts (``SSL_CERT_FILE``, which httpx reads)."""
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("*.eastus2.models.ai.azure.com", GATEWAY).configure_cert(context)
+    with ChatServer(dev_endpoints(), rejected_tokens=frozenset({NO_ROLE_TOKEN}), tls=context) as running:
+        yield running
+
+
+def test_an_azure_inference_host_over_https_needs_no_option(
+    capsys: pytest.CaptureFixture[str], azure: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    code, report = smoke_json(capsys, outputs_file(tmp_path, pointed_at(azure, host=azure_host)), allow=False)
+
+    assert (code, report["passed"]) == (0, 3)
+    assert sorted((r.endpoint, r.headers["Host"]) for r in azure.requests) == [
+        (name, f"{azure_host(name)}:{azure.port}") for name in ("chat-ministral", "chat-mistral-medium", "eval-phi4")
+    ]
+
+
+def test_another_host_over_https_needs_allow_host(
+    capsys: pytest.CaptureFixture[str], azure: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    path = outputs_file(tmp_path, pointed_at(azure, host=lambda _: GATEWAY))
+
+    assert maas(capsys, "--outputs", str(path), "-e", "eval-phi4", allow=False) == (
+        2,
+        "",
+        f"maas smoke: endpoints.eval-phi4.inferenceUri: {GATEWAY} is not an Azure inference host ({AZURE_HOSTS}); "
+        f"keys and tokens go to another host only with --allow-host {GATEWAY}\n",
+    )
+    assert azure.requests == []
+    code, report = smoke_json(capsys, path, "--allow-host", GATEWAY, allow=False)
+    assert (code, report["passed"]) == (0, 3)
+    assert {r.headers["Host"] for r in azure.requests} == {f"{GATEWAY}:{azure.port}"}
+
+
+def test_credentials_go_to_no_other_host_unless_allowed(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    path = outputs_file(tmp_path, pointed_at(server))
+
+    assert maas(capsys, "--outputs", str(path), allow=False) == (
+        2,
+        "",
+        "maas smoke: endpoints.chat-ministral.inferenceUri: 127.0.0.1 is not an Azure inference host "
+        f"({AZURE_HOSTS}); keys and tokens go to another host only with --allow-host 127.0.0.1\n",
+    )
+    assert server.requests == []
+
+
+def _moved(server: ChatServer, key: str, url: str) -> dict[str, Any]:
+    document = pointed_at(server)
+    document["endpoints"]["chat-mistral-medium"][key] = url
+    return document
+
+
+@pytest.mark.parametrize(
+    ("move", "args", "message"),
+    [
+        pytest.param(
+            lambda server, other: _moved(server, "chatCompletionsUrl", f"{other.base('x')}/chat/completions"),
+            [],
+            "endpoints.chat-mistral-medium.chatCompletionsUrl: http://127.0.0.1:{other} is not the origin of "
+            "inferenceUri (http://127.0.0.1:{port}); keys and tokens go there only",
+            id="another port",
+        ),
+        pytest.param(
+            lambda server, other: _moved(
+                server, "chatCompletionsUrl", f"{server.base('chat-mistral-medium', 'localhost')}/chat/completions"
+            ),
+            [],
+            "endpoints.chat-mistral-medium.chatCompletionsUrl: http://localhost:{port} is not the origin of "
+            "inferenceUri (http://127.0.0.1:{port}); keys and tokens go there only",
+            id="another host name",
+        ),
+        pytest.param(
+            lambda server, other: _moved(
+                server, "nativeChatCompletionsUrl", f"{other.base('chat-mistral-medium')}/v1/chat/completions"
+            ),
+            ["--route", "native"],
+            "endpoints.chat-mistral-medium.nativeChatCompletionsUrl: http://127.0.0.1:{other} is not the origin of "
+            "inferenceUri (http://127.0.0.1:{port}); keys and tokens go there only",
+            id="the native route",
+        ),
+        pytest.param(
+            lambda server, other: _moved(server, "chatCompletionsUrl", "ftp://files.example/chat/completions"),
+            [],
+            "endpoints.chat-mistral-medium.chatCompletionsUrl: ftp://files.example is not the origin of "
+            "inferenceUri (http://127.0.0.1:{port}); keys and tokens go there only",
+            id="another scheme",
+        ),
+        pytest.param(
+            lambda server, other: pointed_at(server, host=azure_host),
+            [],
+            "endpoints.chat-mistral-medium.inferenceUri: http://chat-mistral-medium.eastus2.models.ai.azure.com:{port} "
+            "is not https; keys and tokens go over plain http only to a loopback address given to --allow-host",
+            id="an Azure host over http",
+        ),
+        pytest.param(
+            lambda server, other: pointed_at(server, host=lambda _: "evil.example"),
+            ["--allow-host", "EVIL.example"],
+            "endpoints.chat-mistral-medium.inferenceUri: http://evil.example:{port} is not https; keys and tokens go "
+            "over plain http only to a loopback address given to --allow-host",
+            id="an allowed host over http",
+        ),
+        pytest.param(
+            lambda server, other: _moved(server, "inferenceUri", "chat-mistral-medium.eastus2.models.ai.azure.com"),
+            [],
+            "endpoints.chat-mistral-medium.inferenceUri: not an absolute http(s) URL",
+            id="no scheme",
+        ),
+    ],
+)
+def test_a_credential_is_sent_to_the_endpoints_own_origin_only(
+    capsys: pytest.CaptureFixture[str],
+    server: ChatServer,
+    names: None,
+    tmp_path: Path,
+    move: Callable[[ChatServer, ChatServer], dict[str, Any]],
+    args: list[str],
+    message: str,
+) -> None:
+    """A tampered outputs document exits 2 before any request; the server on the other origin records none."""
+    with ChatServer(dev_endpoints()) as other:
+        path = outputs_file(tmp_path, move(server, other))
+
+        code, out, err = maas(capsys, "--outputs", str(path), "-e", "chat-mistral-medium", *args)
+
+    assert (code, out, err) == (2, "", f"maas smoke: {message.format(port=server.port, other=other.port)}\n")
+    assert (server.requests, other.requests) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("http://127.0.0.1", "'http://127.0.0.1' is not a host name or IP address (no scheme, port or path)"),
+        ("127.0.0.1:8080", "'127.0.0.1:8080' is not a host name or IP address (no scheme, port or path)"),
+        ("", "'' is not a host name or IP address (no scheme, port or path)"),
+    ],
+)
+def test_allow_host_takes_a_host_only(capsys: pytest.CaptureFixture[str], value: str, problem: str) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["smoke", "--allow-host", value])
+
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"maas smoke: error: argument --allow-host: {problem}"
+
+
+def test_an_ipv6_loopback_is_allowed_in_any_spelling() -> None:
+    document = json.loads(RECORDED.read_text(encoding="utf-8"))
+    document["endpoints"]["eval-phi4"].update(
+        inferenceUri="http://[::1]:8080/eval-phi4", chatCompletionsUrl="http://[0:0::1]:8080/eval-phi4/chat/completions"
+    )
+    loopback = parse(json.dumps(document), "outputs")
+
+    [target] = smoke.targets(loopback, ["eval-phi4"], allow_hosts=[smoke.allowed_host("[0::1]")])
+    assert target.url == "http://[0:0::1]:8080/eval-phi4/chat/completions"
+    with pytest.raises(smoke.SmokeInputError, match=r"^endpoints.eval-phi4.inferenceUri: ::1 is not an Azure"):
+        smoke.targets(loopback, ["eval-phi4"])
+
+
+def test_plain_http_to_an_allowed_loopback_address_bypasses_proxies(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy from the environment would read the key sent over plain http: the client goes direct."""
+    with ChatServer({}) as proxy:
+        for variable in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.setenv(variable, f"http://127.0.0.1:{proxy.port}")
+        for variable in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(variable, raising=False)
+
+        code, out, err = maas(
+            capsys, "--outputs", str(outputs_file(tmp_path, pointed_at(server))), "-e", "chat-ministral"
+        )
+
+    assert (code, err, out.splitlines()[-1]) == (0, "", "1 of 1 checks passed")
+    assert proxy.requests == []
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        (
+            "http://evil.example/chat/completions",
+            "refused to send a credential to http://evil.example: not https",
+        ),
+        (
+            "https://evil.example/chat/completions",
+            "refused to send a credential to https://evil.example/chat/completions: not the origin of the "
+            "endpoint's inferenceUri",
+        ),
+    ],
+)
+def test_the_runner_refuses_a_hand_made_target(names: None, outputs: Any, url: str, problem: str) -> None:
+    """Whatever made the target, the runner sends a credential over https (or http to loopback) to the origin of
+    the endpoint's inferenceUri only."""
+    [target] = one(outputs)
+    output = target.output.model_copy(update={"inference_uri": "http://evil.example"})
+    with httpx.Client() as client:
+        [result] = runner(client, []).run([smoke.Target(target.endpoint, "inference", url, "key", output, target.key)])
+
+    assert (result.ok, result.status, result.attempts, result.problem) == (False, None, 0, problem)
+
+
+# --- credentials that are not header values ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("key", "why"), NOT_HEADER_VALUES)
+def test_a_key_that_is_not_a_header_value_is_refused_without_printing_it(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential, key: str, why: str
+) -> None:
+    document = pointed_at(server)
+    document["endpointKeys"]["chat-mistral-medium"]["primaryKey"] = key
+
+    assert maas(capsys, "--outputs", str(outputs_file(tmp_path, document))) == (
+        2,
+        "",
+        f"maas smoke: endpointKeys.chat-mistral-medium.primaryKey cannot be sent: it {why} (keys and tokens are "
+        "printable ASCII without spaces)\n",
+    )
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(("token", "why"), NOT_HEADER_VALUES)
+def test_a_token_that_is_not_a_header_value_fails_its_checks_only(
+    capsys: pytest.CaptureFixture[str],
+    server: ChatServer,
+    tmp_path: Path,
+    credential: Credential,
+    token: str,
+    why: str,
+) -> None:
+    credential.token = token
+
+    code, report = smoke_json(capsys, outputs_file(tmp_path, pointed_at(server)))
+
+    problem = (
+        f"the Entra ID token for https://ml.azure.com/.default cannot be sent: it {why} (keys and tokens are "
+        "printable ASCII without spaces)"
+    )
+    assert code == 1
+    assert report["checks"] == [
+        check("chat-ministral"),
+        check("chat-mistral-medium"),
+        failed("eval-phi4", None, problem, auth="entra", attempts=0, latencyMs="ms"),
+    ]
+    assert server.requests_to("eval-phi4") == []
+
+
+# --- redaction: every field, every escaped form, before anything is cut ------------------------------------
+
+
+@pytest.fixture
+def odd(server: ChatServer) -> ChatServer:
+    """chat-mistral-medium's key is :data:`ODD_KEY`."""
+    server.endpoints["chat-mistral-medium"].keys = {ODD_KEY}
+    return server
+
+
+def odd_outputs(server: ChatServer) -> dict[str, Any]:
+    document = pointed_at(server)
+    document["endpointKeys"]["chat-mistral-medium"]["primaryKey"] = ODD_KEY
+    return document
+
+
+def test_an_echoed_credential_is_redacted_in_every_field_and_form(
+    capsys: pytest.CaptureFixture[str], odd: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    echoes = " ".join(sorted(forms(ODD_KEY)))
+    odd.script(
+        "chat-mistral-medium",
+        Scripted(
+            body=completion(ODD_KEY, 6)
+            | {"choices": [{"index": 0, "message": {"role": "assistant", "content": echoes}, "finish_reason": "stop"}]}
+        ),
+    )
+    odd.script(  # another endpoint's key, echoed by the server both endpoints share
+        "chat-ministral",
+        Scripted(400, body={"error": {"message": f"keys {json.dumps(ODD_KEY)} {quote(KEYS['chat-ministral'])}"}}),
+    )
+    odd.script(
+        "eval-phi4",
+        Scripted(
+            raw=[
+                f"HTTP/1.0 401 {TOKEN}\r\nContent-Type: application/json\r\n\r\n".encode(),
+                json.dumps({"message": f"token {TOKEN!r}"}).encode(),
+            ]
+        ),
+    )
+    path = outputs_file(tmp_path, odd_outputs(odd))
+
+    code, report = smoke_json(capsys, path)
+
+    assert code == 1
+    assert report["checks"] == [
+        failed("chat-ministral", 400, '400 Bad Request: the request was refused (the service says: keys "***" ***)'),
+        check("chat-mistral-medium", model="***", reply=" ".join(["***"] * len(forms(ODD_KEY)))),
+        failed(
+            "eval-phi4",
+            401,
+            "401 ***: the endpoint rejected the Entra ID token (scope https://ml.azure.com/.default); check the "
+            "endpoint's authMode (AAD) and that you signed in to its tenant (the service says: token '***')",
+            auth="entra",
+        ),
+    ]
+
+
+def test_a_service_message_is_redacted_before_it_is_cut(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path
+) -> None:
+    key = KEYS["chat-mistral-medium"]
+    server.script("chat-mistral-medium", Scripted(400, body={"error": {"message": "x" * 150 + f" {key} " + "y" * 20}}))
+
+    _, out, _ = maas(capsys, "--outputs", str(outputs_file(tmp_path, pointed_at(server))), "-e", "chat-mistral-medium")
+
+    assert out.splitlines()[-2] == (
+        "✗ chat-mistral-medium (inference): 400 Bad Request: the request was refused (the service says: "
+        + "x" * 150
+        + " *** "
+        + "y" * 4
+        + "…)"
+    )
+    assert key[:8] not in out
+
+
+def test_a_credential_in_a_protocol_error_or_a_header_is_redacted(
+    capsys: pytest.CaptureFixture[str], odd: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    odd.script("chat-mistral-medium", Scripted(raw=[f"HTTP/1.0 200 OK\r\nBearer {ODD_KEY}\r\n\r\n".encode()]))
+    odd.script("chat-ministral", Scripted(headers={"Content-Type": ODD_KEY}, stream=sse(*chunks("m", 1), "[DONE]")))
+    path = outputs_file(tmp_path, odd_outputs(odd))
+
+    _, report = smoke_json(capsys, path, "-e", "chat-mistral-medium", "-e", "chat-ministral", "--stream")
+
+    assert [(c["status"], c["problem"]) for c in report["checks"]] == [
+        (200, "the streamed answer is not server-sent events: its Content-Type is '***', not text/event-stream"),
+        (None, "cannot reach 127.0.0.1: illegal header line: bytearray(b'Bearer ***')"),
+    ]
+
+
+def test_redact() -> None:
+    secret = "a+b/c\"d'e\\f"
+
+    assert smoke.redact(f"x{secret}y", [secret]) == "x***y"
+    assert smoke.redact(json.dumps({"k": secret}), [secret]) == '{"k": "***"}'
+    assert smoke.redact(json.dumps(json.dumps(secret)), [secret]) == '"\\"***\\""'
+    assert smoke.redact(quote(secret, safe="").lower(), [secret]) == "***"
+    assert smoke.redact("a\\u002Bb\\/c\\u0022d\\u0027e\\\\f", [secret]) == "***"  # .NET's JSON escapes
+    assert smoke.redact(html.escape(secret), [secret]) == "***"
+    assert smoke.redact("A+B/C\"D'E\\F", [secret]) == "A+B/C\"D'E\\F"  # the secret's own case only
+    assert smoke.redact("pk-1 pk-12", ["pk-1", "pk-12"]) == "*** ***"
+    assert smoke.redact("text", ["", "x"]) == "te***t"
+
+
+# --- one check's failure is that check's result ------------------------------------------------------------
+
+
+def test_a_pathological_error_body_fails_its_check_only(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    server.script("chat-ministral", Scripted(400, body="[" * 100_000))
+
+    code, report = smoke_json(capsys, outputs_file(tmp_path, pointed_at(server)))
+
+    assert code == 1
+    assert report["checks"] == [
+        failed("chat-ministral", 400, "400 Bad Request: the request was refused"),
+        check("chat-mistral-medium"),
+        check("eval-phi4", auth="entra"),
+    ]
+
+
+def test_an_unexpected_error_fails_its_check_only(
+    capsys: pytest.CaptureFixture[str],
+    server: ChatServer,
+    tmp_path: Path,
+    credential: Credential,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked = smoke.check_completion
+
+    def broken(body: bytes) -> tuple[str, str, smoke.Usage]:
+        if b"boom" in body:
+            raise RuntimeError(f"boom with {KEYS['chat-ministral']}\n" + "z" * 2000)
+        return checked(body)
+
+    monkeypatch.setattr(smoke, "check_completion", broken)
+    server.script("chat-ministral", Scripted(body=completion("boom", 6)))
+
+    code, report = smoke_json(capsys, outputs_file(tmp_path, pointed_at(server)))
+
+    problem = "the check failed unexpectedly: RuntimeError: boom with *** " + "z" * 145 + "…"
+    assert code == 1
+    assert report["checks"] == [
+        failed("chat-ministral", None, problem),
+        check("chat-mistral-medium"),
+        check("eval-phi4", auth="entra"),
+    ]
+
+
+# --- the deadline of a check, and bounded bodies -----------------------------------------------------------
+
+HEAD = b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
+SSE_HEAD = b"HTTP/1.0 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+
+
+def trickled(data: bytes) -> list[bytes]:
+    return [data[i : i + 1] for i in range(len(data))]
+
+
+@pytest.mark.parametrize(
+    ("answer", "stream", "status"),
+    [
+        pytest.param(Scripted(raw=trickled(HEAD + b"{}"), gap=0.05), False, None, id="head"),
+        pytest.param(Scripted(raw=[HEAD, *trickled(json.dumps(GOOD).encode()[:60])], gap=0.05), False, 200, id="body"),
+        pytest.param(
+            Scripted(raw=[SSE_HEAD, *trickled("\n\n".join(sse(*STREAM)).encode()[:60])], gap=0.05),
+            True,
+            200,
+            id="stream",
+        ),
+    ],
+)
+def test_a_trickling_server_holds_a_check_no_longer_than_the_timeout(
+    server: ChatServer, outputs: Any, answer: Scripted, stream: bool, status: int | None
+) -> None:
+    """One byte every 50 ms: each read is quick, the answer never ends in time."""
+    server.script("chat-mistral-medium", answer)
+    with httpx.Client() as client:
+        started = time.monotonic()
+        [result] = runner(client, [], timeout=0.5).run(one(outputs), stream=stream)
+        took = time.monotonic() - started
+
+    assert (result.ok, result.status, result.problem) == (False, status, "no complete answer within 0.5 s (timeout)")
+    assert 0.5 <= took < 0.75
+
+
+def test_a_trickling_stream_from_the_command_line(
+    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path
+) -> None:
+    server.script("chat-mistral-medium", Scripted(raw=[SSE_HEAD, *trickled(b"data: {" * 20)], gap=0.05))
+    path = outputs_file(tmp_path, pointed_at(server))
+
+    started = time.monotonic()
+    _, report = smoke_json(capsys, path, "-e", "chat-mistral-medium", "--stream", "--timeout", "0.5")
+
+    assert time.monotonic() - started < 0.75
+    assert report["checks"] == [
+        failed("chat-mistral-medium", 200, "no complete answer within 0.5 s (timeout)", stream=True)
+    ]
+
+
+def test_retries_end_at_the_deadline(server: ChatServer, outputs: Any) -> None:
+    server.script("chat-mistral-medium", *[Scripted(503, {"Retry-After": "3"})] * 2)
+    waits: list[float] = []
+    with httpx.Client() as client:
+        checks = smoke.Smoke(
+            client, policy=smoke.RetryPolicy(timeout=5), sleep=waits.append, clock=lambda: time.monotonic() + sum(waits)
+        )
+        [result] = checks.run(one(outputs))
+
+    assert waits == [3.0]
+    assert (result.ok, result.status, result.attempts) == (False, 503, 2)
+    assert result.problem == "503 Service Unavailable: waiting 3 s to retry would pass the check's 5 s timeout"
+
+
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("answer", "stream", "status"),
+    [
+        pytest.param(Scripted(body="x" * (MIB + 1)), False, 200, id="plain"),
+        pytest.param(Scripted(500, body="x" * (2 * MIB)), False, 500, id="error"),
+        pytest.param(Scripted(stream=["data: " + "x" * (2 * MIB)]), True, 200, id="streamed"),
+        pytest.param(Scripted(raw=[HEAD, b"{" * (2 * MIB)]), False, 200, id="close-delimited"),
+    ],
+)
+def test_a_body_beyond_a_mebibyte_fails_the_check(
+    server: ChatServer, outputs: Any, answer: Scripted, stream: bool, status: int
+) -> None:
+    server.script("chat-mistral-medium", answer)
+    waits: list[float] = []
+    with httpx.Client() as client:
+        [result] = runner(client, waits).run(one(outputs), stream=stream)
+
+    assert (result.ok, result.status, result.attempts, waits) == (False, status, 1, [])
+    assert result.problem == "the answer is larger than 1 MiB, the most this reads"
