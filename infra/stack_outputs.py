@@ -17,6 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from infra.documents import MAX_BYTES
+
 HIDDEN_SECRET = "[secret]"
 """What ``pulumi stack output --json`` prints for a secret without ``--show-secrets``."""
 CLI_TIMEOUT = 120.0
@@ -77,6 +79,8 @@ def parse(text: str, origin: str) -> StackOutputs:
         document = json.loads(text)
     except json.JSONDecodeError as error:  # the text may hold secrets: say where, never what
         raise OutputsError(f"{origin} is not JSON (line {error.lineno}, column {error.colno})") from None
+    except RecursionError:
+        raise OutputsError(f"{origin} is nested too deeply to be stack outputs") from None
     if not isinstance(document, dict):
         raise OutputsError(f"{origin} is not a JSON object of stack outputs")
     if "endpoints" not in document:
@@ -100,20 +104,33 @@ def _is_union_branch(part: str | int) -> bool:
     return isinstance(part, str) and ("[" in part or part.startswith("literal"))
 
 
+def _text(data: bytes, origin: str) -> str:
+    """The document's text: at most :data:`documents.MAX_BYTES`, UTF-8 (the offset of a bad byte is given, never
+    the byte: the document holds secrets)."""
+    if len(data) > MAX_BYTES:
+        raise OutputsError(f"{origin} is larger than {MAX_BYTES // (1024 * 1024)} MiB: not stack outputs")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise OutputsError(f"{origin} is not UTF-8 text (a bad byte at offset {error.start})") from None
+
+
 def read(stack: str, cwd: Path, source: Path | None = None) -> StackOutputs:
     """The outputs of ``stack``: from ``source`` (a file, ``-`` for stdin) or from the Pulumi CLI in ``cwd``."""
     if source is not None:
         if str(source) == "-":
-            return parse(sys.stdin.read(), "the outputs on stdin")
+            return parse(_text(sys.stdin.buffer.read(MAX_BYTES + 1), "the outputs on stdin"), "the outputs on stdin")
         try:
-            text = source.read_text(encoding="utf-8")
+            with source.open("rb") as handle:
+                data = handle.read(MAX_BYTES + 1)
         except OSError as error:
             raise OutputsError(f"cannot read --outputs {source}: {error.strerror or error}") from None
-        return parse(text, str(source))
-    return parse(_from_cli(stack, cwd), f"the outputs of stack {stack!r}")
+        return parse(_text(data, str(source)), str(source))
+    origin = f"the outputs of stack {stack!r}"
+    return parse(_text(_from_cli(stack, cwd), origin), origin)
 
 
-def _from_cli(stack: str, cwd: Path) -> str:
+def _from_cli(stack: str, cwd: Path) -> bytes:
     pulumi = shutil.which("pulumi")
     if pulumi is None:
         raise OutputsError(
@@ -122,13 +139,13 @@ def _from_cli(stack: str, cwd: Path) -> str:
         )
     command = [pulumi, "stack", "output", "--json", "--show-secrets", "--non-interactive", "--stack", stack]
     try:
-        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=CLI_TIMEOUT, check=False)
+        done = subprocess.run(command, cwd=cwd, capture_output=True, timeout=CLI_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         raise OutputsError(f"`pulumi stack output --stack {stack}` did not finish within {CLI_TIMEOUT:g} s") from None
     except OSError as error:
         raise OutputsError(f"cannot run {pulumi}: {error.strerror or error}") from None
     if done.returncode != 0:
-        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        lines = [line.strip() for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
         cause = lines[-1] if lines else f"exit code {done.returncode}"
         raise OutputsError(f"`pulumi stack output --stack {stack}` failed: {cause}")
     return done.stdout

@@ -241,3 +241,23 @@ def test_an_over_long_value_is_quoted_cut_in_the_message(capsys: pytest.CaptureF
         f"  azure-maas:workspaces[0].name: '{'w' * 78}… (100,002 characters) is not a valid workspace name: 3-33 "
         "characters, starting with a letter or digit, then letters, digits, '_' or '-'",
     ]
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b'{"endpoints": "\xe9"}', "is not UTF-8 text (a bad byte at offset 15)"),
+        (b"[" * 100_000 + b"]" * 100_000, "is nested too deeply to be stack outputs"),
+        (b" " * (4 * 1024 * 1024 + 1), "is larger than 4 MiB: not stack outputs"),
+    ],
+    ids=["latin-1", "deep", "huge"],
+)
+def test_a_broken_outputs_document_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes, problem: str
+) -> None:
+    path = tmp_path / "outputs.json"
+    path.write_bytes(content)
+
+    code = cli.main(["smoke", "--outputs", str(path), "--today", TODAY.isoformat()])
+
+    assert (code, capsys.readouterr().err) == (2, f"maas smoke: {path} {problem}\n")

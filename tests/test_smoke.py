@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import json
 import re
 import socket
@@ -265,7 +266,8 @@ def test_without_the_pulumi_cli_it_says_how_to_pass_outputs(
 def test_outputs_on_stdin(
     capsys: pytest.CaptureFixture[str], server: ChatServer, monkeypatch: pytest.MonkeyPatch, credential: Credential
 ) -> None:
-    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(json.dumps(pointed_at(server))))
+    stdin = io.TextIOWrapper(io.BytesIO(json.dumps(pointed_at(server)).encode()), encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", stdin)  # a real stdin: the outputs are read as bytes, within a bound
 
     code, out, err = maas(capsys, "--outputs", "-", "--endpoint", "chat-mistral-medium")
 
