@@ -6,19 +6,31 @@ lists live once (``infra/roles.py``, the policy pack's facts, and the program's 
 again in shell.
 
     python -m infra.bootstrap deploy-role --subscription ID --name NAME
+    python -m infra.bootstrap deployer-roles --subscription ID --resource-group NAME --repo OWNER/NAME
+    python -m infra.bootstrap deployer-roles-config --subscription ID --repo OWNER/NAME
     python -m infra.bootstrap preview-role --scope ID --name NAME
     python -m infra.bootstrap decrypt-role --scope ID --name NAME
-    python -m infra.bootstrap check-stacks --subscription ID --resource-group NAME --project-dir DIR --stacks LIST
-    python -m infra.bootstrap rbac-condition ... --exclude-principal ID [--exclude-principal ID]
+    python -m infra.bootstrap check-stacks --subscription ID --resource-group NAME --repo OWNER/NAME \
+        --project-dir DIR --stacks LIST
+    python -m infra.bootstrap rbac-condition ... --at subscription|resourceGroup --exclude-principal ID [...]
     python -m infra.bootstrap condition-update --condition TEXT < assignment.json
 
 What each pipeline identity may do, and why (README, "Security"):
 
-- The **deploy** identity may create and delete role assignments only of the role definitions the stacks'
-  ``azure-maas:access`` entries produce, computed by the program's own ``infra.desired.plan`` for each
-  ``Pulumi.<stack>.yaml`` (built-in roles by GUID, and the ``deployer`` custom roles by the GUIDs the program
-  gives them), only for the principal types those entries use, and never for a pipeline identity. The
-  condition is an allow-list in condition syntax 2.0 (:func:`rbac_condition`).
+- The **deploy** identity holds no role-definition write anywhere (whoever may write a custom role assigned to
+  them can rewrite it to ``*``). The three ``deployer`` custom roles (``infra/roles.py``) are created here, once
+  per repository, under GUIDs derived from the subscription, the repository and the role's key
+  (:func:`deployer_role_guids`), so a re-run updates them in place; a stack that uses ``role: deployer`` must name
+  them in ``azure-maas:deployerRoles`` (the program then creates no role definition), or the bootstrap refuses it.
+- It may create and delete role assignments only of the role definitions the stacks' ``azure-maas:access``
+  entries produce, computed by the program's own ``infra.desired.plan`` for each ``Pulumi.<stack>.yaml``
+  (built-in roles by GUID, the ``deployer`` roles by the GUIDs above), only for the principal types those entries
+  use, and never for a pipeline identity. The condition is an allow-list in condition syntax 2.0
+  (:func:`rbac_condition`). Role-assignment conditions cannot test the scope (the only attributes are the role
+  definition, principal ID and principal type), so the scope is limited by where the RBAC Administrator role is
+  assigned: at the subscription, allowing only the Marketplace Subscriber ``deployer`` role (the one role the
+  program assigns there); at the stacks' resource group, allowing everything else. A stack that assigns a role
+  anywhere else (an existing workspace outside that group) is refused.
 - The **preview** identity reads state and decrypts secrets; it writes nothing, because ``pulumi preview`` on
   the Blob (DIY) backend writes nothing. Sources, pulumi/pulumi ``pkg/backend/diy/backend.go`` at
   002d849298513ad2419f5c500f737534d7b83920: ``Preview`` goes straight to ``apply`` with ``DryRun: true`` and
@@ -64,7 +76,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DECRYPT_DATA_ACTIONS",
-    "DEPLOY_ROLE_DEFINITION_ACTIONS",
     "PREVIEW_ACTIONS",
     "PRINCIPAL_TYPES",
     "BootstrapError",
@@ -72,19 +83,15 @@ __all__ = [
     "condition_update",
     "decrypt_role",
     "deploy_role",
+    "deployer_role_definitions",
+    "deployer_role_guids",
+    "deployer_roles_config",
     "main",
     "preview_role",
     "rbac_condition",
     "stack_grants",
     "stacks_grants",
 ]
-
-DEPLOY_ROLE_DEFINITION_ACTIONS = (
-    "Microsoft.Authorization/roleDefinitions/read",
-    "Microsoft.Authorization/roleDefinitions/write",
-    "Microsoft.Authorization/roleDefinitions/delete",
-)
-"""The deploy identity creates the ``deployer`` custom roles of a stack (they live at the subscription)."""
 
 PREVIEW_ACTIONS = ("Microsoft.MachineLearningServices/workspaces/serverlessEndpoints/listKeys/action",)
 """A preview of an existing stack reads the endpoint keys (the program exports them as secrets); Reader
@@ -111,6 +118,9 @@ class Grant:
     deployer_role: str | None = None
     """The key of the ``deployer`` custom role (``marketplace``, ``saas``, ``serverless``), or None for a
     built-in role (or an existing role named by GUID)."""
+    at: str = "resourceGroup"
+    """Which RBAC Administrator assignment allows it: ``subscription`` (only the Marketplace Subscriber role, which
+    the program assigns at the subscription) or ``resourceGroup`` (the stacks' group: every other assignment)."""
 
 
 def _custom_role(
@@ -136,14 +146,48 @@ def _marketplace_actions() -> tuple[str, ...]:
 
 def deploy_role(subscription_id: str, name: str) -> dict[str, Any]:
     """The custom role the deploy identity holds at the subscription: the Marketplace actions of the
-    ``deployer`` role (subscribing a workspace to an offer signs its terms for the subscription) and the
-    role-definition actions the ``deployer`` custom roles need."""
-    description = (
-        "azure-maas deploy pipeline: subscribe workspaces to Marketplace model offers and manage the "
-        "stack's custom role definitions."
-    )
-    actions = [*_marketplace_actions(), *DEPLOY_ROLE_DEFINITION_ACTIONS]
-    return _custom_role(name, description, f"/subscriptions/{subscription_id}", actions)
+    ``deployer`` role (subscribing a workspace to an offer signs its terms for the subscription), and no
+    role-definition action (the ``deployer`` roles are the bootstrap's, :func:`deployer_role_definitions`)."""
+    description = "azure-maas deploy pipeline: subscribe workspaces to Marketplace model offers."
+    return _custom_role(name, description, f"/subscriptions/{subscription_id}", _marketplace_actions())
+
+
+def deployer_role_guids(subscription_id: str, repo: str) -> dict[str, str]:
+    """The role definition GUID of each ``deployer`` role (key to GUID), UUIDv5 of ``deployer-role``, the
+    subscription and the repository: the same on every run, so a re-run updates the roles in place."""
+    subscription = f"/subscriptions/{subscription_id}"
+    return {
+        role.key: names.deterministic_guid("deployer-role", subscription, repo, role.key) for role in DEPLOYER_ROLES
+    }
+
+
+def deployer_role_definitions(subscription_id: str, resource_group: str, repo: str) -> dict[str, dict[str, Any]]:
+    """The three ``deployer`` roles of ``infra/roles.py`` as ``PUT .../roleDefinitions/<GUID>`` bodies, by GUID:
+    the Marketplace Subscriber assignable at the subscription, the other two at the stacks' ``resource_group``
+    (their workspaces are in it: the bootstrap refuses a stack that assigns roles outside it)."""
+    subscription = f"/subscriptions/{subscription_id}"
+    scopes = {"subscription": subscription, "resourceGroup": f"{subscription}/resourceGroups/{resource_group}"}
+    guids = deployer_role_guids(subscription_id, repo)
+    return {
+        guids[role.key]: {
+            "properties": {
+                "roleName": f"{role.title} ({repo})",
+                "description": role.description,
+                "type": "CustomRole",
+                "permissions": [
+                    {"actions": list(role.actions), "notActions": [], "dataActions": [], "notDataActions": []}
+                ],
+                "assignableScopes": [scopes["subscription" if role.scope == "subscription" else "resourceGroup"]],
+            }
+        }
+        for role in DEPLOYER_ROLES
+    }
+
+
+def deployer_roles_config(subscription_id: str, repo: str) -> str:
+    """The ``azure-maas:deployerRoles`` value a stack that uses ``role: deployer`` puts in its stack file."""
+    guids = deployer_role_guids(subscription_id, repo)
+    return "\n".join(["azure-maas:deployerRoles:", *(f"  {key}: {guid}" for key, guid in guids.items())])
 
 
 def preview_role(scope: str, name: str) -> dict[str, Any]:
@@ -190,14 +234,16 @@ def stack_grants(
     *,
     subscription_id: str,
     resource_group: str,
+    repo: str,
     excluded: Iterable[str] = (),
     today: dt.date | None = None,
 ) -> frozenset[Grant]:
-    """Every (role definition, principal type) that ``Pulumi.<stack>.yaml`` in ``directory`` assigns, as the
-    program's :func:`infra.desired.plan` computes its role assignments for ``subscription_id`` (so the
-    ``deployer`` roles are the IDs the program creates). Raises :class:`BootstrapError` when the file is
-    missing or invalid, deploys to another resource group than ``resource_group``, grants a privileged role,
-    or grants anything to an ``excluded`` principal (a pipeline identity)."""
+    """Every (role definition, principal type, scope class) that ``Pulumi.<stack>.yaml`` in ``directory``
+    assigns, as the program's :func:`infra.desired.plan` computes its role assignments for ``subscription_id``.
+    Raises :class:`BootstrapError` when the file is missing or invalid, deploys to another resource group than
+    ``resource_group``, uses ``deployer`` without ``azure-maas:deployerRoles`` naming this ``repo``'s roles (or
+    names other roles there), grants a privileged role, assigns a role outside ``resource_group``, or grants
+    anything to an ``excluded`` principal (a pipeline identity)."""
     from pydantic import ValidationError
 
     from infra import catalog as catalog_module
@@ -229,6 +275,24 @@ def stack_grants(
     if issues:
         raise BootstrapError(f"{invalid}: {issues[0].render()}")
 
+    expected = deployer_role_guids(subscription_id, repo)
+    wanted = ", ".join(f"{key}: {guid}" for key, guid in expected.items())
+    if settings.deployer_roles is not None:
+        for key, guid in expected.items():
+            given = getattr(settings.deployer_roles, key)
+            if given != guid:
+                title = next(role.title for role in DEPLOYER_ROLES if role.key == key)
+                raise BootstrapError(
+                    f"{path.name}: {key_path(('deployerRoles', key))}: {given} is not the bootstrap's {title} "
+                    f"role ({guid}); set azure-maas:deployerRoles to {{{wanted}}}"
+                )
+    else:
+        uses = next((i for i, grant in enumerate(settings.access) if grant.role == "deployer"), None)
+        if uses is not None:
+            raise BootstrapError(
+                f"{path.name}: {key_path(('access', uses, 'role'))}: 'deployer' needs azure-maas:deployerRoles "
+                f"(the deploy identity cannot create role definitions): add azure-maas:deployerRoles: {{{wanted}}}"
+            )
     pipeline = {principal.lower() for principal in excluded}
     for i, grant in enumerate(settings.access):
         if grant.principal_id in pipeline:
@@ -248,10 +312,24 @@ def stack_grants(
             f"{path.name}: the stack deploys to resource group {desired.resource_group.name!r}, but "
             f"--deploy-resource-group is {resource_group!r}, the only group the deploy identity may change"
         )
-    return frozenset(
-        Grant(_role_guid(assignment.role_definition_id), assignment.principal_type, assignment.custom_role)
-        for assignment in desired.role_assignments
-    )
+    rg_id = desired.resource_group.id.lower()
+    grants = set()
+    for assignment in desired.role_assignments:
+        scope = assignment.scope
+        if scope.kind == "subscription":
+            at = "subscription"  # only the Marketplace Subscriber deployer role (infra/desired.py)
+        elif scope.id.lower() == rg_id or scope.id.lower().startswith(f"{rg_id}/"):
+            at = "resourceGroup"
+        else:
+            raise BootstrapError(
+                f"{path.name}: {key_path(assignment.origin)}: assigns a role at workspace {scope.label!r} "
+                f"({scope.id}), outside --deploy-resource-group {resource_group!r}, the only group where the deploy "
+                "identity may grant roles"
+            )
+        grants.add(
+            Grant(_role_guid(assignment.role_definition_id), assignment.principal_type, assignment.custom_role, at)
+        )
+    return frozenset(grants)
 
 
 def stacks_grants(
@@ -260,13 +338,19 @@ def stacks_grants(
     *,
     subscription_id: str,
     resource_group: str,
+    repo: str,
     excluded: Iterable[str] = (),
 ) -> dict[str, frozenset[Grant]]:
     """:func:`stack_grants` of each stack, in order."""
     excluded = tuple(excluded)
     return {
         stack: stack_grants(
-            directory, stack, subscription_id=subscription_id, resource_group=resource_group, excluded=excluded
+            directory,
+            stack,
+            subscription_id=subscription_id,
+            resource_group=resource_group,
+            repo=repo,
+            excluded=excluded,
         )
         for stack in stacks
     }
@@ -293,6 +377,7 @@ def stacks_grants(
 def _condition_for(
     action: str, source: str, roles: Sequence[str], types: Sequence[str], excluded: Sequence[str]
 ) -> str:
+    """One action's half of the condition."""
     attribute = f"@{source}[Microsoft.Authorization/roleAssignments:"
     quoted = ", ".join(f"'{t}'" for t in types)
     return (
@@ -304,10 +389,11 @@ def _condition_for(
 
 
 def rbac_condition(grants: Iterable[Grant], excluded: Iterable[str]) -> str:
-    """The condition (version 2.0) on the deploy identity's Role Based Access Control Administrator
-    assignment: it may create (write) and delete role assignments only of the role definitions in ``grants``,
+    """The condition (version 2.0) on one of the deploy identity's Role Based Access Control Administrator
+    assignments: it may create (write) and delete role assignments only of the role definitions in ``grants``,
     only for their principal types, and never for an ``excluded`` principal (the pipeline identities).
-    Empty when there is nothing to grant: the bootstrap then gives no role-assignment rights at all."""
+    Empty when there is nothing to grant: the bootstrap then gives no role-assignment rights there.
+    The caller passes the grants of one scope class (:attr:`Grant.at`): conditions cannot test the scope."""
     grants = frozenset(grants)
     excluded = sorted({principal.lower() for principal in excluded})
     if not grants:
@@ -357,6 +443,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     deploy = commands.add_parser("deploy-role", help="the deploy identity's custom role (JSON)")
     deploy.add_argument("--subscription", required=True, help="subscription ID")
     deploy.add_argument("--name", required=True, help="role name (unique in the tenant)")
+    deployer = commands.add_parser(
+        "deployer-roles", help="the three deployer roles, one line each: GUID and the PUT body (JSON)"
+    )
+    deployer.add_argument("--subscription", required=True, help="subscription ID")
+    deployer.add_argument("--resource-group", required=True, help="the stacks' resource group")
+    deployer.add_argument("--repo", required=True, help="OWNER/NAME of the repository")
+    config = commands.add_parser("deployer-roles-config", help="the azure-maas:deployerRoles value for stack files")
+    config.add_argument("--subscription", required=True, help="subscription ID")
+    config.add_argument("--repo", required=True, help="OWNER/NAME of the repository")
     for command, what, scope in (
         ("preview-role", "the preview identity's custom role at the stacks' resource group", "resource group ID"),
         ("decrypt-role", "the preview identity's decrypt-only role on the secrets key", "state resource group ID"),
@@ -371,6 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stacks = commands.add_parser(command, help=what)
         stacks.add_argument("--subscription", required=True, help="subscription ID")
         stacks.add_argument("--resource-group", required=True, help="the stacks' resource group")
+        stacks.add_argument("--repo", required=True, help="OWNER/NAME (names the deployer roles)")
         stacks.add_argument("--project-dir", type=Path, default=Path(), help="directory of Pulumi.yaml")
         stacks.add_argument("--stacks", required=True, help="comma-separated stack names")
         stacks.add_argument(
@@ -380,12 +476,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             required=command == "rbac-condition",
             help="a pipeline identity's principal ID (repeat)",
         )
+        if command == "rbac-condition":
+            stacks.add_argument(
+                "--at",
+                required=True,
+                choices=("subscription", "resourceGroup"),
+                help="which RBAC Administrator assignment: at the subscription or at the stacks' resource group",
+            )
     update = commands.add_parser("condition-update", help="a role assignment (JSON on stdin) with a new condition")
     update.add_argument("--condition", required=True)
     args = parser.parse_args(argv)
     try:
         if args.command == "deploy-role":
             print(json.dumps(deploy_role(args.subscription, args.name), indent=2))
+        elif args.command == "deployer-roles":
+            for guid, body in deployer_role_definitions(args.subscription, args.resource_group, args.repo).items():
+                print(guid, json.dumps(body, separators=(",", ":")))
+        elif args.command == "deployer-roles-config":
+            print(deployer_roles_config(args.subscription, args.repo))
         elif args.command == "preview-role":
             print(json.dumps(preview_role(args.scope, args.name), indent=2))
         elif args.command == "decrypt-role":
@@ -399,12 +507,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.stacks.split(","),
                 subscription_id=args.subscription,
                 resource_group=args.resource_group,
+                repo=args.repo,
                 excluded=args.exclude_principal,
             )
             if args.command == "check-stacks":
                 print("\n".join(_summary(stack, grants) for stack, grants in found.items()))
             else:
-                print(rbac_condition(frozenset().union(*found.values()), args.exclude_principal))
+                grants = [grant for grant in frozenset().union(*found.values()) if grant.at == args.at]
+                print(rbac_condition(grants, args.exclude_principal))
     except BootstrapError as error:
         print(f"bootstrap: {error}", file=sys.stderr)
         return 2

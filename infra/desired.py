@@ -119,7 +119,8 @@ class RoleAssignmentPlan:
     principal_type: str
     role_definition_id: str
     custom_role: str | None
-    """Key of the custom role definition the assignment needs, if any."""
+    """Key of the ``deployer`` role the assignment grants (``marketplace``, ``saas``, ``serverless``), if any: one
+    of ``Desired.role_definitions`` when the stack creates them, else an existing one (``deployerRoles``)."""
     scope: ScopeRef
     origin: KeyPath
     """The config entry: ``("access", i)``."""
@@ -263,11 +264,11 @@ def _role_assignments(
     settings: Settings,
     rg: ResourceGroupPlan,
     workspaces: tuple[WorkspacePlan, ...],
-    definitions: tuple[RoleDefinitionPlan, ...],
+    deployer_ids: dict[str, str],
     subscription_id: str,
 ) -> tuple[RoleAssignmentPlan, ...]:
+    """``deployer_ids``: the role definition ID of each ``deployer`` role (created by the stack or existing)."""
     by_key = {ws.key: ws for ws in workspaces}
-    custom = {d.key: d for d in definitions}
     rg_scope = ScopeRef("resourceGroup", rg.id)
     plans: list[RoleAssignmentPlan] = []
     for i, grant in enumerate(settings.access):
@@ -285,13 +286,12 @@ def _role_assignments(
                 else [ScopeRef("workspace", ws.id, ws.key) for ws in workspaces],
             }
             for spec in roles.DEPLOYER_ROLES:
-                definition = custom[spec.key]
                 for scope in targets[spec.scope]:
                     plans.append(
                         _assignment(
                             grant.principal_id,
                             grant.principal_type,
-                            definition.id,
+                            deployer_ids[spec.key],
                             spec.key,
                             scope,
                             f"deployer-{spec.key}",
@@ -350,8 +350,17 @@ def _plan(settings: Settings, catalog: Catalog, *, project: str, stack: str, sub
         for i, ws in enumerate(settings.workspaces)
     )
     subscriptions, endpoints = _endpoints(settings, catalog)
-    needs_custom_roles = any(grant.role == "deployer" for grant in settings.access)
-    definitions = _role_definitions(rg, workspaces, subscription_id, project, stack) if needs_custom_roles else ()
+    uses_deployer = any(grant.role == "deployer" for grant in settings.access)
+    definitions: tuple[RoleDefinitionPlan, ...] = ()
+    if settings.deployer_roles is not None:
+        # Existing role definitions (the bootstrap's): the program creates none and needs no role-definition write.
+        deployer_ids = {
+            spec.key: roles.role_definition_id(subscription_id, getattr(settings.deployer_roles, spec.key))
+            for spec in roles.DEPLOYER_ROLES
+        }
+    else:
+        definitions = _role_definitions(rg, workspaces, subscription_id, project, stack) if uses_deployer else ()
+        deployer_ids = {d.key: d.id for d in definitions}
     return Desired(
         location=settings.location,
         tags=standard_tags(settings, project, stack),
@@ -361,7 +370,7 @@ def _plan(settings: Settings, catalog: Catalog, *, project: str, stack: str, sub
         subscriptions=subscriptions,
         endpoints=endpoints,
         role_definitions=definitions,
-        role_assignments=_role_assignments(settings, rg, workspaces, definitions, subscription_id),
+        role_assignments=_role_assignments(settings, rg, workspaces, deployer_ids, subscription_id),
     )
 
 

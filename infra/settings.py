@@ -154,6 +154,18 @@ class AccessConfig(_Config):
     """``resourceGroup`` or the name of one of ``workspaces``."""
 
 
+class DeployerRolesConfig(_Config):
+    """``deployerRoles``: existing role definitions (GUIDs) that ``role: deployer`` assigns instead of the custom
+    roles the program would create; ``scripts/bootstrap.sh`` creates them once per repository and prints this."""
+
+    marketplace: Guid
+    """Assigned at the subscription: the Marketplace actions (``infra/roles.py``)."""
+    saas: Guid
+    """Assigned at the resource group: the SaaS resource actions."""
+    serverless: Guid
+    """Assigned at each workspace: marketplace model subscriptions and serverless endpoints."""
+
+
 def _default_regions() -> tuple[str, ...]:
     return catalog_module.load().serverless.regions
 
@@ -234,6 +246,8 @@ class Settings(BaseSettings):
     hub: HubConfig | None = None
     workspaces: tuple[WorkspaceConfig, ...] = Field(min_length=1)
     access: tuple[AccessConfig, ...] = ()
+    deployer_roles: DeployerRolesConfig | None = None
+    """Role definitions ``deployer`` assigns; unset: the program creates them (needs role-definition write)."""
     allowed_regions: tuple[Region, ...] = Field(default_factory=_default_regions, min_length=1)
     tags: dict[str, str] = Field(default_factory=dict)
 
@@ -526,6 +540,25 @@ def _check_access(settings: Settings) -> list[Issue]:
     ]
 
 
+def _check_deployer_roles(settings: Settings) -> list[Issue]:
+    roles = settings.deployer_roles
+    if roles is None:
+        return []
+    issues: list[Issue] = []
+    seen: dict[str, str] = {}
+    for key in ("marketplace", "saas", "serverless"):
+        guid = getattr(roles, key)
+        first = seen.setdefault(guid, key)
+        if first != key:
+            issues.append(
+                Issue(
+                    ("deployerRoles", key),
+                    f"{guid} is already deployerRoles.{first}; each deployer role is its own role definition",
+                )
+            )
+    return issues
+
+
 def _check_tags(settings: Settings) -> list[Issue]:
     issues: list[Issue] = []
     for name, value in settings.tags.items():
@@ -549,6 +582,7 @@ def check(
         *_check_workspaces(settings),
         *_check_deployments(settings, catalog, today),
         *_check_access(settings),
+        *_check_deployer_roles(settings),
         *_check_tags(settings),
     ]
     if issues:
@@ -588,6 +622,7 @@ def load_settings(today: dt.date | None = None) -> Settings:
 __all__ = [
     "AccessConfig",
     "ConfigError",
+    "DeployerRolesConfig",
     "DeploymentConfig",
     "HubConfig",
     "Issue",

@@ -22,7 +22,8 @@ Required:
 Options:
   --stacks LIST                  comma-separated stacks, one GitHub environment each (default: dev); each
                                  needs its Pulumi.<stack>.yaml, whose azure-maas:access decides which roles
-                                 the deploy identity may grant
+                                 the deploy identity may grant; a stack that uses role: deployer needs the
+                                 azure-maas:deployerRoles this script prints (it creates those roles)
   --project-dir DIR              directory of Pulumi.yaml and the stack files (default: .)
   --state-resource-group NAME    resource group of the state resources (default: rg-maas-state)
   --storage-account NAME         state storage account (default: stmaas + 10 hex characters derived
@@ -133,8 +134,8 @@ facts() { uv run --quiet --locked python -m infra.bootstrap "$@"; }
 stack_facts() { # command [options]
   local command="$1"
   shift
-  facts "$command" --subscription "$subscription" --resource-group "$deploy_rg" --project-dir "$project_dir" \
-    --stacks "$stacks" "$@"
+  facts "$command" --subscription "$subscription" --resource-group "$deploy_rg" --repo "$repo" \
+    --project-dir "$project_dir" --stacks "$stacks" "$@"
 }
 
 # The object ID of an existing role assignment, or nothing.
@@ -175,36 +176,53 @@ custom_role() { # name definition-json assignable-scope
   rm -f "$file"
 }
 
-# The deploy identity's Role Based Access Control Administrator assignment, with the condition that allows
-# exactly what the stacks grant; a re-run rewrites the condition when the stack files changed, and removes the
-# assignment when no stack grants anything.
-delegate() { # principal condition
+# One of the deploy identity's two Role Based Access Control Administrator assignments (at the subscription, at
+# the stacks' resource group), with the condition that allows exactly what the stacks grant there (conditions
+# cannot test the scope, so the scope is where the role is assigned); a re-run rewrites the condition when the
+# stack files changed, and removes the assignment when no stack grants anything there.
+delegate() { # principal scope condition
   local role="Role Based Access Control Administrator" current updated file
-  current="$(az role assignment list --assignee "$1" --role "$role" --scope "$subscription_scope" --query '[0]' --output json)"
+  current="$(az role assignment list --assignee "$1" --role "$role" --scope "$2" --query '[0]' --output json)"
   [[ "$current" != null ]] || current=""
-  if [[ -z "$2" ]]; then
+  if [[ -z "$3" ]]; then
     if [[ -n "$current" ]]; then
-      log "no stack grants a role: removing the deploy identity's ${role} assignment"
-      az role assignment delete --assignee "$1" --role "$role" --scope "$subscription_scope" --output none
+      log "no stack grants a role at $2: removing the deploy identity's ${role} assignment there"
+      az role assignment delete --assignee "$1" --role "$role" --scope "$2" --output none
     else
-      log "no stack grants a role: the deploy identity gets no role-assignment rights"
+      log "no stack grants a role at $2: the deploy identity gets no role-assignment rights there"
     fi
     return
   fi
   if [[ -z "$current" ]]; then
-    assign "$1" "$role" "$subscription_scope" "$2"
+    assign "$1" "$role" "$2" "$3"
     return
   fi
-  updated="$(facts condition-update --condition "$2" <<<"$current")"
+  updated="$(facts condition-update --condition "$3" <<<"$current")"
   if [[ -z "$updated" ]]; then
-    log "the RBAC Administrator condition of the deploy identity is up to date"
+    log "the RBAC Administrator condition of the deploy identity at $2 is up to date"
     return
   fi
-  log "updating the RBAC Administrator condition of the deploy identity"
+  log "updating the RBAC Administrator condition of the deploy identity at $2"
   file="$(mktemp)"
   printf '%s\n' "$updated" >"$file"
   az role assignment update --role-assignment "@${file}" --output none
   rm -f "$file"
+}
+
+# The three `deployer` roles (infra/roles.py), created or updated in place under fixed GUIDs (PUT), so that no
+# pipeline identity ever needs role-definition write: the stacks name them in azure-maas:deployerRoles.
+deployer_roles() {
+  local roles guid body file
+  roles="$(facts deployer-roles --subscription "$subscription" --resource-group "$deploy_rg" --repo "$repo")"
+  while read -r guid body; do
+    file="$(mktemp)"
+    printf '%s\n' "$body" >"$file"
+    log "deployer role ${guid}"
+    retry "deployer role ${guid}" az rest --method put \
+      --url "https://management.azure.com${subscription_scope}/providers/Microsoft.Authorization/roleDefinitions/${guid}?api-version=2022-04-01" \
+      --body "@${file}" --output none
+    rm -f "$file"
+  done <<<"$roles"
 }
 
 federate() { # identity name issuer subject
@@ -218,7 +236,8 @@ federate() { # identity name issuer subject
 }
 
 # Read every stack's access before touching Azure: a stack file that is missing or invalid, that deploys to
-# another resource group, or that grants a privileged role stops the bootstrap here.
+# another resource group, that grants a privileged role or a role outside that group, or that uses `deployer`
+# without this repository's azure-maas:deployerRoles stops the bootstrap here.
 summary="$(stack_facts check-stacks)"
 while IFS= read -r line; do log "$line"; done <<<"$summary"
 
@@ -299,16 +318,22 @@ if [[ -n "$ado_preview_subject" ]]; then
 fi
 
 # Deploy identity: read, write and lock the state; decrypt and encrypt the stack secrets; the stacks'
-# resources; the Marketplace actions and custom role definitions of the `deployer` role at the subscription;
-# and role assignments of exactly the roles the stacks grant (the condition, from the stack files).
+# resources; the Marketplace actions of the `deployer` role at the subscription (no role-definition write);
+# and role assignments of exactly the roles the stacks grant (the conditions, from the stack files): the
+# Marketplace Subscriber role at the subscription, everything else in the stacks' resource group.
+deployer_roles
 assign "$deploy_principal" "Storage Blob Data Contributor" "$container_scope"
 assign "$deploy_principal" "Key Vault Crypto User" "$key_scope"
 deploy_role="azure-maas deploy (${repo})"
 custom_role "$deploy_role" "$(facts deploy-role --subscription "$subscription" --name "$deploy_role")" "$subscription_scope"
 assign "$deploy_principal" "Contributor" "$deploy_rg_id"
 assign "$deploy_principal" "$deploy_role" "$subscription_scope"
-delegate "$deploy_principal" \
-  "$(stack_facts rbac-condition --exclude-principal "$deploy_principal" --exclude-principal "$preview_principal")"
+for at in subscription resourceGroup; do
+  scope="$subscription_scope"
+  [[ "$at" == subscription ]] || scope="$deploy_rg_id"
+  delegate "$deploy_principal" "$scope" "$(stack_facts rbac-condition --at "$at" \
+    --exclude-principal "$deploy_principal" --exclude-principal "$preview_principal")"
+done
 
 # Preview identity: read everything a refresh reads, the endpoint keys a preview reads, the state (a preview
 # writes none: no lock, checkpoint or history), and decrypt the stack's data key (no encrypt, wrap or sign).
@@ -379,4 +404,6 @@ Azure DevOps: PULUMI_BACKEND_URL in a variable group named azure-maas), and the 
 pulumi stack init --secrets-provider:
 DONE
 printf '%s\n' "${variables[@]}" "PULUMI_SECRETS_PROVIDER=${secrets_provider}" \
-  "Pipeline identities (never list them under azure-maas:access): deploy ${deploy_principal}, preview ${preview_principal}."
+  "Pipeline identities (never list them under azure-maas:access): deploy ${deploy_principal}, preview ${preview_principal}." \
+  "The deployer roles, for the config of every stack file that uses role: deployer:"
+facts deployer-roles-config --subscription "$subscription" --repo "$repo"

@@ -51,7 +51,31 @@ def custom_role_guid(key: str) -> str:
 
 
 # Each case: an id, the azure-maas keys (over a minimal valid stack), and the one line validation reports.
+DEPLOYER_ROLES = {
+    "marketplace": "0fc6114f-d1ba-5963-b15f-5d7deed1e9db",
+    "saas": "635bd9e0-7716-59e5-b2ad-648892f80768",
+    "serverless": "cc128442-e27e-54cd-b386-18d0b519b0c2",
+}
+"""``azure-maas:deployerRoles``: existing role definitions that ``deployer`` assigns instead of creating its own."""
+
 CASES: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "a-guid-role-that-is-a-given-deployer-role",
+        {"deployerRoles": DEPLOYER_ROLES, "access": [grant("deployer"), grant(DEPLOYER_ROLES["saas"].upper())]},
+        f"azure-maas:access[1]: grants the same role assignment as azure-maas:access[0] (principal {P}, role "
+        f"{TITLES['saas']}, scope resourceGroup){ALLOWED}",
+    ),
+    (
+        "deployer-with-given-roles-at-the-resource-group-and-at-a-workspace",
+        {
+            "deployerRoles": DEPLOYER_ROLES,
+            "workspaces": TWO_WORKSPACES,
+            "access": [grant("deployer"), grant("deployer", "ws-main")],
+        },
+        f"azure-maas:access[1]: grants the same role assignments as azure-maas:access[0] (principal {P}; "
+        f"role {TITLES['marketplace']}, scope subscription; role {TITLES['saas']}, scope resourceGroup; "
+        f"role {TITLES['serverless']}, scope ws-main){ALLOWED}",
+    ),
     (
         "developer-and-the-azure-ai-developer-guid",
         {"access": [grant("developer"), grant(AI_DEVELOPER)]},

@@ -28,6 +28,11 @@ def dep(name: str = "small", **fields: Any) -> dict[str, Any]:
     return {"name": name, **(fields or {"model": "mistral-small-2503"})}
 
 
+DEPLOYER_ROLES = {
+    "marketplace": "0fc6114f-d1ba-5963-b15f-5d7deed1e9db",
+    "saas": "635bd9e0-7716-59e5-b2ad-648892f80768",
+    "serverless": "cc128442-e27e-54cd-b386-18d0b519b0c2",
+}
 GRANT = {"principalId": "3f2b6a1c-8d4e-4f7a-9b0c-1d2e3f4a5b6c", "principalType": "User", "role": "developer"}
 
 CASES: list[tuple[str, dict[str, str], list[str]]] = [
@@ -262,7 +267,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         {**minimal(), **stack(locaton="eastus2")},
         [
             "azure-maas:locaton: unknown key; did you mean 'location'? Valid keys here: location, resourceGroup, "
-            "hub, workspaces, access, allowedRegions, tags"
+            "hub, workspaces, access, deployerRoles, allowedRegions, tags"
         ],
     ),
     (
@@ -348,6 +353,43 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         [
             "azure-maas:resourceGroup.name: 'rg-maas.' is not a valid resource group name: 1-90 characters: "
             "letters, digits, '_', '-', '.', '(' or ')', not ending with '.'"
+        ],
+    ),
+    (
+        "deployer-roles-key-missing",
+        minimal(deployerRoles={"marketplace": DEPLOYER_ROLES["marketplace"], "saas": DEPLOYER_ROLES["saas"]}),
+        ["azure-maas:deployerRoles.serverless: required key is missing"],
+    ),
+    (
+        "deployer-roles-unknown-key",
+        minimal(deployerRoles={**DEPLOYER_ROLES, "serverles": DEPLOYER_ROLES["serverless"]}),
+        [
+            "azure-maas:deployerRoles.serverles: unknown key; did you mean 'serverless'? Valid keys here: "
+            "marketplace, saas, serverless"
+        ],
+    ),
+    (
+        "deployer-roles-not-a-guid",
+        minimal(deployerRoles={**DEPLOYER_ROLES, "saas": "SaaS Resource Writer"}),
+        [
+            "azure-maas:deployerRoles.saas: 'SaaS Resource Writer' is not a valid GUID: 32 hex digits as "
+            "8-4-4-4-12, e.g. 00000000-0000-0000-0000-000000000000"
+        ],
+    ),
+    (
+        "deployer-roles-not-a-mapping",
+        minimal(deployerRoles="0fc6114f-d1ba-5963-b15f-5d7deed1e9db"),
+        [
+            "azure-maas:deployerRoles: got '0fc6114f-d1ba-5963-b15f-5d7deed1e9db': Input should be a valid "
+            "dictionary or instance of DeployerRolesConfig"
+        ],
+    ),
+    (
+        "deployer-roles-one-guid-twice",
+        minimal(deployerRoles={**DEPLOYER_ROLES, "serverless": DEPLOYER_ROLES["saas"].upper()}),
+        [
+            f"azure-maas:deployerRoles.serverless: {DEPLOYER_ROLES['saas']} is already deployerRoles.saas; each "
+            "deployer role is its own role definition"
         ],
     ),
 ]

@@ -149,3 +149,53 @@ def test_an_entry_that_collides_with_itself_says_so() -> None:
         f"azure-maas:access[0]: grants the same role assignment as itself (principal {SP}, role azure-maas "
         "Serverless Deployer, scope ws-main); Azure allows one assignment per principal, role and scope",
     ]
+
+
+DEPLOYER_GUIDS = {
+    "marketplace": "0fc6114f-d1ba-5963-b15f-5d7deed1e9db",
+    "saas": "635bd9e0-7716-59e5-b2ad-648892f80768",
+    "serverless": "cc128442-e27e-54cd-b386-18d0b519b0c2",
+}
+"""``deployerRoles`` as the bootstrap prints it (the values are only GUIDs here)."""
+
+
+def test_deployer_roles_assign_the_given_role_definitions_and_create_none() -> None:
+    """With ``deployerRoles`` the stack creates no role definition (no role-definition write is needed) and the
+    ``deployer`` entry assigns exactly the given ones, at the scopes it always had."""
+    access = [{"principalId": SP, "principalType": "ServicePrincipal", "role": "deployer"}]
+    rg_id = f"/subscriptions/{SUB}/resourceGroups/rg-azure-maas-dev"
+    upper = {key: guid.upper() for key, guid in DEPLOYER_GUIDS.items()}
+    state = desired(access=access, deployerRoles=upper)
+
+    assert state.role_definitions == ()
+    assert [(a.custom_role, a.role_definition_id, a.scope.id, a.logical_name) for a in state.role_assignments] == [
+        (
+            key,
+            f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{DEPLOYER_GUIDS[key]}",
+            scope,
+            f"{SP}-deployer-{key}-{label}",
+        )
+        for key, scope, label in (
+            ("marketplace", f"/subscriptions/{SUB}", "subscription"),
+            ("saas", rg_id, "resourceGroup"),
+            ("serverless", f"{rg_id}/providers/Microsoft.MachineLearningServices/workspaces/ws-main", "ws-main"),
+        )
+    ]
+    assert [a.name for a in state.role_assignments] == [
+        names.deterministic_guid(a.scope.id, SP, a.role_definition_id) for a in state.role_assignments
+    ]
+    assert collisions(state) == []
+
+
+def test_without_deployer_roles_the_stack_creates_its_own_as_before() -> None:
+    access = [{"principalId": SP, "principalType": "ServicePrincipal", "role": "deployer"}]
+    state = desired(access=access)
+
+    assert [d.key for d in state.role_definitions] == ["marketplace", "saas", "serverless"]
+    assert [a.role_definition_id for a in state.role_assignments] == [d.id for d in state.role_definitions]
+
+
+def test_deployer_roles_without_a_deployer_entry_change_nothing() -> None:
+    developer = [{"principalId": SP, "principalType": "ServicePrincipal", "role": "developer"}]
+
+    assert desired(access=developer, deployerRoles=DEPLOYER_GUIDS) == desired(access=developer)

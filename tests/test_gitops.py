@@ -619,9 +619,19 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 ADO_ISSUER = "https://vstoken.dev.azure.com/0a1b2c3d-0000-4000-8000-000000000000"
 
 # A sample stack set: `dev` grants the built-in Azure AI Developer to a group and the least-privilege
-# `deployer` roles (three custom roles the program creates) to a service principal; `prod` grants a built-in
-# role by GUID (Reader, written in upper case) to a group on one workspace. No stack grants anything to a user.
-DEV_STACK = """\
+# `deployer` roles (the three custom roles the bootstrap creates, named in azure-maas:deployerRoles) to a service
+# principal; `prod` grants a built-in role by GUID (Reader, written in upper case) to a group on one workspace.
+# No stack grants anything to a user.
+DEPLOYER_ROLES = {
+    # The bootstrap's deployer role GUIDs for SUBSCRIPTION and octo/maas (UUIDv5 of deployer-role, the
+    # subscription, the repository and the role key; infra/bootstrap.py), pinned here.
+    "marketplace": "6a2f9a2a-b8a9-5f37-9e91-0b594555283f",
+    "saas": "468bdbd7-56f3-5810-ba5b-287f47920d60",
+    "serverless": "575fc52f-dda8-554b-9ff6-db47d3cd97e8",
+}
+DEPLOYER_ROLES_CONFIG = "".join(f"    {key}: {guid}\n" for key, guid in DEPLOYER_ROLES.items())
+DEV_STACK = (
+    """\
 config:
   azure-maas:location: eastus2
   azure-maas:resourceGroup:
@@ -642,7 +652,10 @@ config:
     - principalId: 7c9e6679-7425-40de-944b-e07fc1f90ae7
       principalType: ServicePrincipal
       role: deployer
+  azure-maas:deployerRoles:
 """
+    + DEPLOYER_ROLES_CONFIG
+)
 PROD_STACK = """\
 config:
   azure-maas:location: eastus2
@@ -661,32 +674,34 @@ config:
       role: ACDD72A7-3385-48EF-BD42-F606FBA81AE7
       scope: ws-prod
 """
-DEV_CUSTOM_ROLES = {
-    # The role definition GUIDs the program creates for `dev`'s `deployer` entry (UUIDv5 of role-definition,
-    # the resource group ID, project, stack and role key; infra/desired.py), pinned here.
-    "marketplace": "0fc6114f-d1ba-5963-b15f-5d7deed1e9db",
-    "saas": "635bd9e0-7716-59e5-b2ad-648892f80768",
-    "serverless": "cc128442-e27e-54cd-b386-18d0b519b0c2",
-}
-ALLOWED_ROLES = (
-    "0fc6114f-d1ba-5963-b15f-5d7deed1e9db, 635bd9e0-7716-59e5-b2ad-648892f80768, "
-    "64702f94-c441-49e6-a78b-ef80e0188fee, acdd72a7-3385-48ef-bd42-f606fba81ae7, "
-    "cc128442-e27e-54cd-b386-18d0b519b0c2"
+RG_ROLES = (
+    "468bdbd7-56f3-5810-ba5b-287f47920d60, 575fc52f-dda8-554b-9ff6-db47d3cd97e8, "
+    "64702f94-c441-49e6-a78b-ef80e0188fee, acdd72a7-3385-48ef-bd42-f606fba81ae7"
 )
-SAMPLE_CONDITION = (
-    "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
-    f"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{ALLOWED_ROLES}}}"
-    " AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase "
-    "{'Group', 'ServicePrincipal'} AND @Request[Microsoft.Authorization/roleAssignments:PrincipalId] "
-    f"ForAnyOfAllValues:GuidNotEquals {{{DEPLOY_PRINCIPAL}, {PREVIEW_PRINCIPAL}}})) AND "
-    "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
-    f"(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{ALLOWED_ROLES}}}"
-    " AND @Resource[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase "
-    "{'Group', 'ServicePrincipal'} AND @Resource[Microsoft.Authorization/roleAssignments:PrincipalId] "
-    f"ForAnyOfAllValues:GuidNotEquals {{{DEPLOY_PRINCIPAL}, {PREVIEW_PRINCIPAL}}}))"
-)
-"""What the deploy identity may grant for the sample stacks: exactly their five role definitions, to the two
-principal types they use, never to the pipeline identities themselves."""
+
+
+def condition(roles: str, types: str) -> str:
+    """The allow-list condition of one RBAC Administrator assignment of the deploy identity."""
+    return (
+        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
+        f"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{roles}}}"
+        " AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase "
+        f"{{{types}}} AND @Request[Microsoft.Authorization/roleAssignments:PrincipalId] "
+        f"ForAnyOfAllValues:GuidNotEquals {{{DEPLOY_PRINCIPAL}, {PREVIEW_PRINCIPAL}}})) AND "
+        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
+        f"(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{roles}}}"
+        " AND @Resource[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase "
+        f"{{{types}}} AND @Resource[Microsoft.Authorization/roleAssignments:PrincipalId] "
+        f"ForAnyOfAllValues:GuidNotEquals {{{DEPLOY_PRINCIPAL}, {PREVIEW_PRINCIPAL}}}))"
+    )
+
+
+SUBSCRIPTION_CONDITION = condition(DEPLOYER_ROLES["marketplace"], "'ServicePrincipal'")
+"""At the subscription the deploy identity may grant only the Marketplace Subscriber deployer role (the one role
+the program assigns there), to the principal types that `deployer` entries use."""
+RG_CONDITION = condition(RG_ROLES, "'Group', 'ServicePrincipal'")
+"""In the stacks' resource group: the sample stacks' four other role definitions, to the two principal types they
+use. Neither condition allows granting to the pipeline identities themselves."""
 
 
 def write_project(directory: Path, stacks: dict[str, str]) -> Path:
@@ -695,6 +710,12 @@ def write_project(directory: Path, stacks: dict[str, str]) -> Path:
     for name, text in stacks.items():
         (directory / f"Pulumi.{name}.yaml").write_text(text, encoding="utf-8")
     return directory
+
+
+OUTSIDE_WS = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ws-prod"
+)
+"""An existing workspace outside the stacks' resource group."""
 
 
 @pytest.fixture
@@ -735,13 +756,17 @@ def bootstrap_facts(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int
     return code, captured.out, captured.err
 
 
-def condition_args(project: Path, stacks: str = "dev,prod") -> list[str]:
+def condition_args(project: Path, stacks: str = "dev,prod", at: str = "resourceGroup") -> list[str]:
     return [
         "rbac-condition",
+        "--at",
+        at,
         "--subscription",
         SUBSCRIPTION,
         "--resource-group",
         "rg-maas-dev",
+        "--repo",
+        "octo/maas",
         "--project-dir",
         str(project),
         "--stacks",
@@ -757,16 +782,36 @@ def test_rbac_condition_allows_exactly_the_roles_and_principal_types_the_stacks_
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Condition syntax 2.0 as Microsoft documents it for delegating role assignment management: an allow-list
-    for write (@Request) and delete (@Resource), not a deny-list of a few privileged roles."""
-    assert bootstrap_facts(capsys, *condition_args(project)) == (0, SAMPLE_CONDITION + "\n", "")
+    for write (@Request) and delete (@Resource), not a deny-list of a few privileged roles. Conditions cannot
+    test the scope, so there are two: at the subscription only the Marketplace Subscriber role, in the stacks'
+    resource group everything else."""
+    assert bootstrap_facts(capsys, *condition_args(project, at="subscription")) == (
+        0,
+        SUBSCRIPTION_CONDITION + "\n",
+        "",
+    )
+    assert bootstrap_facts(capsys, *condition_args(project)) == (0, RG_CONDITION + "\n", "")
 
 
-def test_the_condition_names_the_custom_roles_the_program_creates(project: Path) -> None:
-    """The deployer GUIDs in the condition are the program's own role definitions for that stack."""
-    allowed = bootstrap.stack_grants(project, "dev", subscription_id=SUBSCRIPTION, resource_group="rg-maas-dev")
+def test_the_condition_names_the_deployer_roles_the_bootstrap_creates(project: Path) -> None:
+    """The deployer GUIDs the conditions allow are the bootstrap's own roles, which the stack names in
+    azure-maas:deployerRoles and the program assigns."""
+    allowed = bootstrap.stack_grants(
+        project, "dev", subscription_id=SUBSCRIPTION, resource_group="rg-maas-dev", repo="octo/maas"
+    )
 
-    assert set(DEV_CUSTOM_ROLES.values()) <= {g.role for g in allowed}
-    assert {g.role for g in allowed} - set(DEV_CUSTOM_ROLES.values()) == {"64702f94-c441-49e6-a78b-ef80e0188fee"}
+    assert sorted((g.role, g.principal_type, g.deployer_role, g.at) for g in allowed) == sorted(
+        [
+            (DEPLOYER_ROLES["marketplace"], "ServicePrincipal", "marketplace", "subscription"),
+            (DEPLOYER_ROLES["saas"], "ServicePrincipal", "saas", "resourceGroup"),
+            (DEPLOYER_ROLES["serverless"], "ServicePrincipal", "serverless", "resourceGroup"),
+            ("64702f94-c441-49e6-a78b-ef80e0188fee", "Group", None, "resourceGroup"),
+        ]
+    )
+    assert bootstrap.deployer_role_guids(SUBSCRIPTION, "octo/maas") == DEPLOYER_ROLES
+    assert set(bootstrap.deployer_role_definitions(SUBSCRIPTION, "rg-maas-dev", "octo/maas")) == set(
+        DEPLOYER_ROLES.values()
+    )
 
 
 def test_stacks_that_grant_nothing_give_the_deploy_identity_no_role_assignment_rights(
@@ -776,6 +821,7 @@ def test_stacks_that_grant_nothing_give_the_deploy_identity_no_role_assignment_r
     project = write_project(tmp_path / "p", {"dev": no_access, "prod": no_access})
 
     assert bootstrap_facts(capsys, *condition_args(project)) == (0, "\n", "")
+    assert bootstrap_facts(capsys, *condition_args(project, at="subscription")) == (0, "\n", "")
 
 
 @pytest.mark.parametrize(
@@ -809,6 +855,31 @@ def test_stacks_that_grant_nothing_give_the_deploy_identity_no_role_assignment_r
             "holds what deploying needs): remove the entry\n",
         ),
         (
+            {"dev": DEV_STACK[: DEV_STACK.index("  azure-maas:deployerRoles:")], "prod": PROD_STACK},
+            "bootstrap: Pulumi.dev.yaml: azure-maas:access[1].role: 'deployer' needs azure-maas:deployerRoles (the "
+            "deploy identity cannot create role definitions): add azure-maas:deployerRoles: {marketplace: "
+            "6a2f9a2a-b8a9-5f37-9e91-0b594555283f, saas: 468bdbd7-56f3-5810-ba5b-287f47920d60, serverless: "
+            "575fc52f-dda8-554b-9ff6-db47d3cd97e8}\n",
+        ),
+        (
+            {
+                "dev": DEV_STACK.replace(DEPLOYER_ROLES["saas"], "0fc6114f-d1ba-5963-b15f-5d7deed1e9db"),
+                "prod": PROD_STACK,
+            },
+            "bootstrap: Pulumi.dev.yaml: azure-maas:deployerRoles.saas: 0fc6114f-d1ba-5963-b15f-5d7deed1e9db is not "
+            "the bootstrap's azure-maas SaaS Resource Writer role (468bdbd7-56f3-5810-ba5b-287f47920d60); set "
+            "azure-maas:deployerRoles to {marketplace: 6a2f9a2a-b8a9-5f37-9e91-0b594555283f, saas: "
+            "468bdbd7-56f3-5810-ba5b-287f47920d60, serverless: 575fc52f-dda8-554b-9ff6-db47d3cd97e8}\n",
+        ),
+        (
+            {
+                "dev": DEV_STACK,
+                "prod": PROD_STACK.replace("kind: workspace", f"kind: existing\n      id: {OUTSIDE_WS}"),
+            },
+            f"bootstrap: Pulumi.prod.yaml: azure-maas:access[0]: assigns a role at workspace 'ws-prod' ({OUTSIDE_WS}), "
+            "outside --deploy-resource-group 'rg-maas-dev', the only group where the deploy identity may grant roles\n",
+        ),
+        (
             {"dev": DEV_STACK, "prod": PROD_STACK.replace("name: rg-maas-dev", "name: rg-other")},
             "bootstrap: Pulumi.prod.yaml: the stack deploys to resource group 'rg-other', but "
             "--deploy-resource-group is 'rg-maas-dev', the only group the deploy identity may change\n",
@@ -820,7 +891,7 @@ def test_rbac_condition_refuses_stacks_it_cannot_delegate_for(
 ) -> None:
     project = write_project(tmp_path / "p", stacks)
 
-    assert bootstrap_facts(capsys, *condition_args(project)) == (2, "", message.format(dir=project))
+    assert bootstrap_facts(capsys, *condition_args(project)) == (2, "", message.replace("{dir}", str(project)))
 
 
 def test_pipeline_role_definitions() -> None:
@@ -831,11 +902,24 @@ def test_pipeline_role_definitions() -> None:
         "Microsoft.MarketplaceOrdering/offerTypes/publishers/offers/plans/agreements/read",
         "Microsoft.Marketplace/offerTypes/publishers/offers/plans/agreements/read",
         "Microsoft.SaaS/register/action",
-        "Microsoft.Authorization/roleDefinitions/read",
-        "Microsoft.Authorization/roleDefinitions/write",
-        "Microsoft.Authorization/roleDefinitions/delete",
     ]
-    assert bootstrap.deploy_role(SUBSCRIPTION, "d")["AssignableScopes"] == [f"/subscriptions/{SUBSCRIPTION}"]
+    assert bootstrap.deploy_role(SUBSCRIPTION, "d") == {
+        "Name": "d",
+        "IsCustom": True,
+        "Description": "azure-maas deploy pipeline: subscribe workspaces to Marketplace model offers.",
+        "Actions": [
+            "Microsoft.MarketplaceOrdering/agreements/offers/plans/read",
+            "Microsoft.MarketplaceOrdering/agreements/offers/plans/sign/action",
+            "Microsoft.MarketplaceOrdering/offerTypes/publishers/offers/plans/agreements/read",
+            "Microsoft.Marketplace/offerTypes/publishers/offers/plans/agreements/read",
+            "Microsoft.SaaS/register/action",
+        ],
+        "NotActions": [],
+        "DataActions": [],
+        "NotDataActions": [],
+        "AssignableScopes": [f"/subscriptions/{SUBSCRIPTION}"],
+    }
+    assert bootstrap.deployer_role_definitions(SUBSCRIPTION, "rg-maas-dev", "octo/maas") == DEPLOYER_ROLE_DEFINITIONS
     assert bootstrap.preview_role(RG_ID, "p") == {
         "Name": "p",
         "IsCustom": True,
@@ -859,6 +943,52 @@ def test_pipeline_role_definitions() -> None:
     }
 
 
+def role_permissions(*actions: str) -> list[dict[str, list[str]]]:
+    return [{"actions": list(actions), "notActions": [], "dataActions": [], "notDataActions": []}]
+
+
+DEPLOYER_ROLE_DEFINITIONS = {
+    DEPLOYER_ROLES["marketplace"]: {
+        "properties": {
+            "roleName": "azure-maas Marketplace Subscriber (octo/maas)",
+            "description": "Subscribe a workspace or project to a model's Azure Marketplace offer (granted at the "
+            "subscription).",
+            "type": "CustomRole",
+            "permissions": role_permissions(
+                "Microsoft.MarketplaceOrdering/agreements/offers/plans/read",
+                "Microsoft.MarketplaceOrdering/agreements/offers/plans/sign/action",
+                "Microsoft.MarketplaceOrdering/offerTypes/publishers/offers/plans/agreements/read",
+                "Microsoft.Marketplace/offerTypes/publishers/offers/plans/agreements/read",
+                "Microsoft.SaaS/register/action",
+            ),
+            "assignableScopes": [f"/subscriptions/{SUBSCRIPTION}"],
+        }
+    },
+    DEPLOYER_ROLES["saas"]: {
+        "properties": {
+            "roleName": "azure-maas SaaS Resource Writer (octo/maas)",
+            "description": "Create the SaaS resource of a model subscription (granted at the resource group).",
+            "type": "CustomRole",
+            "permissions": role_permissions("Microsoft.SaaS/resources/read", "Microsoft.SaaS/resources/write"),
+            "assignableScopes": [RG_ID],
+        }
+    },
+    DEPLOYER_ROLES["serverless"]: {
+        "properties": {
+            "roleName": "azure-maas Serverless Deployer (octo/maas)",
+            "description": "Manage marketplace model subscriptions and serverless endpoints (granted at each "
+            "workspace).",
+            "type": "CustomRole",
+            "permissions": role_permissions(
+                "Microsoft.MachineLearningServices/workspaces/marketplaceModelSubscriptions/*",
+                "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints/*",
+            ),
+            "assignableScopes": [RG_ID],
+        }
+    },
+}
+"""The three `deployer` roles the bootstrap PUTs, by GUID, exactly (the action lists come from infra/roles.py)."""
+
 PIPELINE_VARIABLES = {
     "AZURE_TENANT_ID": "55555555-5555-5555-5555-555555555555",
     "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
@@ -869,26 +999,29 @@ PIPELINE_VARIABLES = {
 """What the bootstrap prints for the fakes below, and sets with --github."""
 
 
-def rbac_assignment(condition: str) -> dict[str, Any]:
-    """The deploy identity's RBAC Administrator assignment as ``az role assignment list`` shows it."""
-    name = "9d0f8a3c-1111-4222-8333-444455556666"
+def rbac_assignment(condition: str, scope: str = f"/subscriptions/{SUBSCRIPTION}") -> dict[str, Any]:
+    """One of the deploy identity's RBAC Administrator assignments as ``az role assignment list`` shows it."""
+    name = "9d0f8a3c-1111-4222-8333-444455556666" if scope == RG_ID else "9d0f8a3c-1111-4222-8333-444455557777"
     return {
         "condition": condition,
         "conditionVersion": "2.0",
         "description": None,
-        "id": f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleAssignments/{name}",
+        "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
         "name": name,
         "principalId": DEPLOY_PRINCIPAL,
         "principalType": "ServicePrincipal",
         "roleDefinitionId": f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/"
         "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
-        "scope": f"/subscriptions/{SUBSCRIPTION}",
+        "scope": scope,
         "type": "Microsoft.Authorization/roleAssignments",
     }
 
 
-def bootstrap_fakes(fakes: Fakes, *, existing: bool, condition: str | None = None) -> None:
-    """``existing``: everything exists already; the RBAC Administrator assignment then has ``condition``."""
+def bootstrap_fakes(
+    fakes: Fakes, *, existing: bool, conditions: tuple[str, str] = (SUBSCRIPTION_CONDITION, RG_CONDITION)
+) -> None:
+    """``existing``: everything exists already; the RBAC Administrator assignments at the subscription and at the
+    stacks' resource group then have ``conditions``."""
     fakes.add("az", "uv")
     fakes.answer("uv", ["run", "python", "-m", "infra.bootstrap"], exec=[sys.executable], skip=4)
     fakes.answer("az", ["storage", "account", "show"], stdout=STORAGE_ID + "\n")
@@ -906,8 +1039,9 @@ def bootstrap_fakes(fakes: Fakes, *, existing: bool, condition: str | None = Non
         fakes.answer("az", ["identity", "show", name, "clientId"], stdout=f"client-{number}\n")
         fakes.answer("az", ["identity", "show", name, "principalId"], stdout=f"{principal}\n")
     if existing:
-        assignment = json.dumps(rbac_assignment(condition or SAMPLE_CONDITION), indent=2)
-        fakes.answer("az", ["role", "assignment", "list", RBAC_ADMIN], stdout=assignment + "\n")
+        for scope, condition in zip((f"/subscriptions/{SUBSCRIPTION}", RG_ID), conditions, strict=True):
+            assignment = json.dumps(rbac_assignment(condition, scope), indent=2)
+            fakes.answer("az", ["role", "assignment", "list", RBAC_ADMIN, scope], stdout=assignment + "\n")
         fakes.answer("az", ["role", "assignment", "list"], stdout="/some/assignment\n")
         fakes.answer("az", ["role", "definition", "list"], stdout="/some/definition\n")
         fakes.answer("az", ["federated-credential", "list"], stdout="existing\n")
@@ -932,6 +1066,20 @@ def created_role_definitions(fakes: Fakes) -> list[dict[str, Any]]:
         if c.argv[:3] == ["role", "definition", "create"]
         for text in c.files.values()
     ]
+
+
+def put_role_definitions(fakes: Fakes) -> dict[str, dict[str, Any]]:
+    """The role definitions the bootstrap PUT with ``az rest``, by GUID (from the URL)."""
+    found = {}
+    for call in fakes.calls("az"):
+        if call.argv[:3] == ["rest", "--method", "put"]:
+            url = call.argv[call.argv.index("--url") + 1]
+            prefix = f"https://management.azure.com/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/"
+            assert url.startswith(f"{prefix}roleDefinitions/"), url
+            assert url.endswith("?api-version=2022-04-01"), url
+            (body,) = call.files.values()
+            found[url.removeprefix(f"{prefix}roleDefinitions/").split("?")[0]] = json.loads(body)
+    return found
 
 
 def federated_credentials(fakes: Fakes) -> set[tuple[str, str, str, str]]:
@@ -1006,7 +1154,8 @@ def test_bootstrap_creates_state_secrets_identities_and_their_roles(
         (DEPLOY_PRINCIPAL, "Key Vault Crypto User", KEY_ID): None,
         (DEPLOY_PRINCIPAL, "Contributor", RG_ID): None,
         (DEPLOY_PRINCIPAL, "azure-maas deploy (octo/maas)", subscription): None,
-        (DEPLOY_PRINCIPAL, RBAC_ADMIN, subscription): SAMPLE_CONDITION,
+        (DEPLOY_PRINCIPAL, RBAC_ADMIN, subscription): SUBSCRIPTION_CONDITION,
+        (DEPLOY_PRINCIPAL, RBAC_ADMIN, RG_ID): RG_CONDITION,
         (PREVIEW_PRINCIPAL, "Storage Blob Data Reader", CONTAINER_ID): None,
         (PREVIEW_PRINCIPAL, "azure-maas secrets decrypt (octo/maas)", KEY_ID): None,
         (PREVIEW_PRINCIPAL, "Reader", subscription): None,
@@ -1018,6 +1167,7 @@ def test_bootstrap_creates_state_secrets_identities_and_their_roles(
         bootstrap.decrypt_role(STATE_RG_ID, "azure-maas secrets decrypt (octo/maas)"),
         bootstrap.preview_role(RG_ID, "azure-maas preview (octo/maas)"),
     ]
+    assert put_role_definitions(fakes) == DEPLOYER_ROLE_DEFINITIONS
     definitions = [c.argv for c in fakes.calls("az") if c.argv[:3] == ["role", "definition", "list"]]
     assert [a[a.index("--scope") + 1] for a in definitions] == [f"/subscriptions/{SUBSCRIPTION}", STATE_RG_ID, RG_ID]
     assert result.stdout.splitlines()[3:] == [
@@ -1025,6 +1175,9 @@ def test_bootstrap_creates_state_secrets_identities_and_their_roles(
         "PULUMI_SECRETS_PROVIDER=azurekeyvault://kv-maas-test.vault.azure.net/keys/pulumi-secrets",
         f"Pipeline identities (never list them under azure-maas:access): deploy {DEPLOY_PRINCIPAL}, "
         f"preview {PREVIEW_PRINCIPAL}.",
+        "The deployer roles, for the config of every stack file that uses role: deployer:",
+        "azure-maas:deployerRoles:",
+        *(f"  {key}: {guid}" for key, guid in DEPLOYER_ROLES.items()),
     ]
     assert "bootstrap: dev: Azure AI Developer and 3 deployer roles, to Group and ServicePrincipal" in result.stderr
 
@@ -1051,29 +1204,38 @@ def test_the_preview_identity_can_read_state_and_decrypt_but_never_write_or_dele
             assert not [p for p in permissions if p.endswith(("/write", "/delete", "*", "/encrypt/action"))], role
 
 
-def test_no_identity_can_write_role_definitions_or_assignments_but_the_documented_deploy_role(
+def test_no_identity_can_write_role_definitions_or_assignments(
     first_run: tuple[Fakes, subprocess.CompletedProcess[str]],
 ) -> None:
     """Every custom role an identity is assigned, scanned for actions that change authorization or use a
-    wildcard. The one exception is known and documented (README, Security): the deploy identity's
-    subscription role writes the `deployer` role definitions, and could therefore rewrite itself."""
+    wildcard: none. Whoever may write a custom role assigned to them can rewrite it (to Owner); the `deployer`
+    roles are the bootstrap's, so no pipeline identity holds role-definition write anywhere. Role assignments
+    are granted only through RBAC Administrator, under the allow-list conditions."""
     fakes, _ = first_run
     custom = {d["Name"]: d for d in created_role_definitions(fakes)}
+    granted = [(principal, role) for principal, role, _ in assignments(fakes)]
     risky = {
         (principal, role): [
             a
             for a in [*custom[role]["Actions"], *custom[role]["DataActions"]]
             if "*" in a or (a.lower().startswith("microsoft.authorization/") and not a.lower().endswith("/read"))
         ]
-        for principal, role, _ in assignments(fakes)
+        for principal, role in granted
         if role in custom
     }
-    assert {k: v for k, v in risky.items() if v} == {
-        (DEPLOY_PRINCIPAL, "azure-maas deploy (octo/maas)"): [
-            "Microsoft.Authorization/roleDefinitions/write",
-            "Microsoft.Authorization/roleDefinitions/delete",
-        ]
+    assert {k: v for k, v in risky.items() if v} == {}
+    built_in = {role for principal, role in granted if role not in custom and principal != ME}
+    assert built_in == {
+        "Contributor",  # NotActions: Microsoft.Authorization/*/Write and */Delete
+        "Storage Blob Data Contributor",
+        "Key Vault Crypto User",
+        "Storage Blob Data Reader",
+        "Reader",
+        RBAC_ADMIN,  # role assignments only, under the conditions above
     }
+    # Nobody is assigned a deployer role by the bootstrap: they are only PUT, for the stacks to assign.
+    deployer_names = {d["properties"]["roleName"] for d in put_role_definitions(fakes).values()}
+    assert not deployer_names & {role for _, role in granted}
 
 
 def test_bootstrap_run_again_creates_nothing_that_exists(fakes: Fakes, project: Path) -> None:
@@ -1089,8 +1251,12 @@ def test_bootstrap_run_again_creates_nothing_that_exists(fakes: Fakes, project: 
     ]
     assert not [a for a in az if a[:2] == ["keyvault", "create"] or a[:3] == ["role", "definition", "create"]]
     assert sum(a[:3] == ["role", "definition", "update"] for a in az) == 3
+    assert put_role_definitions(fakes) == DEPLOYER_ROLE_DEFINITIONS  # PUT again: updated in place
     assert not [a for a in az if a[:3] == ["role", "assignment", "update"]]
-    assert "bootstrap: the RBAC Administrator condition of the deploy identity is up to date" in result.stderr
+    for scope in (f"/subscriptions/{SUBSCRIPTION}", RG_ID):
+        assert f"bootstrap: the RBAC Administrator condition of the deploy identity at {scope} is up to date" in (
+            result.stderr
+        )
     # The read-write data roles earlier bootstraps gave the preview identity are taken away (the fakes answer
     # every `role assignment list` with an assignment).
     assert [a[3:] for a in az if a[:3] == ["role", "assignment", "delete"]] == [
@@ -1102,8 +1268,9 @@ def test_bootstrap_run_again_creates_nothing_that_exists(fakes: Fakes, project: 
 def test_bootstrap_run_again_after_a_stack_adds_a_role_updates_the_condition(fakes: Fakes, project: Path) -> None:
     """The condition follows the stack files: re-running the bootstrap rewrites it in place (az role assignment
     update takes the whole assignment; only condition, conditionVersion and description may change)."""
-    old = SAMPLE_CONDITION.replace("acdd72a7-3385-48ef-bd42-f606fba81ae7, ", "")
-    bootstrap_fakes(fakes, existing=True, condition=old)
+    old = RG_CONDITION.replace(", acdd72a7-3385-48ef-bd42-f606fba81ae7", "")
+    assert old != RG_CONDITION
+    bootstrap_fakes(fakes, existing=True, conditions=(SUBSCRIPTION_CONDITION, old))
 
     result = fakes.run(bootstrap_args(project), cwd=ROOT)
 
@@ -1111,8 +1278,8 @@ def test_bootstrap_run_again_after_a_stack_adds_a_role_updates_the_condition(fak
     (update,) = (c for c in fakes.calls("az") if c.argv[:3] == ["role", "assignment", "update"])
     (path,) = update.files
     assert update.argv == ["role", "assignment", "update", "--role-assignment", f"@{path}", "--output", "none"]
-    assert json.loads(update.files[path]) == rbac_assignment(SAMPLE_CONDITION)
-    assert "bootstrap: updating the RBAC Administrator condition of the deploy identity" in result.stderr
+    assert json.loads(update.files[path]) == rbac_assignment(RG_CONDITION, RG_ID)
+    assert f"bootstrap: updating the RBAC Administrator condition of the deploy identity at {RG_ID}" in result.stderr
 
 
 def test_bootstrap_removes_role_assignment_rights_when_no_stack_grants_anything(fakes: Fakes, tmp_path: Path) -> None:
@@ -1123,23 +1290,19 @@ def test_bootstrap_removes_role_assignment_rights_when_no_stack_grants_anything(
     result = fakes.run(bootstrap_args(project), cwd=ROOT)
 
     assert result.returncode == 0, result.stderr
-    delete = next(c.argv for c in fakes.calls("az") if c.argv[:3] == ["role", "assignment", "delete"])
-    assert delete == [
-        "role",
-        "assignment",
-        "delete",
-        "--assignee",
-        DEPLOY_PRINCIPAL,
-        "--role",
-        RBAC_ADMIN,
-        "--scope",
-        f"/subscriptions/{SUBSCRIPTION}",
-        "--output",
-        "none",
+    deletes = [c.argv for c in fakes.calls("az") if c.argv[:3] == ["role", "assignment", "delete"]]
+    scopes = (f"/subscriptions/{SUBSCRIPTION}", RG_ID)
+    assert deletes[:2] == [
+        [
+            *("role", "assignment", "delete", "--assignee", DEPLOY_PRINCIPAL, "--role", RBAC_ADMIN),
+            *("--scope", scope, "--output", "none"),
+        ]
+        for scope in scopes
     ]
-    assert "bootstrap: no stack grants a role: removing the deploy identity's " + RBAC_ADMIN + " assignment" in (
-        result.stderr
-    )
+    for scope in scopes:
+        assert f"bootstrap: no stack grants a role at {scope}: removing the deploy identity's {RBAC_ADMIN} " in (
+            result.stderr
+        )
 
 
 GITHUB_ENVIRONMENT = {
@@ -1363,6 +1526,31 @@ def test_bootstrap_reads_every_stack_before_calling_azure(fakes: Fakes, tmp_path
     assert [c.tool for c in fakes.calls()] == ["uv"]
 
 
+def test_bootstrap_refuses_a_deployer_stack_without_the_deployer_roles(fakes: Fakes, tmp_path: Path) -> None:
+    """The repository's own Pulumi.dev.yaml (a laptop stack: `deployer` without azure-maas:deployerRoles, so the
+    program creates its roles, which needs role-definition write) plans clean, but the deploy identity may not
+    create role definitions: the bootstrap refuses the file with one line, before calling Azure."""
+    project = write_project(tmp_path / "p", {"dev": (ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8")})
+    bootstrap_fakes(fakes, existing=False)
+
+    result = fakes.run([*bootstrap_args(project), "--stacks", "dev"], cwd=ROOT)
+
+    assert (result.returncode, result.stderr) == (
+        2,
+        "bootstrap: Pulumi.dev.yaml: azure-maas:access[1].role: 'deployer' needs azure-maas:deployerRoles (the "
+        "deploy identity cannot create role definitions): add azure-maas:deployerRoles: {marketplace: "
+        "6a2f9a2a-b8a9-5f37-9e91-0b594555283f, saas: 468bdbd7-56f3-5810-ba5b-287f47920d60, serverless: "
+        "575fc52f-dda8-554b-9ff6-db47d3cd97e8}\n",
+    )
+    assert [c.tool for c in fakes.calls()] == ["uv"]
+
+
+def with_deployer_roles(stack_file: str) -> str:
+    """A stack file with the bootstrap's azure-maas:deployerRoles added under ``config:`` (what step 2 of the
+    README asks for a stack that uses `deployer`)."""
+    return stack_file.rstrip("\n") + "\n  azure-maas:deployerRoles:\n" + DEPLOYER_ROLES_CONFIG
+
+
 # --- the README ------------------------------------------------------------------------------------------
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -1379,10 +1567,13 @@ def readme_bootstrap_commands() -> list[list[str]]:
     return commands
 
 
-def test_readme_bootstrap_commands_run(fakes: Fakes) -> None:
+def test_readme_bootstrap_commands_run(fakes: Fakes, tmp_path: Path) -> None:
     """The README's bootstrap lines, with their placeholders filled in, run end to end against the fakes, from
-    the repository root and on the repository's own stack files; each Azure DevOps subject it names is trusted
-    on the identity its option names."""
+    the repository root, on the repository's own stack file with the azure-maas:deployerRoles the bootstrap
+    prints added (the file itself is a laptop stack, which the bootstrap refuses: the test above); each Azure
+    DevOps subject it names is trusted on the identity its option names."""
+    dev = with_deployer_roles((ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+    project = write_project(tmp_path / "p", {"dev": dev})
     commands = readme_bootstrap_commands()
     assert len(commands) == 2
     bootstrap_fakes(fakes, existing=False)
@@ -1399,7 +1590,7 @@ def test_readme_bootstrap_commands_run(fakes: Fakes) -> None:
 
     for args in commands:
         filled = [fill.get(a, a) for a in args]
-        result = fakes.run([str(SCRIPTS / "bootstrap.sh"), *filled], cwd=ROOT)
+        result = fakes.run([str(SCRIPTS / "bootstrap.sh"), *filled, "--project-dir", str(project)], cwd=ROOT)
 
         assert result.returncode == 0, result.stderr
         assert "<" not in " ".join(filled)
@@ -1459,6 +1650,11 @@ SECURITY_GRANTS = {
     ("`id-maas-deploy`", "Contributor", "the stacks' resource group"),
     ("`id-maas-deploy`", "azure-maas deploy (<repo>)", "the subscription"),
     ("`id-maas-deploy`", "Role Based Access Control Administrator with the allow-list condition", "the subscription"),
+    (
+        "`id-maas-deploy`",
+        "Role Based Access Control Administrator with the allow-list condition",
+        "the stacks' resource group",
+    ),
     ("`id-maas-deploy`", "Storage Blob Data Contributor", "the state container"),
     ("`id-maas-deploy`", "Key Vault Crypto User", "the secrets key"),
     ("`id-maas-preview`", "sign-in as `repo:<repo>:pull_request`", "GitHub Actions"),

@@ -553,3 +553,31 @@ def test_longest_dependency_chain_does_not_grow_with_deployments() -> None:
     assert len(large.of_type(f"{ML}:ServerlessEndpoint")) == 12
     # resource group -> hub storage -> hub -> project -> subscription -> endpoint
     assert _longest_chain(small) == _longest_chain(large) == 6
+
+
+def test_deployer_roles_assign_existing_role_definitions_and_register_none() -> None:
+    """With ``azure-maas:deployerRoles`` (the bootstrap's roles) the program registers no RoleDefinition: the
+    deploy identity needs no role-definition write. Each deployer assignment names the given role directly."""
+    guids = {
+        "marketplace": "0fc6114f-d1ba-5963-b15f-5d7deed1e9db",
+        "saas": "635bd9e0-7716-59e5-b2ad-648892f80768",
+        "serverless": "cc128442-e27e-54cd-b386-18d0b519b0c2",
+    }
+    run = run_program(
+        minimal(
+            access=[{"principalId": SP, "principalType": "ServicePrincipal", "role": "deployer"}],
+            deployerRoles=guids,
+        )
+    )
+
+    assert run.of_type(f"{AUTH}:RoleDefinition") == []
+    role_ids = {
+        r.name: (r.inputs["roleDefinitionId"], r.property_dependencies.get("roleDefinitionId", []))
+        for r in run.of_type(f"{AUTH}:RoleAssignment")
+    }
+    prefix = f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions"
+    assert role_ids == {
+        f"access-{SP}-deployer-marketplace-subscription": (f"{prefix}/{guids['marketplace']}", []),
+        f"access-{SP}-deployer-saas-resourceGroup": (f"{prefix}/{guids['saas']}", []),
+        f"access-{SP}-deployer-serverless-ws-main": (f"{prefix}/{guids['serverless']}", []),
+    }

@@ -11,8 +11,9 @@ from infra.desired import RoleAssignmentPlan, RoleDefinitionPlan
 
 
 class Access(pulumi.ComponentResource):
-    """Custom ``deployer`` roles (created at the subscription, assignable only where needed) and every
-    role assignment, named by UUIDv5 of scope, principal and role so re-runs are no-ops.
+    """Custom ``deployer`` roles (created at the subscription, assignable only where needed; none when the config
+    names existing ones in ``deployerRoles``) and every role assignment, named by UUIDv5 of scope, principal and
+    role so re-runs are no-ops.
 
     ``scopes`` maps each scope label of the plans (``subscription``, ``resourceGroup`` or a workspace's
     config name) to its resource ID, as an output of the resource that creates it where there is one,
@@ -49,9 +50,10 @@ class Access(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[resource_group] if resource_group else []),
             )
         for assignment in assignments:
-            role_id: pulumi.Input[str] = (
-                created[assignment.custom_role].id if assignment.custom_role else assignment.role_definition_id
-            )
+            # A deployer role this stack creates is referenced by its output (the assignment waits for it); an
+            # existing one (``deployerRoles``) and every other role by its ID.
+            custom = created.get(assignment.custom_role) if assignment.custom_role else None
+            role_id: pulumi.Input[str] = custom.id if custom is not None else assignment.role_definition_id
             authorization.RoleAssignment(
                 f"{name}-{assignment.logical_name}",
                 role_assignment_name=assignment.name,
