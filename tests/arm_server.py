@@ -11,18 +11,16 @@ Each location answers from its script, one answer per request (a page, an ARM er
 from __future__ import annotations
 
 import re
-import socket
 import ssl
 from collections import deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import trustme
 
-from tests.local_server import ADDRESS, JsonHandler, LocalServer, RecordingServer
+from tests.local_server import ADDRESS, JsonHandler, LocalServer, TlsServer
 
 API_VERSION = "2025-09-01"
 MODELS_PATH = re.compile(
@@ -86,7 +84,7 @@ class ArmServer(LocalServer):
         self.requests: list[Request] = []
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1").configure_cert(context)
-        self._serve(_TlsServer(ADDRESS, _handler(self), context))
+        self._serve(TlsServer(ADDRESS, _handler(self), context))
 
     @property
     def endpoint(self) -> str:
@@ -116,32 +114,10 @@ class ArmServer(LocalServer):
         return [r for r in self.requests if r.location == location]
 
 
-class _TlsServer(RecordingServer):
-    """Each connection is wrapped in TLS; the handshake happens in the connection's own thread. A client that
-    hung up or rejected the certificate (OSError) is expected."""
-
-    expected = (OSError,)
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext
-    ) -> None:
-        super().__init__(address, handler)
-        self.context = context
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = self.socket.accept()
-        return self.context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False), address
-
-
 def _handler(server: ArmServer) -> type[JsonHandler]:
     class Handler(JsonHandler):
         protocol_version = "HTTP/1.1"
         timeout = 5
-
-        def setup(self) -> None:
-            super().setup()
-            if isinstance(self.connection, ssl.SSLSocket):  # always (see get_request)
-                self.connection.do_handshake()
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's name for the GET handler)
             path = urlsplit(self.path).path
