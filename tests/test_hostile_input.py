@@ -60,31 +60,23 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize(
-    ("content", "problem"), [(c, p) for _, c, p in STACK_FILES], ids=[i for i, _, _ in STACK_FILES]
-)
-def test_a_broken_stack_file_is_a_one_line_config_error(
-    capsys: pytest.CaptureFixture[str], project: Path, content: bytes, problem: str
-) -> None:
-    (project / "Pulumi.bad.yaml").write_bytes(content)
-
-    assert plan(capsys, project, "--stack", "bad") == (2, "", f"maas plan: {project}/Pulumi.bad.yaml: {problem}\n")
+PROJECT_FILES: list[tuple[str, bytes, str]] = [
+    ("project-latin-1", b"name: azure-maas\xff\n", "not UTF-8 text (byte 0xff at offset 16); save it as UTF-8"),
+    ("project-top-level-list", b"- name\n", "the top level must be a mapping of keys to values, not a list"),
+]
 
 
 @pytest.mark.parametrize(
-    ("content", "problem"),
-    [
-        (b"name: azure-maas\xff\n", "not UTF-8 text (byte 0xff at offset 16); save it as UTF-8"),
-        (b"- name\n", "the top level must be a mapping of keys to values, not a list"),
-    ],
-    ids=["latin-1", "top-level-list"],
+    ("file", "content", "problem"),
+    [("Pulumi.dev.yaml", c, p) for _, c, p in STACK_FILES] + [("Pulumi.yaml", c, p) for _, c, p in PROJECT_FILES],
+    ids=[i for i, _, _ in STACK_FILES + PROJECT_FILES],
 )
-def test_a_broken_project_file_is_a_one_line_config_error(
-    capsys: pytest.CaptureFixture[str], project: Path, content: bytes, problem: str
+def test_a_broken_stack_or_project_file_is_a_one_line_config_error(
+    capsys: pytest.CaptureFixture[str], project: Path, file: str, content: bytes, problem: str
 ) -> None:
-    (project / "Pulumi.yaml").write_bytes(content)
+    (project / file).write_bytes(content)
 
-    assert plan(capsys, project, "--stack", "dev") == (2, "", f"maas plan: {project}/Pulumi.yaml: {problem}\n")
+    assert plan(capsys, project, "--stack", "dev") == (2, "", f"maas plan: {project}/{file}: {problem}\n")
 
 
 @pytest.mark.parametrize(
