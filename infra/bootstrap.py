@@ -249,7 +249,7 @@ def stack_grants(
     from infra import catalog as catalog_module
     from infra.desired import plan
     from infra.plan import PlanConfigError, project_name
-    from infra.settings import ROLE_KINDS, check, key_path
+    from infra.settings import ROLE_KINDS, ConfigError, check, key_path, validation_issues
     from infra.stack_config import StackConfigError, read_stack_file
 
     path = directory / f"Pulumi.{stack}.yaml"
@@ -267,9 +267,8 @@ def stack_grants(
     try:
         settings = _settings(config)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = key_path(tuple(p for p in first["loc"] if not (isinstance(p, str) and "[" in p)))
-        raise BootstrapError(f"{invalid}: {where}: {first['msg'].removeprefix('Value error, ')}") from None
+        first = ConfigError(validation_issues(error)).lines[0]  # as maas plan reports it, in key order
+        raise BootstrapError(f"{invalid}: {first}") from None
     catalog = catalog_module.load()
     issues = check(settings, catalog, today or dt.date.today())
     if issues:

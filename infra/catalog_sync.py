@@ -76,6 +76,7 @@ from ruamel.yaml.events import AliasEvent, ScalarEvent
 from azure_maas_policy import facts
 from infra import smoke
 from infra.catalog import CATALOG_PATH, DEPLOYMENT_TYPES, Catalog, Model, Stage
+from infra.documents import first_line
 from infra.smoke import TokenProvider
 
 PREFIX = "maas catalog sync"
@@ -225,17 +226,6 @@ def _access_token(token: Any) -> AccessToken:
     return AccessToken(str(token.token), expires_on)
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port (the scheme's default when absent) of ``url``."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), port or {"https": 443, "http": 80}.get(scheme)
-
-
 def _shown_origin(url: str) -> str:
     parts = urlsplit(url)
     return _clean(f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}", 120)
@@ -250,7 +240,8 @@ class _SameOrigin(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
 
     def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
         url = request.http_request.url
-        if _origin(url) != _origin(self.endpoint):
+        # smoke.origin is the one reading of a URL's origin that decides where a credential may go.
+        if smoke.origin(url) is None or smoke.origin(url) != smoke.origin(self.endpoint):
             raise SweepFailedError(
                 f"the next page link points to {_shown_origin(url)}, not the ARM endpoint "
                 f"{_shown_origin(self.endpoint)}: not followed (the token goes to the ARM endpoint only)"
@@ -381,10 +372,6 @@ def _bounded_body(limit: int) -> Callable[..., requests.Response]:
     return hook
 
 
-def _first_line(error: BaseException) -> str:
-    return next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
-
-
 def _root_cause(error: BaseException) -> BaseException:
     """The innermost error under azure-core's, requests' and urllib3's wrappers (``[Errno 111] Connection
     refused`` rather than ``HTTPSConnectionPool(...): Max retries exceeded with url: ...``)."""
@@ -448,7 +435,7 @@ def _failure(error: Exception, endpoint: str, bounds: Bounds, retry: BoundedRetr
         if error.response.status_code in RETRIED_STATUSES and retry.attempts > 1:
             problem += f" (still failing after {retry.attempts} attempts)"
         return problem
-    cause = _clean(_first_line(_root_cause(error)))
+    cause = _clean(first_line(_root_cause(error)))
     if isinstance(error, DeserializationError):
         return f"malformed answer: not the documented shape: {cause}"
     template = next((text for kind, text in NETWORK_FAILURES if isinstance(error, kind)), "{kind}: {cause}")
@@ -913,7 +900,7 @@ def _read_catalog(path: Path) -> tuple[str, Catalog]:
     except SyncUsageError as error:
         raise SyncUsageError(f"the catalog {path} {error}") from None
     except (yaml.YAMLError, RuamelYAMLError) as error:
-        raise SyncUsageError(f"the catalog {path} is not YAML: {_first_line(error)}") from None
+        raise SyncUsageError(f"the catalog {path} is not YAML: {first_line(error)}") from None
     try:
         return text, Catalog.model_validate(document)
     except ValidationError as error:
@@ -970,7 +957,7 @@ def _token(endpoint: str) -> AccessToken:
         token = _access_token(credential.get_token(scope))
     except Exception as error:  # azure-identity raises ClientAuthenticationError and subclasses
         raise SyncUsageError(
-            f"no token for {scope}: {_first_line(error)} (sign in with `az login`, or set "
+            f"no token for {scope}: {first_line(error)} (sign in with `az login`, or set "
             "AZURE_CLIENT_ID/AZURE_TENANT_ID for a workload identity)"
         ) from None
     return token

@@ -26,7 +26,8 @@ class DocumentError(Exception):
     """The file cannot be read as the document it should be; the message names it and says why, on one line."""
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """An error's first non-blank line (its class name when it has none): causes are shown on one line."""
     return next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
 
 
@@ -78,7 +79,7 @@ def load(path: Path, what: str = "file", *, json_only: bool = False) -> Any:
         document = json.loads(text) if json_only else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:
         kind = "JSON" if json_only else "YAML"
-        raise DocumentError(f"{path}: not valid {kind}: {_first_line(error)}") from None
+        raise DocumentError(f"{path}: not valid {kind}: {first_line(error)}") from None
     except RecursionError:
         raise DocumentError(f"{path}: nested deeper than {MAX_DEPTH} levels") from None
     _measure(document, path)

@@ -19,7 +19,7 @@ from typing import Any
 
 from infra import program
 from infra.capture import Capture, CapturedResource, PreviewMocks, capture
-from infra.documents import DocumentError, load_mapping
+from infra.documents import DocumentError, first_line, load_mapping
 from infra.names import STACK_NAME
 from infra.policy_pack import (
     DEFAULT_PACK_DIR,
@@ -231,7 +231,7 @@ def run_plan(
             if isinstance(failure, program.InvalidStackConfig):
                 raise PlanConfigError(str(failure)) from None
             if failure is not None:
-                raise PlanInternalError(f"the program failed: {_first_line(failure)}") from None
+                raise PlanInternalError(f"the program failed: {first_line(failure)}") from None
             step("running the policy pack")
             t0 = time.perf_counter()
             session = starting.result()
@@ -252,11 +252,6 @@ def run_plan(
                 session.close()
     timings["total"] = time.perf_counter() - started
     return PlanResult(project, stack, identity, captured, report, stack_file.secure_keys, timings)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or error.__class__.__name__
-    return text.splitlines()[0]
 
 
 def policy_resources(captured: Capture) -> list[Resource]:

@@ -29,7 +29,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from azure_maas_policy.facts import shown
 from infra import catalog as catalog_module
-from infra import names
+from infra import names, roles
 from infra.catalog import Catalog
 
 NAMESPACE = "azure-maas"
@@ -361,6 +361,11 @@ def _issue_from_pydantic(error: Mapping[str, Any]) -> Issue | None:
     return Issue(loc, f"got {shown(value)}: {error['msg']}")
 
 
+def validation_issues(error: ValidationError) -> list[Issue]:
+    """The shape problems pydantic found in the config, each at its key path with the message of its rule."""
+    return [issue for item in error.errors(include_url=False) if (issue := _issue_from_pydantic(item))]
+
+
 # ---------------------------------------------------------------------------------------------------
 # Rules that span keys.
 
@@ -541,13 +546,13 @@ def _check_access(settings: Settings) -> list[Issue]:
 
 
 def _check_deployer_roles(settings: Settings) -> list[Issue]:
-    roles = settings.deployer_roles
-    if roles is None:
+    given = settings.deployer_roles
+    if given is None:
         return []
     issues: list[Issue] = []
     seen: dict[str, str] = {}
-    for key in ("marketplace", "saas", "serverless"):
-        guid = getattr(roles, key)
+    for key in (spec.key for spec in roles.DEPLOYER_ROLES):
+        guid = getattr(given, key)
         first = seen.setdefault(guid, key)
         if first != key:
             issues.append(
@@ -609,8 +614,7 @@ def load_settings(today: dt.date | None = None) -> Settings:
     try:
         settings = Settings()
     except ValidationError as error:
-        issues = [i for e in error.errors(include_url=False) if (i := _issue_from_pydantic(e))]
-        raise ConfigError(unknown + issues, env_paths) from None
+        raise ConfigError(unknown + validation_issues(error), env_paths) from None
     # Outside a running program (unit tests) the project and stack are unset; no collision found here depends on them.
     project, stack = pulumi.get_project() or "project", pulumi.get_stack() or "stack"
     issues = unknown + check(settings, catalog, today or dt.date.today(), project=project, stack=stack)
@@ -633,4 +637,5 @@ __all__ = [
     "key_path",
     "load_settings",
     "resolve_model",
+    "validation_issues",
 ]
