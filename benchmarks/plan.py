@@ -33,8 +33,8 @@ from pulumi_azure_native import keyvault, resources, storage
 from pulumi_azure_native import machinelearningservices as ml
 
 from infra import program
-from infra.capture import PreviewMocks, capture
-from infra.plan import PLACEHOLDER_ID, Identity, offline_calls
+from infra.engine.capture import PreviewMocks, capture
+from infra.engine.preview import PLACEHOLDER_ID, Identity, offline_calls
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (1, 10, 100, 500)

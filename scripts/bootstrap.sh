@@ -130,7 +130,7 @@ retry() { # what command...
 
 # Role definitions and the RBAC condition come from the repository's one source of role facts, and the
 # roles the stacks assign from the program's own plan of each stack file.
-facts() { uv run --quiet --locked python -m infra.bootstrap "$@"; }
+facts() { uv run --quiet --locked python -m infra.cli.bootstrap "$@"; }
 stack_facts() { # command [options]
   local command="$1"
   shift

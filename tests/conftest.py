@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.stack_config import read_stack_config
+from infra.engine.stack_files import read_stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,7 @@ def cli_options(*command: str) -> set[str]:
     """The long options of ``maas <command...>`` (``--help`` aside), from the parser itself."""
     import argparse
 
-    from infra import cli
+    from infra.cli import app as cli
 
     parser: argparse.ArgumentParser = cli._parser()
     for name in command:

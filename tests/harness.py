@@ -14,7 +14,7 @@ import pulumi.runtime
 from pulumi.runtime import rpc
 
 from infra import program
-from infra.capture import Capture, CapturedResource, capture
+from infra.engine.capture import Capture, CapturedResource, capture
 
 PROJECT = "azure-maas"
 SUBSCRIPTION_ID = "11111111-2222-3333-4444-555555555555"

@@ -11,8 +11,8 @@ from typing import Any
 
 from pulumi.runtime.rpc import UNKNOWN
 
-from infra.plan import policy_resources
-from infra.policy_pack import Resource
+from infra.engine.analyzer import Resource
+from infra.engine.preview import policy_resources
 from tests.harness import SUBSCRIPTION_ID, Run
 
 __all__ = ["UNKNOWN"]

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from infra import catalog, cli
+from infra import catalog
+from infra.cli import app as cli
 from tests.conftest import ROOT, cli_options
 from tests.harness import TODAY
 

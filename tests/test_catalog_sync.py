@@ -17,9 +17,10 @@ import yaml
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
 
-from infra import catalog_sync, cli
 from infra.catalog import CATALOG_PATH, Catalog
-from infra.catalog_sync import Offer, Swept, merge, sweep_location
+from infra.cli import app as cli
+from infra.cli.commands import catalog_sync
+from infra.cli.commands.catalog_sync import Offer, Swept, merge, sweep_location
 from tests.arm_server import Answer, ArmServer, arm_error, page
 from tests.conftest import ROOT
 from tests.fakes import Credential

@@ -18,8 +18,8 @@ import pytest
 import yaml
 from rich.console import Console
 
-from infra import cli
-from infra.plan import run_plan
+from infra.cli import app as cli
+from infra.engine.preview import run_plan
 from tests import harness
 from tests.harness import run_program
 

@@ -13,8 +13,9 @@ import pytest
 import yaml
 from pulumi_azure_native import resources
 
-from infra import cli, names, program
-from infra.capture import PreviewMocks, capture
+from infra import names, program
+from infra.cli import app as cli
+from infra.engine.capture import PreviewMocks, capture
 from tests.conftest import ROOT, minimal
 from tests.harness import SUBSCRIPTION_ID, TODAY, execute
 
@@ -322,7 +323,7 @@ def test_a_second_resource_with_one_urn_is_refused() -> None:
 
     captured, error = run(twice)
 
-    from infra.capture import DuplicateUrnError  # new with the refusal; imported here so every other test runs
+    from infra.engine.capture import DuplicateUrnError  # new with the refusal; imported here so every other test runs
 
     assert isinstance(error, DuplicateUrnError)
     assert str(error) == (

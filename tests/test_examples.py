@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.stack_config import read_stack_config
+from infra.engine.stack_files import read_stack_config
 from tests.conftest import ROOT
 from tests.harness import run_program
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra import bootstrap
+from infra.cli import bootstrap
 from tests.conftest import ROOT
 from tests.fakes import Fakes
 
@@ -747,7 +747,7 @@ def bootstrap_args(project: Path, *extra: str) -> list[str]:
 
 
 def bootstrap_facts(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """``python -m infra.bootstrap ARGV``, in process: exit code, stdout, stderr."""
+    """``python -m infra.cli.bootstrap ARGV``, in process: exit code, stdout, stderr."""
     try:
         code = bootstrap.main(list(argv))
     except SystemExit as exit_:
@@ -1023,7 +1023,7 @@ def bootstrap_fakes(
     """``existing``: everything exists already; the RBAC Administrator assignments at the subscription and at the
     stacks' resource group then have ``conditions``."""
     fakes.add("az", "uv")
-    fakes.answer("uv", ["run", "python", "-m", "infra.bootstrap"], exec=[sys.executable], skip=4)
+    fakes.answer("uv", ["run", "python", "-m", "infra.cli.bootstrap"], exec=[sys.executable], skip=4)
     fakes.answer("az", ["storage", "account", "show"], stdout=STORAGE_ID + "\n")
     fakes.answer("az", ["account", "show"], stdout="55555555-5555-5555-5555-555555555555\n")
     fakes.answer("az", ["ad", "signed-in-user"], stdout=ME + "\n")

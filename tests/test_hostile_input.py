@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from infra import cli, render
+from infra.cli import app as cli
+from infra.cli.render import plan as render
 from tests.conftest import ROOT
 from tests.fakes import Fakes
 from tests.harness import TODAY

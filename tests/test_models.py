@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from infra import catalog, cli, render_catalog
+from infra import catalog
+from infra.cli import app as cli
+from infra.cli.render import models as render_catalog
 from tests import harness
 from tests.conftest import ROOT, cli_options
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from infra.policy_pack import (
+from infra.engine.analyzer import (
     Diagnostic,
     PolicyPackSession,
     Resource,

@@ -20,7 +20,7 @@ import yaml
 
 from azure_maas_policy import facts
 from infra import catalog as program_catalog
-from infra.policy_pack import (
+from infra.engine.analyzer import (
     DEFAULT_PACK_DIR,
     EnforcementLevel,
     GivenConfig,

@@ -23,8 +23,9 @@ import pytest
 import trustme
 from azure.core.exceptions import ClientAuthenticationError
 
-from infra import cli, smoke
-from infra.stack_outputs import OutputsError, parse
+from infra.cli import app as cli
+from infra.cli.commands import smoke
+from infra.cli.stack_outputs import OutputsError, parse
 from tests import harness
 from tests.chat_server import ChatServer, Endpoint, Scripted, chunks, completion, sse
 from tests.conftest import ROOT, cli_options

@@ -17,11 +17,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from infra.capture import CapturedResource, mask_secrets
-from infra.plan import PLACEHOLDER_ID, PlanResult
-from infra.policy_pack import Diagnostic, EnforcementLevel, Severity
-from infra.smoke import Result as SmokeResult
-from infra.smoke import one_line
+from infra.cli.commands.smoke import Result as SmokeResult
+from infra.cli.commands.smoke import one_line
+from infra.engine.analyzer import Diagnostic, EnforcementLevel, Severity
+from infra.engine.capture import CapturedResource, mask_secrets
+from infra.engine.preview import PLACEHOLDER_ID, PlanResult
 
 SCHEMA_VERSION = 1
 UNKNOWN_TEXT = "[unknown]"

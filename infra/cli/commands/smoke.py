@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from azure_maas_policy import facts
 from infra import catalog as catalog_module
 from infra import names
-from infra.stack_outputs import EndpointOutput, StackOutputs
+from infra.cli.stack_outputs import EndpointOutput, StackOutputs
 
 Route = Literal["inference", "native"]
 AuthChoice = Literal["auto", "key", "entra"]

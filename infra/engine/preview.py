@@ -18,10 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import program
-from infra.capture import Capture, CapturedResource, PreviewMocks, capture
-from infra.documents import DocumentError, first_line, load_mapping
-from infra.names import STACK_NAME
-from infra.policy_pack import (
+from infra.engine.analyzer import (
     DEFAULT_PACK_DIR,
     GivenConfig,
     PolicyConfigError,
@@ -32,7 +29,10 @@ from infra.policy_pack import (
     StackInfo,
     load_policy_config,
 )
-from infra.stack_config import StackConfigError, read_stack_file
+from infra.engine.capture import Capture, CapturedResource, PreviewMocks, capture
+from infra.engine.documents import DocumentError, first_line, load_mapping
+from infra.engine.stack_files import StackConfigError, read_stack_file
+from infra.names import STACK_NAME
 
 NAMESPACE = "azure-maas"
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"

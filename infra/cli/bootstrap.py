@@ -5,15 +5,15 @@ role definitions and the role-assignment condition it passes to ``az`` come from
 lists live once (``infra/roles.py``, the policy pack's facts, and the program's own desired state) and not
 again in shell.
 
-    python -m infra.bootstrap deploy-role --subscription ID --name NAME
-    python -m infra.bootstrap deployer-roles --subscription ID --resource-group NAME --repo OWNER/NAME
-    python -m infra.bootstrap deployer-roles-config --subscription ID --repo OWNER/NAME
-    python -m infra.bootstrap preview-role --scope ID --name NAME
-    python -m infra.bootstrap decrypt-role --scope ID --name NAME
-    python -m infra.bootstrap check-stacks --subscription ID --resource-group NAME --repo OWNER/NAME \
+    python -m infra.cli.bootstrap deploy-role --subscription ID --name NAME
+    python -m infra.cli.bootstrap deployer-roles --subscription ID --resource-group NAME --repo OWNER/NAME
+    python -m infra.cli.bootstrap deployer-roles-config --subscription ID --repo OWNER/NAME
+    python -m infra.cli.bootstrap preview-role --scope ID --name NAME
+    python -m infra.cli.bootstrap decrypt-role --scope ID --name NAME
+    python -m infra.cli.bootstrap check-stacks --subscription ID --resource-group NAME --repo OWNER/NAME \
         --project-dir DIR --stacks LIST
-    python -m infra.bootstrap rbac-condition ... --at subscription|resourceGroup --exclude-principal ID [...]
-    python -m infra.bootstrap condition-update --condition TEXT < assignment.json
+    python -m infra.cli.bootstrap rbac-condition ... --at subscription|resourceGroup --exclude-principal ID [...]
+    python -m infra.cli.bootstrap condition-update --condition TEXT < assignment.json
 
 What each pipeline identity may do, and why (README, "Security"):
 
@@ -248,9 +248,9 @@ def stack_grants(
 
     from infra import catalog as catalog_module
     from infra.desired import plan
-    from infra.plan import PlanConfigError, project_name
+    from infra.engine.preview import PlanConfigError, project_name
+    from infra.engine.stack_files import StackConfigError, read_stack_file
     from infra.settings import ROLE_KINDS, ConfigError, check, key_path, validation_issues
-    from infra.stack_config import StackConfigError, read_stack_file
 
     path = directory / f"Pulumi.{stack}.yaml"
     if not path.is_file():
@@ -437,7 +437,7 @@ def _listing(items: Sequence[str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.bootstrap", description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m infra.cli.bootstrap", description=(__doc__ or "").splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     deploy = commands.add_parser("deploy-role", help="the deploy identity's custom role (JSON)")
     deploy.add_argument("--subscription", required=True, help="subscription ID")

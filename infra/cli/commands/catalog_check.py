@@ -18,8 +18,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from infra import catalog as catalog_module
 from infra.catalog import Catalog, Stage
+from infra.engine.stack_files import StackConfigError, read_stack_file
 from infra.settings import NAMESPACE, DeploymentConfig, WorkspaceConfig, key_path, resolve_model
-from infra.stack_config import StackConfigError, read_stack_file
 
 Verdict = Literal["living", "dying", "dead", "unknown"]
 """``dying``: deprecated or retired within the window; ``unknown``: a raw model ID the catalog does not know."""

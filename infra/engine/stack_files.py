@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.documents import DocumentError, load_mapping
+from infra.engine.documents import DocumentError, load_mapping
 
 
 class StackConfigError(Exception):

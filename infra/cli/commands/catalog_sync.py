@@ -74,10 +74,10 @@ from ruamel.yaml.error import YAMLError as RuamelYAMLError
 from ruamel.yaml.events import AliasEvent, ScalarEvent
 
 from azure_maas_policy import facts
-from infra import smoke
 from infra.catalog import CATALOG_PATH, DEPLOYMENT_TYPES, Catalog, Model, Stage
-from infra.documents import first_line
-from infra.smoke import TokenProvider
+from infra.cli.commands import smoke
+from infra.cli.commands.smoke import TokenProvider
+from infra.engine.documents import first_line
 
 PREFIX = "maas catalog sync"
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2

@@ -31,9 +31,9 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from infra.documents import DocumentError, load, read_text
+from infra.engine.documents import DocumentError, load, read_text
 
-DEFAULT_PACK_DIR = Path(__file__).resolve().parents[1] / "policies"
+DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 """The azure-maas policy pack in this repository."""
 START_TIMEOUT = 30.0
 """Seconds for the pack to print its port and accept connections."""

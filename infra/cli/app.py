@@ -34,10 +34,13 @@ from rich.console import Console
 from rich.status import Status
 
 from azure_maas_policy import facts
-from infra import catalog, catalog_check, catalog_sync, render, render_catalog, smoke
-from infra.plan import PlanConfigError, PlanInternalError, run_plan
-from infra.stack_outputs import OutputsError
-from infra.stack_outputs import read as read_outputs
+from infra import catalog
+from infra.cli.commands import catalog_check, catalog_sync, smoke
+from infra.cli.render import models as render_catalog
+from infra.cli.render import plan as render
+from infra.cli.stack_outputs import OutputsError
+from infra.cli.stack_outputs import read as read_outputs
+from infra.engine.preview import PlanConfigError, PlanInternalError, run_plan
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_SIGNAL_BASE = 128
