@@ -1,11 +1,13 @@
 """Desired state: what to create, with final Azure names, computed purely from validated settings.
 
-No Pulumi types here: every function is a plain function of its arguments, so the whole plan can be
-checked exhaustively and fast. Components (``infra/components``) turn it into resources.
+No Pulumi types here: every function is a plain function of its arguments, so the whole desired state can
+be checked exhaustively and fast. Its records are ``...Spec`` s (what one resource should be); "plan" is the
+``maas plan`` command's word. Components (``infra/components``) turn it into resources.
 
 Every record that comes from a config entry keeps that entry's key path (``origin``), so :func:`collisions`
 can name both entries of two that would share a logical name (URN) or an Azure name. Settings validation runs
-it on a plan for a placeholder subscription before anything is registered; :func:`plan` runs it again for
+it on the desired state for a placeholder subscription before anything is registered; :func:`compute` runs it
+again for
 the deploying subscription, whose IDs a config can spell out.
 """
 
@@ -21,20 +23,20 @@ from infra.settings import ConfigError, Issue, Settings, key_path, resolve_model
 from infra.settings import Path as KeyPath
 
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
-"""The subscription settings validation plans for: the deploying one is known only once the program runs."""
+"""The subscription settings validation computes the desired state for: the deploying one is known only once the program runs."""
 
 WorkspaceKind = Literal["Hub", "Project", "Default"]
 
 
 @dataclass(frozen=True)
-class ResourceGroupPlan:
+class ResourceGroupSpec:
     name: str
     create: bool
     id: str
 
 
 @dataclass(frozen=True)
-class WorkspacePlan:
+class WorkspaceSpec:
     """A hub, project, standalone workspace, or an existing workspace that is only referenced."""
 
     key: str
@@ -56,7 +58,7 @@ class WorkspacePlan:
 
 
 @dataclass(frozen=True)
-class SubscriptionPlan:
+class SubscriptionSpec:
     """A marketplace subscription of one workspace to one model's offer."""
 
     workspace: str
@@ -65,14 +67,14 @@ class SubscriptionPlan:
 
 
 @dataclass(frozen=True)
-class EndpointPlan:
+class EndpointSpec:
     workspace: str
     name: str
     model_id: str
     catalog_key: str | None
     auth_mode: Literal["Key", "AAD", "KeyAndAAD"]
     content_safety: bool
-    subscription: SubscriptionPlan | None
+    subscription: SubscriptionSpec | None
     """The subscription the endpoint depends on; None for models in Microsoft's own registry."""
     origin: KeyPath
     """The config entry: ``("workspaces", i, "deployments", j)``."""
@@ -85,7 +87,7 @@ class EndpointPlan:
 
 
 @dataclass(frozen=True)
-class RoleDefinitionPlan:
+class RoleDefinitionSpec:
     """A least-privilege custom role of the ``deployer`` set, created at the subscription."""
 
     key: str
@@ -111,7 +113,7 @@ class ScopeRef:
 
 
 @dataclass(frozen=True)
-class RoleAssignmentPlan:
+class RoleAssignmentSpec:
     logical_name: str
     name: str
     """UUIDv5 of scope, principal and role definition: re-runs are no-ops."""
@@ -130,13 +132,13 @@ class RoleAssignmentPlan:
 class Desired:
     location: str
     tags: dict[str, str]
-    resource_group: ResourceGroupPlan
-    hub: WorkspacePlan | None
-    workspaces: tuple[WorkspacePlan, ...]
-    subscriptions: tuple[SubscriptionPlan, ...]
-    endpoints: tuple[EndpointPlan, ...]
-    role_definitions: tuple[RoleDefinitionPlan, ...]
-    role_assignments: tuple[RoleAssignmentPlan, ...]
+    resource_group: ResourceGroupSpec
+    hub: WorkspaceSpec | None
+    workspaces: tuple[WorkspaceSpec, ...]
+    subscriptions: tuple[SubscriptionSpec, ...]
+    endpoints: tuple[EndpointSpec, ...]
+    role_definitions: tuple[RoleDefinitionSpec, ...]
+    role_assignments: tuple[RoleAssignmentSpec, ...]
 
 
 def standard_tags(settings: Settings, project: str, stack: str) -> dict[str, str]:
@@ -152,22 +154,22 @@ def _workspace_id(subscription_id: str, resource_group: str, name: str) -> str:
     )
 
 
-def _existing(key: str | None, resource_id: str, origin: KeyPath) -> WorkspacePlan:
+def _existing(key: str | None, resource_id: str, origin: KeyPath) -> WorkspaceSpec:
     """An existing workspace; ``key`` defaults to its Azure name (an existing hub has no config name)."""
     resource_group, name = names.workspace_id_parts(resource_id)  # settings validation checked the shape
-    return WorkspacePlan(key or name, name, resource_group, resource_id, None, origin)
+    return WorkspaceSpec(key or name, name, resource_group, resource_id, None, origin)
 
 
 def _created(
     key: str,
     kind: WorkspaceKind,
-    rg: ResourceGroupPlan,
+    rg: ResourceGroupSpec,
     subscription_id: str,
     scope: tuple[str, ...],
     origin: KeyPath,
-) -> WorkspacePlan:
+) -> WorkspaceSpec:
     own_storage = kind in ("Hub", "Default")
-    return WorkspacePlan(
+    return WorkspaceSpec(
         key=key,
         name=key,
         resource_group=rg.name,
@@ -179,9 +181,9 @@ def _created(
     )
 
 
-def _endpoints(settings: Settings, catalog: Catalog) -> tuple[tuple[SubscriptionPlan, ...], tuple[EndpointPlan, ...]]:
-    subscriptions: dict[tuple[str, str], SubscriptionPlan] = {}
-    endpoints: list[EndpointPlan] = []
+def _endpoints(settings: Settings, catalog: Catalog) -> tuple[tuple[SubscriptionSpec, ...], tuple[EndpointSpec, ...]]:
+    subscriptions: dict[tuple[str, str], SubscriptionSpec] = {}
+    endpoints: list[EndpointSpec] = []
     for i, ws in enumerate(settings.workspaces):
         for j, deployment in enumerate(ws.deployments):
             resolved = resolve_model(deployment, catalog)
@@ -191,12 +193,12 @@ def _endpoints(settings: Settings, catalog: Catalog) -> tuple[tuple[Subscription
             if names.needs_marketplace_subscription(resolved.model_id):
                 subscription = subscriptions.setdefault(
                     (ws.name, resolved.model_id.lower()),
-                    SubscriptionPlan(
+                    SubscriptionSpec(
                         ws.name, names.marketplace_subscription_name(resolved.model_id), resolved.model_id
                     ),
                 )
             endpoints.append(
-                EndpointPlan(
+                EndpointSpec(
                     workspace=ws.name,
                     name=deployment.name,
                     model_id=resolved.model_id,
@@ -212,8 +214,8 @@ def _endpoints(settings: Settings, catalog: Catalog) -> tuple[tuple[Subscription
 
 
 def _role_definitions(
-    rg: ResourceGroupPlan, workspaces: tuple[WorkspacePlan, ...], subscription_id: str, project: str, stack: str
-) -> tuple[RoleDefinitionPlan, ...]:
+    rg: ResourceGroupSpec, workspaces: tuple[WorkspaceSpec, ...], subscription_id: str, project: str, stack: str
+) -> tuple[RoleDefinitionSpec, ...]:
     """One set per stack: role names are unique per tenant, so they name project, stack and group."""
     subscription_scope = f"/subscriptions/{subscription_id}"
     outside_rg = tuple(ws.id for ws in workspaces if ws.resource_group.lower() != rg.name.lower())
@@ -222,11 +224,11 @@ def _role_definitions(
         "resourceGroup": (rg.id,),
         "workspace": (rg.id, *outside_rg),
     }
-    plans = []
+    specs = []
     for spec in roles.DEPLOYER_ROLES:
         guid = names.deterministic_guid("role-definition", rg.id, project, stack, spec.key)
-        plans.append(
-            RoleDefinitionPlan(
+        specs.append(
+            RoleDefinitionSpec(
                 key=spec.key,
                 guid=guid,
                 id=roles.role_definition_id(subscription_id, guid),
@@ -236,7 +238,7 @@ def _role_definitions(
                 assignable_scopes=scopes[spec.scope],
             )
         )
-    return tuple(plans)
+    return tuple(specs)
 
 
 def _assignment(
@@ -247,8 +249,8 @@ def _assignment(
     scope: ScopeRef,
     label: str,
     origin: KeyPath,
-) -> RoleAssignmentPlan:
-    return RoleAssignmentPlan(
+) -> RoleAssignmentSpec:
+    return RoleAssignmentSpec(
         logical_name=f"{principal_id}-{label}-{scope.label}",
         name=names.deterministic_guid(scope.id, principal_id, role_id),
         principal_id=principal_id,
@@ -262,15 +264,15 @@ def _assignment(
 
 def _role_assignments(
     settings: Settings,
-    rg: ResourceGroupPlan,
-    workspaces: tuple[WorkspacePlan, ...],
+    rg: ResourceGroupSpec,
+    workspaces: tuple[WorkspaceSpec, ...],
     deployer_ids: dict[str, str],
     subscription_id: str,
-) -> tuple[RoleAssignmentPlan, ...]:
+) -> tuple[RoleAssignmentSpec, ...]:
     """``deployer_ids``: the role definition ID of each ``deployer`` role (created by the stack or existing)."""
     by_key = {ws.key: ws for ws in workspaces}
     rg_scope = ScopeRef("resourceGroup", rg.id)
-    plans: list[RoleAssignmentPlan] = []
+    specs: list[RoleAssignmentSpec] = []
     for i, grant in enumerate(settings.access):
         origin: KeyPath = ("access", i)
         target = (
@@ -287,7 +289,7 @@ def _role_assignments(
             }
             for spec in roles.DEPLOYER_ROLES:
                 for scope in targets[spec.scope]:
-                    plans.append(
+                    specs.append(
                         _assignment(
                             grant.principal_id,
                             grant.principal_type,
@@ -302,18 +304,18 @@ def _role_assignments(
         guid = roles.AZURE_AI_DEVELOPER if grant.role == "developer" else grant.role
         label = "developer" if grant.role == "developer" else f"role-{grant.role}"
         role_id = roles.role_definition_id(subscription_id, guid)
-        plans.append(_assignment(grant.principal_id, grant.principal_type, role_id, None, target, label, origin))
-    return tuple(plans)
+        specs.append(_assignment(grant.principal_id, grant.principal_type, role_id, None, target, label, origin))
+    return tuple(specs)
 
 
-def plan(settings: Settings, catalog: Catalog, *, project: str, stack: str, subscription_id: str) -> Desired:
+def compute(settings: Settings, catalog: Catalog, *, project: str, stack: str, subscription_id: str) -> Desired:
     """Everything the stack creates, from validated settings and the deploying subscription's ID.
 
     Raises :class:`ConfigError` when two entries would share a logical or an Azure name in this subscription
     (settings validation finds the rest before the subscription is known), so no caller gets a state that the
     engine or Azure would refuse.
     """
-    desired = _plan(settings, catalog, project=project, stack=stack, subscription_id=subscription_id)
+    desired = _compute(settings, catalog, project=project, stack=stack, subscription_id=subscription_id)
     issues = collisions(desired)
     if issues:
         raise ConfigError(issues)
@@ -321,16 +323,18 @@ def plan(settings: Settings, catalog: Catalog, *, project: str, stack: str, subs
 
 
 def config_collisions(settings: Settings, catalog: Catalog, *, project: str, stack: str) -> list[Issue]:
-    """:func:`collisions` of the stack planned for :data:`PLACEHOLDER_SUBSCRIPTION`: every collision that does
+    """:func:`collisions` of the desired state for :data:`PLACEHOLDER_SUBSCRIPTION`: every collision that does
     not depend on which subscription deploys (settings validation runs this once each entry is valid)."""
-    return collisions(_plan(settings, catalog, project=project, stack=stack, subscription_id=PLACEHOLDER_SUBSCRIPTION))
+    return collisions(
+        _compute(settings, catalog, project=project, stack=stack, subscription_id=PLACEHOLDER_SUBSCRIPTION)
+    )
 
 
-def _plan(settings: Settings, catalog: Catalog, *, project: str, stack: str, subscription_id: str) -> Desired:
+def _compute(settings: Settings, catalog: Catalog, *, project: str, stack: str, subscription_id: str) -> Desired:
     if settings.location is None:  # settings validation guarantees a location
         raise ValueError("location is not set")
     rg_name = settings.resource_group.name or f"rg-{project}-{stack}"
-    rg = ResourceGroupPlan(
+    rg = ResourceGroupSpec(
         rg_name, settings.resource_group.create, f"/subscriptions/{subscription_id}/resourceGroups/{rg_name}"
     )
     scope = (subscription_id, rg_name)
@@ -351,7 +355,7 @@ def _plan(settings: Settings, catalog: Catalog, *, project: str, stack: str, sub
     )
     subscriptions, endpoints = _endpoints(settings, catalog)
     uses_deployer = any(grant.role == "deployer" for grant in settings.access)
-    definitions: tuple[RoleDefinitionPlan, ...] = ()
+    definitions: tuple[RoleDefinitionSpec, ...] = ()
     if settings.deployer_roles is not None:
         # Existing role definitions (the bootstrap's): the program creates none and needs no role-definition write.
         deployer_ids = {
@@ -395,7 +399,7 @@ class _Claim:
     """What the entry's resource is, when the message needs it."""
 
 
-def _role_text(assignment: RoleAssignmentPlan) -> str:
+def _role_text(assignment: RoleAssignmentSpec) -> str:
     if assignment.custom_role is not None:
         return next(spec.title for spec in roles.DEPLOYER_ROLES if spec.key == assignment.custom_role)
     guid = assignment.role_definition_id.rsplit("/", 1)[-1]

@@ -1,45 +1,39 @@
-"""The Pulumi program: load settings, plan, build components, export outputs."""
+"""The Pulumi program: load settings, compute the desired state, build components, export outputs."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pulumi
 from pulumi_azure_native import authorization, resources
 
 from infra import catalog as catalog_module
-from infra.components import Access, ModelDeployment, Workspace
-from infra.desired import Desired, plan
-from infra.settings import ConfigError, load_settings
-
-
-class InvalidStackConfig(pulumi.RunError):
-    """The stack config is invalid (the message lists every problem with its key); nothing was registered."""
-
-    def __init__(self, error: ConfigError) -> None:
-        super().__init__(str(error))
-        self.error = error
+from infra.components import (
+    Access,
+    AccessArgs,
+    ModelDeployment,
+    ModelDeploymentArgs,
+    Placement,
+    Workspace,
+    WorkspaceArgs,
+)
+from infra.desired import Desired, WorkspaceSpec, compute
+from infra.settings import load_settings
 
 
 def main(today: dt.date | None = None) -> None:
     """Validate the whole config before registering anything, then declare the stack."""
-    try:
-        settings = load_settings(today)
-    except ConfigError as error:
-        raise InvalidStackConfig(error) from None
+    settings = load_settings(today)  # a ConfigError (a pulumi.RunError) ends the run with every problem listed
     client = authorization.get_client_config()
     catalog = catalog_module.load()
-    try:
-        desired = plan(
-            settings,
-            catalog,
-            project=pulumi.get_project(),
-            stack=pulumi.get_stack(),
-            subscription_id=client.subscription_id,
-        )
-    except ConfigError as error:  # names that collide only in the deploying subscription (its IDs in the config)
-        raise InvalidStackConfig(error) from None
+    # Raises ConfigError for names that collide only in the deploying subscription (its IDs in the config).
+    desired = compute(
+        settings,
+        catalog,
+        project=pulumi.get_project(),
+        stack=pulumi.get_stack(),
+        subscription_id=client.subscription_id,
+    )
     build(desired, catalog, subscription_id=client.subscription_id, tenant_id=client.tenant_id)
 
 
@@ -55,36 +49,33 @@ def build(desired: Desired, catalog: catalog_module.Catalog, *, subscription_id:
         )
         rg_name, rg_id = rg_resource.name, rg_resource.id
 
-    common: dict[str, Any] = {
-        "resource_group_name": rg_name,
-        "location": desired.location,
-        "tags": desired.tags,
-        "tenant_id": tenant_id,
-    }
-    hub = Workspace(desired.hub, **common) if desired.hub else None
-    workspaces = {ws.key: Workspace(ws, hub_id=hub.id if hub else None, **common) for ws in desired.workspaces}
+    placement = Placement(location=desired.location, tags=desired.tags)
+
+    def workspace(spec: WorkspaceSpec, hub_id: pulumi.Input[str] | None = None) -> Workspace:
+        args = WorkspaceArgs(spec, rg_name, placement, tenant_id=tenant_id, hub_id=hub_id)
+        return Workspace(spec.key, args)
+
+    hub = workspace(desired.hub) if desired.hub else None
+    workspaces = {ws.key: workspace(ws, hub.id if hub else None) for ws in desired.workspaces}
     deployments = {
-        ep.name: ModelDeployment(
-            ep,
-            workspace=workspaces[ep.workspace],
-            location=desired.location,
-            tags=desired.tags,
-            opts=pulumi.ResourceOptions(parent=workspaces[ep.workspace]),
-        )
+        ep.name: ModelDeployment(ep.name, ModelDeploymentArgs(ep, workspaces[ep.workspace], placement))
         for ep in desired.endpoints
     }
     if desired.role_assignments:
+        scopes: dict[str, pulumi.Input[str]] = {
+            "subscription": f"/subscriptions/{subscription_id}",
+            "resourceGroup": rg_id,
+            **{key: ws.id for key, ws in workspaces.items()},
+        }
         Access(
             "access",
-            definitions=desired.role_definitions,
-            assignments=desired.role_assignments,
-            subscription_id=subscription_id,
-            scopes={
-                "subscription": f"/subscriptions/{subscription_id}",
-                "resourceGroup": rg_id,
-                **{key: ws.id for key, ws in workspaces.items()},
-            },
-            resource_group=rg_resource,
+            AccessArgs(
+                subscription_id,
+                scopes,
+                desired.role_assignments,
+                desired.role_definitions,
+                resource_group=rg_resource,
+            ),
         )
 
     limits = catalog.serverless.rate_limits

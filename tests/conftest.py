@@ -46,9 +46,9 @@ def cli_options(*command: str) -> set[str]:
     """The long options of ``maas <command...>`` (``--help`` aside), from the parser itself."""
     import argparse
 
-    from infra.cli import app as cli
+    from infra.cli import app
 
-    parser: argparse.ArgumentParser = cli._parser()
+    parser: argparse.ArgumentParser = app.parser()
     for name in command:
         sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         parser = sub.choices[name]

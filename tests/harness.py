@@ -14,7 +14,8 @@ import pulumi.runtime
 from pulumi.runtime import rpc
 
 from infra import program
-from infra.engine.capture import Capture, CapturedResource, capture
+from infra.engine.capture import Capture, capture
+from infra.engine.resource import Resource
 
 PROJECT = "azure-maas"
 SUBSCRIPTION_ID = "11111111-2222-3333-4444-555555555555"
@@ -25,7 +26,7 @@ SIG_KEY = rpc._special_sig_key
 SECRET_SIG = rpc._special_secret_sig
 
 
-Registration = CapturedResource
+Registration = Resource
 Run = Capture
 
 

@@ -1,6 +1,6 @@
 """Builders of resources as the engine sends them to a policy pack, for the policy scenario tables.
 
-Each builder returns a :class:`infra.policy_pack.Resource` with azure-native's input names (camelCase) and a
+Each builder returns a :class:`infra.engine.resource.Resource` with azure-native's input names (camelCase) and a
 URN of the usual shape. ``UNKNOWN`` is the value the engine sends for an input unknown at preview.
 """
 
@@ -11,8 +11,7 @@ from typing import Any
 
 from pulumi.runtime.rpc import UNKNOWN
 
-from infra.engine.analyzer import Resource
-from infra.engine.preview import policy_resources
+from infra.engine.resource import Resource
 from tests.harness import SUBSCRIPTION_ID, Run
 
 __all__ = ["UNKNOWN"]
@@ -169,4 +168,4 @@ def with_input(resource: Resource, value: Any, *path: str) -> Resource:
 
 def from_run(run: Run) -> list[Resource]:
     """What the engine would send the pack for a program run recorded by :mod:`tests.harness`."""
-    return policy_resources(run)
+    return run.resources

@@ -19,7 +19,9 @@ import yaml
 from rich.console import Console
 
 from infra.cli import app as cli
-from infra.engine.preview import run_plan
+from infra.cli import output
+from infra.cli.commands import plan as plan_command
+from infra.engine.preview import run_preview
 from tests import harness
 from tests.harness import run_program
 
@@ -257,7 +259,7 @@ def test_internal_failure_exits_3(
     broken.mkdir()
     (broken / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
     (broken / "__main__.py").write_text("raise SystemExit('pack is broken')\n")
-    monkeypatch.setattr(cli, "run_plan", lambda *a, **k: run_plan(*a, **k, pack_dir=broken))
+    monkeypatch.setattr(plan_command, "run_preview", lambda *a, **k: run_preview(*a, **k, pack_dir=broken))
     code, out, err = plan(capsys, "--cwd", str(ROOT))
     assert (code, out, err) == (
         3,
@@ -327,11 +329,11 @@ def test_markdown_comment(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_progress_only_on_a_terminal() -> None:
     quiet = Console(file=io.StringIO(), force_terminal=False)
-    with cli.progress(quiet, delay=0.0) as step:
+    with output.progress(quiet, delay=0.0) as step:
         step("running the program")
     assert quiet.file.getvalue() == ""  # type: ignore[attr-defined]
     loud = Console(file=io.StringIO(), force_terminal=True)
-    with cli.progress(loud, delay=0.0) as step:
+    with output.progress(loud, delay=0.0) as step:
         time.sleep(0.2)
         step("running the program")
         time.sleep(0.2)

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi.runtime
 
 from infra import catalog, names, roles
-from infra.desired import collisions, plan
+from infra.desired import collisions, compute
 from infra.settings import key_path, load_settings
 from tests.conftest import minimal
 
@@ -23,7 +23,7 @@ OTHER_WS = (
 
 def desired(**keys: Any) -> Any:
     pulumi.runtime.set_all_config(minimal(**keys))
-    return plan(load_settings(), catalog.load(), project="azure-maas", stack="dev", subscription_id=SUB)
+    return compute(load_settings(), catalog.load(), project="azure-maas", stack="dev", subscription_id=SUB)
 
 
 def test_deployer_scoped_to_a_workspace_gets_the_serverless_role_only_there() -> None:
@@ -84,7 +84,7 @@ def test_endpoints_of_microsoft_models_have_no_subscription() -> None:
 
 def test_every_record_names_the_config_entry_it_comes_from(dev_config: dict[str, str]) -> None:
     pulumi.runtime.set_all_config(dev_config)
-    state = plan(load_settings(), catalog.load(), project="azure-maas", stack="dev", subscription_id=SUB)
+    state = compute(load_settings(), catalog.load(), project="azure-maas", stack="dev", subscription_id=SUB)
 
     assert state.hub is not None
     assert [key_path(w.origin) for w in (state.hub, *state.workspaces)] == [

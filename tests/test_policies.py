@@ -16,11 +16,11 @@ import pytest
 from infra.engine.analyzer import (
     Diagnostic,
     PolicyPackSession,
-    Resource,
     StackInfo,
     open_session,
     parse_policy_config,
 )
+from infra.engine.resource import Resource
 from tests import stacks as s
 from tests.harness import SUBSCRIPTION_ID
 from tests.stacks import UNKNOWN

@@ -124,8 +124,8 @@ def test_hub_has_its_own_storage_and_key_vault_and_projects_point_at_it(dev: Run
     assert hub.inputs["storageAccount"] == f"{RG_ID}/providers/Microsoft.Storage/storageAccounts/{account}"
     assert hub.inputs["keyVault"] == f"{RG_ID}/providers/Microsoft.KeyVault/vaults/{vault_name}"
     assert hub.inputs["identity"] == {"type": "SystemAssigned"}
-    assert hub.property_dependencies["storageAccount"] == [storage.urn]
-    assert hub.property_dependencies["keyVault"] == [vault.urn]
+    assert hub.property_dependencies["storageAccount"] == (storage.urn,)
+    assert hub.property_dependencies["keyVault"] == (vault.urn,)
     assert storage.inputs["accountName"] == account
     assert (storage.inputs["allowBlobPublicAccess"], storage.inputs["minimumTlsVersion"]) == (False, "TLS1_2")
     assert vault.inputs["properties"]["tenantId"] == TENANT_ID
@@ -135,7 +135,7 @@ def test_hub_has_its_own_storage_and_key_vault_and_projects_point_at_it(dev: Run
         assert workspace.inputs["kind"] == "Project"
         assert workspace.inputs["workspaceName"] == project
         assert workspace.inputs["hubResourceId"] == f"{WS_PREFIX}/hub-maas-dev"
-        assert workspace.property_dependencies["hubResourceId"] == [hub.urn]
+        assert workspace.property_dependencies["hubResourceId"] == (hub.urn,)
         assert "storageAccount" not in workspace.inputs
         assert "keyVault" not in workspace.inputs
 
@@ -171,8 +171,8 @@ def test_endpoints_depend_on_their_subscription_and_delete_before_replace(dev: R
         }
         assert subscription.urn in endpoint.dependencies
         assert endpoint.delete_before_replace is True
-        assert subscription.delete_before_replace is False
-    assert all(r.delete_before_replace == r.type.endswith(":ServerlessEndpoint") for r in dev.resources)
+        assert subscription.delete_before_replace is None  # not set: the engine's default
+    assert all((r.delete_before_replace is True) == r.type.endswith(":ServerlessEndpoint") for r in dev.resources)
 
 
 def test_microsoft_registry_model_gets_no_subscription(dev: Run) -> None:
@@ -221,8 +221,8 @@ def test_standalone_workspace_gets_its_own_storage_and_key_vault() -> None:
 
     workspace = run.by_name("ws-main-workspace")
     assert workspace.inputs["kind"] == "Default"
-    assert workspace.property_dependencies["storageAccount"] == [run.by_name("ws-main-storage").urn]
-    assert workspace.property_dependencies["keyVault"] == [run.by_name("ws-main-keyvault").urn]
+    assert workspace.property_dependencies["storageAccount"] == (run.by_name("ws-main-storage").urn,)
+    assert workspace.property_dependencies["keyVault"] == (run.by_name("ws-main-keyvault").urn,)
     assert "hubResourceId" not in workspace.inputs
     assert run.by_name("rg-azure-maas-dev").inputs["resourceGroupName"] == "rg-azure-maas-dev"
 
@@ -347,7 +347,7 @@ def test_every_taggable_resource_carries_the_standard_tags(dev: Run) -> None:
 
 
 def _assignments(run: Run) -> dict[str, dict[str, Any]]:
-    return {r.name: r.inputs for r in run.of_type(f"{AUTH}:RoleAssignment")}
+    return {r.name: dict(r.inputs) for r in run.of_type(f"{AUTH}:RoleAssignment")}
 
 
 def test_developer_gets_azure_ai_developer_on_the_resource_group(dev: Run) -> None:
@@ -373,7 +373,7 @@ def test_role_guid_is_assigned_at_the_named_workspace(dev: Run) -> None:
     assert assignment.inputs["scope"] == f"{WS_PREFIX}/proj-eval"
     assert assignment.inputs["roleDefinitionId"] == role_id
     assert assignment.inputs["roleAssignmentName"] == names.deterministic_guid(f"{WS_PREFIX}/proj-eval", USER, role_id)
-    assert assignment.property_dependencies["scope"] == [dev.by_name("proj-eval-workspace").urn]
+    assert assignment.property_dependencies["scope"] == (dev.by_name("proj-eval-workspace").urn,)
 
 
 def test_deployer_gets_each_permission_at_the_scope_the_docs_name(dev: Run) -> None:
@@ -403,7 +403,7 @@ def test_deployer_gets_each_permission_at_the_scope_the_docs_name(dev: Run) -> N
         definition = definitions[f"access-{key}-role"]
         assert assignments[name]["scope"] == scope
         assert assignments[name]["principalType"] == "ServicePrincipal"
-        assert dev.by_name(name).property_dependencies["roleDefinitionId"] == [definition.urn]
+        assert dev.by_name(name).property_dependencies["roleDefinitionId"] == (definition.urn,)
 
 
 def test_no_access_means_no_access_component() -> None:
@@ -572,12 +572,12 @@ def test_deployer_roles_assign_existing_role_definitions_and_register_none() -> 
 
     assert run.of_type(f"{AUTH}:RoleDefinition") == []
     role_ids = {
-        r.name: (r.inputs["roleDefinitionId"], r.property_dependencies.get("roleDefinitionId", []))
+        r.name: (r.inputs["roleDefinitionId"], r.property_dependencies.get("roleDefinitionId", ()))
         for r in run.of_type(f"{AUTH}:RoleAssignment")
     }
     prefix = f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions"
     assert role_ids == {
-        f"access-{SP}-deployer-marketplace-subscription": (f"{prefix}/{guids['marketplace']}", []),
-        f"access-{SP}-deployer-saas-resourceGroup": (f"{prefix}/{guids['saas']}", []),
-        f"access-{SP}-deployer-serverless-ws-main": (f"{prefix}/{guids['serverless']}", []),
+        f"access-{SP}-deployer-marketplace-subscription": (f"{prefix}/{guids['marketplace']}", ()),
+        f"access-{SP}-deployer-saas-resourceGroup": (f"{prefix}/{guids['saas']}", ()),
+        f"access-{SP}-deployer-serverless-ws-main": (f"{prefix}/{guids['serverless']}", ()),
     }

@@ -24,6 +24,7 @@ import trustme
 from azure.core.exceptions import ClientAuthenticationError
 
 from infra.cli import app as cli
+from infra.cli import output
 from infra.cli.commands import smoke
 from infra.cli.stack_outputs import OutputsError, parse
 from tests import harness
@@ -65,8 +66,13 @@ BODY = {
     "temperature": 0,
     "stream": False,
 }
-LATENCY = re.compile(r" +(?:\d+|N) ms")
-"""A latency cell and the padding before it: right-aligned, so its width changes with the number of digits."""
+LATENCY = re.compile(r"\d+ ms")
+"""A latency: its digits depend on timing, its column's width does not (render.smoke.LATENCY_WIDTH)."""
+
+
+def without_latency(line: str) -> str:
+    """``line`` with each latency replaced by ``N ms`` right-aligned in the latency's own width."""
+    return LATENCY.sub(lambda match: "N ms".rjust(len(match.group())), line)
 
 
 @pytest.fixture
@@ -443,13 +449,13 @@ def test_the_text_report(
     code, out, err = maas(capsys, "--outputs", str(outputs_file(tmp_path, pointed_at(server))))
 
     assert (code, err) == (1, "")
-    assert [LATENCY.sub(" N ms", line).rstrip() for line in out.splitlines()] == [
+    assert [without_latency(line).rstrip() for line in out.splitlines()] == [
         "",
-        " Endpoint              Route       Auth       Status             Latency      Tokens   Reply",
-        " " + "━" * 91,
-        " chat-ministral        inference   key        200 ok N ms   6 + 2 = 8   pong",
-        " chat-mistral-medium   inference   key        200 ok (2 tries) N ms   6 + 2 = 8   pong",
-        " eval-phi4             inference   Entra ID   404 failed N ms           -   -",
+        " Endpoint              Route       Auth       Status               Latency      Tokens   Reply",
+        " " + "━" * 93,
+        " chat-ministral        inference   key        200 ok                  N ms   6 + 2 = 8   pong",
+        " chat-mistral-medium   inference   key        200 ok (2 tries)        N ms   6 + 2 = 8   pong",
+        " eval-phi4             inference   Entra ID   404 failed              N ms           -   -",
         "",
         "✗ eval-phi4 (inference): 404 Not Found: no endpoint at "
         f"{server.base('eval-phi4')}/chat/completions: deleted outside Pulumi, or its model was retired (run "
@@ -826,7 +832,7 @@ CONSOLE_BLOCK = re.compile(r"```console\n\$ uv run maas smoke ([^\n]*)\n(.*?)```
 
 def _words(text: str) -> list[list[str]]:
     """Lines as words, latencies normalized: rich pads columns to the widest latency."""
-    return [LATENCY.sub(" N ms", line).split() for line in text.splitlines()]
+    return [without_latency(line).split() for line in text.splitlines()]
 
 
 def test_the_readme_samples_are_what_the_commands_print(
@@ -902,9 +908,9 @@ def test_an_internal_failure_exits_3(
 
 
 def test_one_line() -> None:
-    assert smoke.one_line(" a  b\n\tc ", 10) == "a b c"
-    assert smoke.one_line("x" * 30, 24) == "x" * 23 + "…"
-    assert smoke.one_line("x" * 24, 24) == "x" * 24
+    assert output.one_line(" a  b\n\tc ", 10) == "a b c"
+    assert output.one_line("x" * 30, 24) == "x" * 23 + "…"
+    assert output.one_line("x" * 24, 24) == "x" * 24
 
 
 # --- models that do not answer chat completions ------------------------------------------------------------
@@ -1478,3 +1484,18 @@ def test_a_body_beyond_a_mebibyte_fails_the_check(
 
     assert (result.ok, result.status, result.attempts, waits) == (False, status, 1, [])
     assert result.problem == "the answer is larger than 1 MiB, the most this reads"
+
+
+@pytest.mark.parametrize("seconds", [0.0004, 0.012, 9.5, 600.0])
+def test_the_table_layout_does_not_depend_on_latency(seconds: float) -> None:
+    """The latency column is as wide as the longest check (--timeout at most 600 s), whatever the checks took."""
+    from rich.console import Console
+
+    from infra.cli.render import smoke as render
+
+    console = Console(file=io.StringIO(), width=120, force_terminal=False)
+    result = smoke.Result("chat-ministral", "inference", "key", False, True, 200, 1, latency=seconds, reply="pong")
+    render.print_smoke([result], console)
+    lines = [line.rstrip() for line in console.file.getvalue().splitlines()]  # type: ignore[attr-defined]
+    assert lines[1] == " Endpoint         Route       Auth   Status     Latency   Tokens   Reply"
+    assert lines[3] == f" chat-ministral   inference   key    200 ok   {seconds * 1000:>6.0f} ms        -   pong"

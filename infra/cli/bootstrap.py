@@ -23,7 +23,7 @@ What each pipeline identity may do, and why (README, "Security"):
   (:func:`deployer_role_guids`), so a re-run updates them in place; a stack that uses ``role: deployer`` must name
   them in ``azure-maas:deployerRoles`` (the program then creates no role definition), or the bootstrap refuses it.
 - It may create and delete role assignments only of the role definitions the stacks' ``azure-maas:access``
-  entries produce, computed by the program's own ``infra.desired.plan`` for each ``Pulumi.<stack>.yaml``
+  entries produce, computed by the program's own ``infra.desired.compute`` for each ``Pulumi.<stack>.yaml``
   (built-in roles by GUID, the ``deployer`` roles by the GUIDs above), only for the principal types those entries
   use, and never for a pipeline identity. The condition is an allow-list in condition syntax 2.0
   (:func:`rbac_condition`). Role-assignment conditions cannot test the scope (the only attributes are the role
@@ -66,6 +66,7 @@ from typing import TYPE_CHECKING, Any
 
 from azure_maas_policy.facts import PRIVILEGED_ROLES
 from infra import names
+from infra.errors import ExitCode, UserError
 from infra.roles import AZURE_AI_DEVELOPER, DEPLOYER_ROLES
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal")
 (conditions-authorization-actions-attributes.md); also the ``principalType`` values a stack may use."""
 
 
-class BootstrapError(Exception):
+class BootstrapError(UserError):
     """A stack the bootstrap cannot delegate for; the message is one line naming the file and key."""
 
 
@@ -239,7 +240,7 @@ def stack_grants(
     today: dt.date | None = None,
 ) -> frozenset[Grant]:
     """Every (role definition, principal type, scope class) that ``Pulumi.<stack>.yaml`` in ``directory``
-    assigns, as the program's :func:`infra.desired.plan` computes its role assignments for ``subscription_id``.
+    assigns, as the program's :func:`infra.desired.compute` computes its role assignments for ``subscription_id``.
     Raises :class:`BootstrapError` when the file is missing or invalid, deploys to another resource group than
     ``resource_group``, uses ``deployer`` without ``azure-maas:deployerRoles`` naming this ``repo``'s roles (or
     names other roles there), grants a privileged role, assigns a role outside ``resource_group``, or grants
@@ -247,9 +248,9 @@ def stack_grants(
     from pydantic import ValidationError
 
     from infra import catalog as catalog_module
-    from infra.desired import plan
-    from infra.engine.preview import PlanConfigError, project_name
-    from infra.engine.stack_files import StackConfigError, read_stack_file
+    from infra.desired import compute
+    from infra.engine.preview import PreviewInputError, project_name
+    from infra.engine.stack_files import StackFileError, read_stack_file
     from infra.settings import ROLE_KINDS, ConfigError, check, key_path, validation_issues
 
     path = directory / f"Pulumi.{stack}.yaml"
@@ -261,7 +262,7 @@ def stack_grants(
     try:
         project = project_name(directory)
         config = read_stack_file(path, project).config
-    except (PlanConfigError, StackConfigError) as error:
+    except (PreviewInputError, StackFileError) as error:
         raise BootstrapError(str(error).splitlines()[0]) from None
     invalid = f"{path.name}: invalid stack config (uv run maas plan --stack {stack} lists every problem)"
     try:
@@ -305,7 +306,7 @@ def stack_grants(
                 f"{path.name}: {key_path(('access', i, 'role'))}: {PRIVILEGED_ROLES[grant.role]} ({grant.role}) "
                 "is privileged; the deploy identity is never allowed to grant it"
             )
-    desired = plan(settings, catalog, project=project, stack=stack, subscription_id=subscription_id)
+    desired = compute(settings, catalog, project=project, stack=stack, subscription_id=subscription_id)
     if desired.resource_group.name.lower() != resource_group.lower():
         raise BootstrapError(
             f"{path.name}: the stack deploys to resource group {desired.resource_group.name!r}, but "
@@ -514,10 +515,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 grants = [grant for grant in frozenset().union(*found.values()) if grant.at == args.at]
                 print(rbac_condition(grants, args.exclude_principal))
-    except BootstrapError as error:
+    except UserError as error:
         print(f"bootstrap: {error}", file=sys.stderr)
-        return 2
-    return 0
+        return error.exit_code
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from infra.engine.documents import MAX_BYTES
+from infra.errors import UserError
 
 HIDDEN_SECRET = "[secret]"
 """What ``pulumi stack output --json`` prints for a secret without ``--show-secrets``."""
@@ -25,7 +26,7 @@ CLI_TIMEOUT = 120.0
 """Seconds ``pulumi stack output`` may take (it reads the backend, perhaps a Key Vault)."""
 
 
-class OutputsError(Exception):
+class OutputsError(UserError):
     """The outputs cannot be read or are not what the program exports; the message is one line."""
 
 

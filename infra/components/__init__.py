@@ -1,7 +1,9 @@
-"""Pulumi components: desired state (``infra.desired``) turned into azure-native resources."""
+"""Pulumi components: desired state (``infra.desired``) turned into azure-native resources. Each takes
+``(name, args, opts)`` with a typed ``...Args`` (:mod:`infra.components.args`)."""
 
 from infra.components.access import Access
+from infra.components.args import AccessArgs, ModelDeploymentArgs, Placement, WorkspaceArgs
 from infra.components.deployment import ModelDeployment
 from infra.components.workspace import Workspace
 
-__all__ = ["Access", "ModelDeployment", "Workspace"]
+__all__ = ["Access", "AccessArgs", "ModelDeployment", "ModelDeploymentArgs", "Placement", "Workspace", "WorkspaceArgs"]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import pulumi
 from pulumi_azure_native import authorization
 
-from infra.desired import RoleAssignmentPlan, RoleDefinitionPlan
+from infra.components.args import AccessArgs
 
 
 class Access(pulumi.ComponentResource):
@@ -15,27 +13,18 @@ class Access(pulumi.ComponentResource):
     names existing ones in ``deployerRoles``) and every role assignment, named by UUIDv5 of scope, principal and
     role so re-runs are no-ops.
 
-    ``scopes`` maps each scope label of the plans (``subscription``, ``resourceGroup`` or a workspace's
+    ``args.scopes`` maps each scope label of the specs (``subscription``, ``resourceGroup`` or a workspace's
     config name) to its resource ID, as an output of the resource that creates it where there is one,
     so each assignment waits for its scope.
     """
 
     TYPE = "azure-maas:index:Access"
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        definitions: Sequence[RoleDefinitionPlan],
-        assignments: Sequence[RoleAssignmentPlan],
-        subscription_id: str,
-        scopes: Mapping[str, pulumi.Input[str]],
-        resource_group: pulumi.Resource | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: AccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
+        subscription_id, scopes, resource_group = args.subscription_id, args.scopes, args.resource_group
         created: dict[str, authorization.RoleDefinition] = {}
-        for definition in definitions:
+        for definition in args.definitions:
             # Assignable scopes are plain IDs: wait for the resource group this stack creates, or
             # Azure rejects a scope that does not exist yet.
             created[definition.key] = authorization.RoleDefinition(
@@ -49,7 +38,7 @@ class Access(pulumi.ComponentResource):
                 scope=f"/subscriptions/{subscription_id}",
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[resource_group] if resource_group else []),
             )
-        for assignment in assignments:
+        for assignment in args.assignments:
             # A deployer role this stack creates is referenced by its output (the assignment waits for it); an
             # existing one (``deployerRoles``) and every other role by its ID.
             custom = created.get(assignment.custom_role) if assignment.custom_role else None

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 
-from infra.components.workspace import Workspace
-from infra.desired import EndpointPlan
+from infra.components.args import ModelDeploymentArgs
 from infra.names import CHAT_ROUTE, NATIVE_CHAT_ROUTE
 
 
@@ -31,42 +28,38 @@ class ModelDeployment(pulumi.ComponentResource):
     primary_key: pulumi.Output[str] | None
     secondary_key: pulumi.Output[str] | None
 
-    def __init__(
-        self,
-        plan: EndpointPlan,
-        *,
-        workspace: Workspace,
-        location: str,
-        tags: Mapping[str, str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        # Endpoint names are unique in the stack (settings validation), so they name the component.
-        name = plan.name
-        super().__init__(self.TYPE, name, None, opts)
+    def __init__(self, name: str, args: ModelDeploymentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        """``name``: the endpoint's name, unique in the stack (settings validation). The component is a child of
+        ``args.workspace`` unless ``opts`` names another parent."""
+        super().__init__(
+            self.TYPE, name, None, pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=args.workspace), opts)
+        )
+        spec, workspace = args.spec, args.workspace
+        location, tags = args.placement.location, args.placement.tags
         depends_on: list[pulumi.Resource] = []
-        if plan.subscription is not None:
+        if spec.subscription is not None:
             subscription = ml.MarketplaceSubscription(
                 f"{name}-subscription",
-                name=plan.subscription.name,
+                name=spec.subscription.name,
                 resource_group_name=workspace.resource_group_name,
                 workspace_name=workspace.workspace_name,
-                properties=ml.MarketplaceSubscriptionPropertiesArgs(model_id=plan.subscription.model_id),
+                properties=ml.MarketplaceSubscriptionPropertiesArgs(model_id=spec.subscription.model_id),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             depends_on.append(subscription)
         endpoint = ml.ServerlessEndpoint(
             f"{name}-endpoint",
-            name=plan.name,
+            name=spec.name,
             resource_group_name=workspace.resource_group_name,
             workspace_name=workspace.workspace_name,
             location=location,
             sku=ml.SkuArgs(name="Consumption"),
             properties=ml.ServerlessEndpointPropertiesArgs(
-                auth_mode=plan.auth_mode,
-                model_settings=ml.ModelSettingsArgs(model_id=plan.model_id),
+                auth_mode=spec.auth_mode,
+                model_settings=ml.ModelSettingsArgs(model_id=spec.model_id),
                 content_safety=ml.ContentSafetyArgs(
                     content_safety_status=ml.ContentSafetyStatus.ENABLED
-                    if plan.content_safety
+                    if spec.content_safety
                     else ml.ContentSafetyStatus.DISABLED
                 ),
             ),
@@ -83,10 +76,10 @@ class ModelDeployment(pulumi.ComponentResource):
         created: pulumi.Output[ml.outputs.ServerlessEndpointPropertiesResponse] = endpoint.id.apply(
             properties_once_created
         )
-        self.inference_uri = created.apply(lambda properties: _inference_uri(plan.name, properties))
+        self.inference_uri = created.apply(lambda properties: _inference_uri(spec.name, properties))
         # An OCR / document AI model answers no chat route: it gets no chat URLs, so nothing sends it a chat.
         self.chat_completions_url = self.native_chat_completions_url = None
-        if plan.api == "chat":
+        if spec.api == "chat":
             self.chat_completions_url = self.inference_uri.apply(lambda uri: uri + CHAT_ROUTE)
             self.native_chat_completions_url = self.inference_uri.apply(lambda uri: uri + NATIVE_CHAT_ROUTE)
         self.primary_key = self.secondary_key = None
@@ -96,7 +89,7 @@ class ModelDeployment(pulumi.ComponentResource):
             "chatCompletionsUrl": self.chat_completions_url,
             "nativeChatCompletionsUrl": self.native_chat_completions_url,
         }
-        if plan.has_keys:
+        if spec.has_keys:
             keys = ml.list_serverless_endpoint_keys_output(
                 name=endpoint.name,
                 resource_group_name=workspace.resource_group_name,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import pulumi
 from pulumi_azure_native import keyvault, machinelearningservices, storage
 
-from infra.desired import WorkspacePlan
+from infra.components.args import WorkspaceArgs
 
 
 class Workspace(pulumi.ComponentResource):
@@ -25,30 +23,22 @@ class Workspace(pulumi.ComponentResource):
     workspace_name: pulumi.Output[str]
     resource_group_name: pulumi.Output[str]
 
-    def __init__(
-        self,
-        plan: WorkspacePlan,
-        *,
-        resource_group_name: pulumi.Input[str],
-        location: str,
-        tags: Mapping[str, str],
-        tenant_id: str,
-        hub_id: pulumi.Input[str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(self.TYPE, plan.key, None, opts)
-        if plan.kind is None:
-            self.id = pulumi.Output.from_input(plan.id)
-            self.workspace_name = pulumi.Output.from_input(plan.name)
-            self.resource_group_name = pulumi.Output.from_input(plan.resource_group)
+    def __init__(self, name: str, args: WorkspaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        spec, resource_group_name = args.spec, args.resource_group_name
+        location, tags = args.placement.location, args.placement.tags
+        if spec.kind is None:
+            self.id = pulumi.Output.from_input(spec.id)
+            self.workspace_name = pulumi.Output.from_input(spec.name)
+            self.resource_group_name = pulumi.Output.from_input(spec.resource_group)
         else:
             child = pulumi.ResourceOptions(parent=self)
             storage_id: pulumi.Input[str] | None = None
             vault_id: pulumi.Input[str] | None = None
-            if plan.storage_account is not None and plan.key_vault is not None:
+            if spec.storage_account is not None and spec.key_vault is not None:
                 account = storage.StorageAccount(
-                    f"{plan.key}-storage",
-                    account_name=plan.storage_account,
+                    f"{name}-storage",
+                    account_name=spec.storage_account,
                     resource_group_name=resource_group_name,
                     location=location,
                     kind=storage.Kind.STORAGE_V2,
@@ -60,12 +50,12 @@ class Workspace(pulumi.ComponentResource):
                     opts=child,
                 )
                 vault = keyvault.Vault(
-                    f"{plan.key}-keyvault",
-                    vault_name=plan.key_vault,
+                    f"{name}-keyvault",
+                    vault_name=spec.key_vault,
                     resource_group_name=resource_group_name,
                     location=location,
                     properties=keyvault.VaultPropertiesArgs(
-                        tenant_id=tenant_id,
+                        tenant_id=args.tenant_id,
                         sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName.STANDARD),
                         enable_rbac_authorization=True,
                         enable_soft_delete=True,
@@ -75,19 +65,19 @@ class Workspace(pulumi.ComponentResource):
                 )
                 storage_id, vault_id = account.id, vault.id
             workspace = machinelearningservices.Workspace(
-                f"{plan.key}-workspace",
-                workspace_name=plan.name,
+                f"{name}-workspace",
+                workspace_name=spec.name,
                 resource_group_name=resource_group_name,
                 location=location,
-                kind=plan.kind,
-                friendly_name=plan.name,
+                kind=spec.kind,
+                friendly_name=spec.name,
                 identity=machinelearningservices.ManagedServiceIdentityArgs(
                     type=machinelearningservices.ManagedServiceIdentityType.SYSTEM_ASSIGNED
                 ),
                 sku=machinelearningservices.SkuArgs(name="Basic", tier=machinelearningservices.SkuTier.BASIC),
                 storage_account=storage_id,
                 key_vault=vault_id,
-                hub_resource_id=hub_id if plan.kind == "Project" else None,
+                hub_resource_id=args.hub_id if spec.kind == "Project" else None,
                 tags=dict(tags),
                 opts=child,
             )

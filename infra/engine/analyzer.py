@@ -32,6 +32,8 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from infra.engine.documents import DocumentError, load, read_text
+from infra.engine.resource import Resource
+from infra.errors import UserError
 
 DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 """The azure-maas policy pack in this repository."""
@@ -45,7 +47,7 @@ class PolicyPackError(Exception):
     """The pack could not be started, configured or asked; the message is one line naming the cause."""
 
 
-class PolicyConfigError(PolicyPackError):
+class PolicyConfigError(UserError, PolicyPackError):
     """The policy pack config is invalid; ``problems`` lists each one, prefixed by the policy name."""
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
@@ -84,32 +86,23 @@ _SEVERITY_OF = {
 }
 
 
-@dataclass(frozen=True)
-class Resource:
-    """A resource as the engine describes it to analyzers. ``inputs`` is plain JSON; a value unknown at
-    preview is the string ``pulumi.runtime.rpc.UNKNOWN``."""
-
-    urn: str
-    type: str
-    name: str
-    inputs: Mapping[str, Any]
-    parent: str = ""
-    dependencies: tuple[str, ...] = ()
-    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    protect: bool = False
-    delete_before_replace: bool | None = None
-
-    def _request_fields(self) -> dict[str, Any]:
-        """What ``Analyze`` and ``AnalyzeStack`` both send of a resource."""
-        properties = struct_pb2.Struct()
-        properties.update(dict(self.inputs))
-        options = analyzer_pb2.AnalyzerResourceOptions(
-            protect=self.protect,
-            deleteBeforeReplace=bool(self.delete_before_replace),
-            deleteBeforeReplaceDefined=self.delete_before_replace is not None,
-            parent=self.parent,
-        )
-        return {"type": self.type, "properties": properties, "urn": self.urn, "name": self.name, "options": options}
+def _request_fields(resource: Resource) -> dict[str, Any]:
+    """What ``Analyze`` and ``AnalyzeStack`` both send of a resource."""
+    properties = struct_pb2.Struct()
+    properties.update(dict(resource.inputs))
+    options = analyzer_pb2.AnalyzerResourceOptions(
+        protect=resource.protect,
+        deleteBeforeReplace=bool(resource.delete_before_replace),
+        deleteBeforeReplaceDefined=resource.delete_before_replace is not None,
+        parent=resource.parent,
+    )
+    return {
+        "type": resource.type,
+        "properties": properties,
+        "urn": resource.urn,
+        "name": resource.name,
+        "options": options,
+    }
 
 
 @dataclass(frozen=True)
@@ -464,13 +457,13 @@ class PolicyPackSession:
             response = self._call(
                 f"Analyze({resource.urn})",
                 self._stub.Analyze,
-                analyzer_pb2.AnalyzeRequest(**resource._request_fields()),
+                analyzer_pb2.AnalyzeRequest(**_request_fields(resource)),
             )
             diagnostics.extend(self._diagnostics(response, default_urn=resource.urn))
         stack_request = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
-                    **r._request_fields(),
+                    **_request_fields(r),
                     parent=r.parent,
                     dependencies=list(r.dependencies),
                     propertyDependencies={

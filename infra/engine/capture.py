@@ -26,6 +26,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_in_stack
 
+from infra.engine.resource import Resource
+
 SECRET_SIG_KEY = rpc._special_sig_key
 SECRET_SIG = rpc._special_secret_sig
 RESOURCE_SIG = rpc._special_resource_sig
@@ -42,35 +44,20 @@ class DuplicateUrnError(Exception):
 
 
 @dataclass
-class CapturedResource:
-    urn: str
-    type: str
-    name: str
-    custom: bool
-    parent: str
-    dependencies: list[str]
-    property_dependencies: dict[str, list[str]]
-    delete_before_replace: bool
-    protect: bool
-    inputs: dict[str, Any]
-    """As the engine sends them to analyzers: unknown values are ``rpc.UNKNOWN``, secrets stay wrapped."""
-
-
-@dataclass
 class Capture:
-    resources: list[CapturedResource] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
 
-    def of_type(self, type_: str) -> list[CapturedResource]:
+    def of_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
 
-    def by_name(self, name: str) -> CapturedResource:
+    def by_name(self, name: str) -> Resource:
         matches = [r for r in self.resources if r.name == name]
         assert len(matches) == 1, f"{len(matches)} resources named {name!r}: {[r.urn for r in matches]}"
         return matches[0]
 
-    def by_urn(self, urn: str) -> CapturedResource:
+    def by_urn(self, urn: str) -> Resource:
         return next(r for r in self.resources if r.urn == urn)
 
 
@@ -145,15 +132,15 @@ class CapturingMonitor(MockMonitor):
         if request.type != STACK_TYPE:
             self.qualified_types[response.urn] = qualified
             self.capture.resources.append(
-                CapturedResource(
+                Resource(
                     urn=response.urn,
                     type=request.type,
                     name=request.name,
                     custom=request.custom,
                     parent=request.parent,
-                    dependencies=list(request.dependencies),
-                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-                    delete_before_replace=request.deleteBeforeReplace,
+                    dependencies=tuple(request.dependencies),
+                    property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
+                    delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
                     protect=request.protect,
                     inputs=_engine_form(json_format.MessageToDict(request.object)),
                 )

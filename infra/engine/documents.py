@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from infra.errors import UserError
+
 MAX_BYTES = 4 * 1024 * 1024
 """A stack file or a config file is a few KiB; anything past this is not one."""
 MAX_DEPTH = 64
@@ -22,7 +24,7 @@ MAX_VALUES = 200_000
 """Values a document may hold once its YAML aliases are expanded."""
 
 
-class DocumentError(Exception):
+class DocumentError(UserError):
     """The file cannot be read as the document it should be; the message names it and says why, on one line."""
 
 

@@ -25,14 +25,16 @@ from infra.engine.analyzer import (
     PolicyPackError,
     PolicyPackSession,
     Report,
-    Resource,
     StackInfo,
     load_policy_config,
 )
-from infra.engine.capture import Capture, CapturedResource, PreviewMocks, capture
+from infra.engine.capture import Capture, PreviewMocks, capture
 from infra.engine.documents import DocumentError, first_line, load_mapping
-from infra.engine.stack_files import StackConfigError, read_stack_file
+from infra.engine.resource import Resource
+from infra.engine.stack_files import StackFileError, read_stack_file
+from infra.errors import InternalError, UserError
 from infra.names import STACK_NAME
+from infra.settings import ConfigError
 
 NAMESPACE = "azure-maas"
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
@@ -40,11 +42,11 @@ ENDPOINT_TYPE = "azure-native:machinelearningservices:ServerlessEndpoint"
 SUBSCRIPTION_TYPE = "azure-native:machinelearningservices:MarketplaceSubscription"
 
 
-class PlanConfigError(Exception):
+class PreviewInputError(UserError):
     """The stack, its config or the policy config is invalid (exit code 2). The first line is the cause."""
 
 
-class PlanInternalError(Exception):
+class PreviewInternalError(InternalError):
     """The program or the policy pack failed for a reason other than config (exit code 3)."""
 
 
@@ -69,7 +71,7 @@ class Identity:
 
 
 @dataclass
-class PlanResult:
+class PreviewResult:
     project: str
     stack: str
     identity: Identity
@@ -79,7 +81,7 @@ class PlanResult:
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
-    def resources(self) -> list[CapturedResource]:
+    def resources(self) -> list[Resource]:
         return self.capture.resources
 
     @cached_property
@@ -113,7 +115,7 @@ def model_slots(captured: Capture) -> list[Slot]:
     return sorted(slots, key=lambda s: (s.workspace, s.endpoint))
 
 
-def _workspace_of(resource: CapturedResource, by_urn: Mapping[str, CapturedResource]) -> str:
+def _workspace_of(resource: Resource, by_urn: Mapping[str, Resource]) -> str:
     parent = by_urn.get(resource.parent)
     while parent is not None:
         if parent.type == "azure-maas:index:Workspace":
@@ -152,18 +154,18 @@ def offline_calls(identity: Identity) -> dict[str, Callable[[Mapping[str, Any]],
 def project_name(directory: Path) -> str:
     path = directory / "Pulumi.yaml"
     if not path.is_file():
-        raise PlanConfigError(f"no Pulumi.yaml in {directory}; run maas in the project directory (or pass --cwd)")
+        raise PreviewInputError(f"no Pulumi.yaml in {directory}; run maas in the project directory (or pass --cwd)")
     try:
         document = load_mapping(path, "project file")
     except DocumentError as error:
-        raise PlanConfigError(str(error)) from None
+        raise PreviewInputError(str(error)) from None
     name = document.get("name")
     if not isinstance(name, str) or not name:
-        raise PlanConfigError(f"{path} has no project name")
+        raise PreviewInputError(f"{path} has no project name")
     return name
 
 
-def run_plan(
+def run_preview(
     directory: Path,
     stack: str,
     *,
@@ -171,34 +173,34 @@ def run_plan(
     today: dt.date | None = None,
     pack_dir: Path = DEFAULT_PACK_DIR,
     step: Callable[[str], None] = lambda _: None,
-) -> PlanResult:
-    """Plan ``stack`` of the project in ``directory``; raise :class:`PlanConfigError` or
-    :class:`PlanInternalError` with a one-line cause."""
+) -> PreviewResult:
+    """Preview ``stack`` of the project in ``directory``; raise :class:`PreviewInputError` or
+    :class:`PreviewInternalError` with a one-line cause."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     step("reading the stack config")
     project = project_name(directory)
     problem = STACK_NAME.problem(stack)
     if problem:
-        raise PlanConfigError(f"--stack: {problem}")
+        raise PreviewInputError(f"--stack: {problem}")
     stack_path = directory / f"Pulumi.{stack}.yaml"
     if not stack_path.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
-        raise PlanConfigError(f"{stack_path.name} not found; stacks here: {', '.join(known) or 'none'}")
+        raise PreviewInputError(f"{stack_path.name} not found; stacks here: {', '.join(known) or 'none'}")
     try:
         stack_file = read_stack_file(stack_path, project)
-    except StackConfigError as error:
-        raise PlanConfigError(str(error)) from None
+    except StackFileError as error:
+        raise PreviewInputError(str(error)) from None
     ours = sorted(k for k in stack_file.secure_keys if k.startswith(f"{NAMESPACE}:"))
     if ours:
-        raise PlanConfigError(
+        raise PreviewInputError(
             f"{ours[0]}: is a secure value, which cannot be decrypted offline; azure-maas config holds no secrets, "
             "so set it in plain text (pulumi config set, without --secret)"
         )
     try:
         given: dict[str, GivenConfig] = load_policy_config(policy_config) if policy_config else {}
     except PolicyConfigError as invalid:
-        raise PlanConfigError(str(invalid)) from None
+        raise PreviewInputError(str(invalid)) from None
     if today is not None:
         lifecycle = given.get("no-retired-models", GivenConfig(None, {}))
         if "today" not in lifecycle.properties:
@@ -228,20 +230,20 @@ def run_plan(
             timings["program"] = time.perf_counter() - t0
             # Registration order depends on how the SDK's asynchronous calls interleave; sort for stable output.
             captured.resources.sort(key=lambda r: r.urn)
-            if isinstance(failure, program.InvalidStackConfig):
-                raise PlanConfigError(str(failure)) from None
+            if isinstance(failure, ConfigError):
+                raise PreviewInputError(str(failure)) from None
             if failure is not None:
-                raise PlanInternalError(f"the program failed: {first_line(failure)}") from None
+                raise PreviewInternalError(f"the program failed: {first_line(failure)}") from None
             step("running the policy pack")
             t0 = time.perf_counter()
             session = starting.result()
             session.configure(given, str(policy_config) if policy_config else "")
-            report = session.analyze(policy_resources(captured))
+            report = session.analyze(captured.resources)
             timings["policy"] = time.perf_counter() - t0
         except PolicyConfigError as error:
-            raise PlanConfigError(str(error)) from None
+            raise PreviewInputError(str(error)) from None
         except PolicyPackError as error:
-            raise PlanInternalError(str(error)) from None
+            raise PreviewInternalError(str(error)) from None
         finally:
             if session is None:
                 try:
@@ -251,22 +253,4 @@ def run_plan(
             if session is not None:
                 session.close()
     timings["total"] = time.perf_counter() - started
-    return PlanResult(project, stack, identity, captured, report, stack_file.secure_keys, timings)
-
-
-def policy_resources(captured: Capture) -> list[Resource]:
-    """What the engine sends a policy pack for the captured resources."""
-    return [
-        Resource(
-            urn=r.urn,
-            type=r.type,
-            name=r.name,
-            inputs=r.inputs,
-            parent=r.parent,
-            dependencies=tuple(r.dependencies),
-            property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()},
-            protect=r.protect,
-            delete_before_replace=r.delete_before_replace,
-        )
-        for r in captured.resources
-    ]
+    return PreviewResult(project, stack, identity, captured, report, stack_file.secure_keys, timings)

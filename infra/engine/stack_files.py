@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from infra.engine.documents import DocumentError, load_mapping
+from infra.errors import UserError
 
 
-class StackConfigError(Exception):
+class StackFileError(UserError):
     """The stack file cannot be read as Pulumi stack config."""
 
 
@@ -63,10 +64,10 @@ def read_stack_file(path: Path, project: str | None = None) -> StackFile:
             name = load_mapping(project_file, "project file").get("name")
             project = name if isinstance(name, str) else None
     except DocumentError as error:
-        raise StackConfigError(str(error)) from None
+        raise StackFileError(str(error)) from None
     config = document.get("config") or {}
     if not isinstance(config, dict):
-        raise StackConfigError(f"{path}: 'config' must be a mapping of keys to values")
+        raise StackFileError(f"{path}: 'config' must be a mapping of keys to values")
     values: dict[str, str] = {}
     secure: set[str] = set()
     for key, value in config.items():

@@ -7,18 +7,25 @@ number of days. Nothing else of the config is judged here: ``maas plan`` does th
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
+from rich.console import Console
 
 from infra import catalog as catalog_module
 from infra.catalog import Catalog, Stage
-from infra.engine.stack_files import StackConfigError, read_stack_file
+from infra.cli import options
+from infra.cli.command import Command
+from infra.cli.output import warn_if_stale
+from infra.engine.stack_files import StackFileError, read_stack_file
+from infra.errors import ExitCode, UserError
 from infra.settings import NAMESPACE, DeploymentConfig, WorkspaceConfig, key_path, resolve_model
 
 Verdict = Literal["living", "dying", "dead", "unknown"]
@@ -27,7 +34,7 @@ Verdict = Literal["living", "dying", "dead", "unknown"]
 _WORKSPACES = TypeAdapter(tuple[WorkspaceConfig, ...])
 
 
-class CheckInputError(Exception):
+class CheckInputError(UserError):
     """A stack file cannot be read, or its workspaces are not valid config (exit code 2)."""
 
 
@@ -55,7 +62,7 @@ def stack_files(project_dir: Path) -> list[Path]:
 def _deployments(path: Path) -> list[tuple[str, DeploymentConfig]]:
     try:
         config = read_stack_file(path).config
-    except StackConfigError as error:
+    except StackFileError as error:
         raise CheckInputError(str(error).splitlines()[0]) from None
     raw = config.get(f"{NAMESPACE}:workspaces")
     if raw is None:
@@ -153,3 +160,46 @@ def lines(judged: Sequence[Judged], catalog: Catalog, today: dt.date, within: in
         plural = "s" if len(stacks) != 1 else ""
         summary = f"all {len(judged)} deployments of {len(stacks)} stack{plural} use living models{window}"
     return [*found, f"{summary} ({judged_on})"]
+
+
+# --- the command ------------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--within",
+        type=options.days,
+        default=0,
+        metavar="DAYS",
+        help="also fail for models deprecated or retired within this many days (default: 0)",
+    )
+    options.add_format(parser, ("text", "json"))
+    options.add_cwd(parser)
+    options.add_today(parser)
+
+
+def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
+    known = catalog_module.load()
+    today = args.today or dt.date.today()
+    warn_if_stale(known, today, "catalog check", errors)
+    if not stack_files(args.cwd):
+        raise CheckInputError(f"no Pulumi.<stack>.yaml in {args.cwd.resolve()}")
+    judged = check(args.cwd, known, today, args.within)
+    if args.format == "json":
+        sys.stdout.write(to_json(judged, known, today, args.within) + "\n")
+    else:
+        for line in lines(judged, known, today, args.within):
+            out.print(line, markup=False, highlight=False, soft_wrap=True)
+    return ExitCode.FAILED if failing(judged) else ExitCode.OK
+
+
+COMMAND = Command(
+    name="catalog check",
+    help="check every stack's models against today's lifecycle",
+    description="Read every Pulumi.<stack>.yaml of the project and judge each deployment's catalog model on "
+    "the day: exit 1 naming the deployments whose model is deprecated or retired (or retires within "
+    "--within days). Needs no login. Exit codes: 0 all models living, 1 a model died or will die soon, "
+    "2 a stack file cannot be read.",
+    add_arguments=add_arguments,
+    execute=execute,
+)

@@ -75,12 +75,15 @@ from ruamel.yaml.events import AliasEvent, ScalarEvent
 
 from azure_maas_policy import facts
 from infra.catalog import CATALOG_PATH, DEPLOYMENT_TYPES, Catalog, Model, Stage
+from infra.cli import options
+from infra.cli.command import Command
 from infra.cli.commands import smoke
 from infra.cli.commands.smoke import TokenProvider
+from infra.cli.output import one_line
 from infra.engine.documents import first_line
+from infra.errors import ExitCode, UserError
 
 PREFIX = "maas catalog sync"
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 ARM_ENDPOINT = "https://management.azure.com"
 API_VERSION = "2025-09-01"
 """The api-version azure-mgmt-cognitiveservices 14.1 sends (the tests' server insists on it)."""
@@ -122,7 +125,7 @@ sleep: Callable[[float], None] = time.sleep
 """How the sweep waits between retries (tests replace it to record the waits)."""
 
 
-class SyncUsageError(Exception):
+class SyncUsageError(UserError):
     """The sync cannot start: invalid arguments, catalog or credential (exit 2); one line."""
 
 
@@ -389,7 +392,7 @@ def _root_cause(error: BaseException) -> BaseException:
 def _clean(text: str, limit: int = DETAIL_LIMIT) -> str:
     """``text`` on one line without control or format characters, cut to ``limit`` characters."""
     printable = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
-    return smoke.one_line(printable, limit)
+    return one_line(printable, limit)
 
 
 class _Answer(Protocol):
@@ -838,7 +841,7 @@ def merge(text: str, catalog: Catalog, results: Sequence[Swept], today: dt.date)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``maas catalog sync`` (``--today`` is added by the CLI)."""
+    """The options of ``maas catalog sync``."""
     parser.add_argument(
         "--subscription",
         metavar="ID",
@@ -861,6 +864,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="the Azure Resource Manager endpoint, https:// (default: %(default)s)",
     )
+    options.add_today(parser, "the sync (the asOf date it records)")
 
 
 @dataclass(frozen=True)
@@ -1033,12 +1037,8 @@ def _redactor(secret: str) -> Callable[[str], str]:
 def run(args: argparse.Namespace, out: Console, errors: Console) -> int:
     """``maas catalog sync``: sweep, merge, print (and with ``--write``, write); the exit code."""
     today: dt.date = args.today or dt.date.today()
-    try:
-        job = _job(args)
-        token = _token(job.endpoint)
-    except SyncUsageError as error:
-        errors.print(f"{PREFIX}: {error}", markup=False, emoji=False)
-        return EXIT_USAGE
+    job = _job(args)
+    token = _token(job.endpoint)
     redact = _redactor(token.token)
     results = _sweep(job, FixedToken(token), errors, redact)
     results = [dataclasses.replace(r, error=redact(r.error)) if r.error else r for r in results]
@@ -1071,7 +1071,7 @@ def run(args: argparse.Namespace, out: Console, errors: Console) -> int:
         )
         for result in failed:
             _line(out, f"{result.location}: failed: {result.error}", "red")
-    return EXIT_OK if not failed else EXIT_PARTIAL
+    return ExitCode.OK if not failed else ExitCode.FAILED
 
 
 def _summary(results: Sequence[Swept], changes: Sequence[str], shown: str, changed: bool, written: bool) -> str:
@@ -1105,3 +1105,16 @@ def _print_text(out: Console, diff: str, changes: Sequence[str], notes: Sequence
     for note in notes:
         _line(out, f"note: {note}", "yellow")
     _line(out, summary, "bold")
+
+
+COMMAND = Command(
+    name="catalog sync",
+    help="refresh lifecycle, versions, skus and regions from Azure's Models API",
+    description="Read Azure's Models API (Microsoft.CognitiveServices/locations/{location}/models) for a "
+    "subscription and a set of locations, and update the catalog's Foundry facts and lifecycle. Prints the "
+    "change as a diff; writes only with --write; never deletes a row. Exit codes: 0 every location swept, "
+    "1 the sync was partial (the failed locations are named; their facts are left as they were), 2 invalid "
+    "arguments, catalog or credentials, 3 internal failure.",
+    add_arguments=add_arguments,
+    execute=run,
+)

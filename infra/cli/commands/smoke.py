@@ -24,21 +24,30 @@ import ipaddress
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from rich.console import Console
 
 from azure_maas_policy import facts
 from infra import catalog as catalog_module
 from infra import names
+from infra.cli import options
+from infra.cli.command import Command
+from infra.cli.output import one_line, progress
+from infra.cli.render import smoke as render
 from infra.cli.stack_outputs import EndpointOutput, StackOutputs
+from infra.cli.stack_outputs import read as read_outputs
+from infra.errors import ExitCode, UserError
 
 Route = Literal["inference", "native"]
 AuthChoice = Literal["auto", "key", "entra"]
@@ -71,7 +80,7 @@ AZURE_INFERENCE_HOSTS = ("models.ai.azure.com", "services.ai.azure.com", "openai
 HEADER_RULE = "keys and tokens are printable ASCII without spaces"
 
 
-class SmokeInputError(Exception):
+class SmokeInputError(UserError):
     """The selection cannot be smoke-tested as asked (unknown endpoint, missing key); one line."""
 
 
@@ -548,12 +557,6 @@ def _service_message(body: bytes, secrets: Collection[str]) -> str:
     return ""
 
 
-def one_line(text: str, limit: int) -> str:
-    """``text`` on one line, whitespace collapsed, cut to ``limit`` characters with an ellipsis."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 class _Answer:
     """One HTTP answer: status, headers and either the body (errors) or the checked outcome (200), or the
     problem that failed the check on the way (a body off the schema, too large, or past the deadline)."""
@@ -934,3 +937,84 @@ def default_credential() -> TokenProvider:
     from azure.identity import DefaultAzureCredential
 
     return DefaultAzureCredential()
+
+
+# --- the command ------------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_stack(parser, "the deployed stack (default: dev)")
+    parser.add_argument(
+        "--endpoint", "-e", action="append", default=[], metavar="NAME", help="only this endpoint (repeatable)"
+    )
+    parser.add_argument(
+        "--route",
+        action="append",
+        choices=ROUTES,
+        help="inference: {uri}/chat/completions (default); native: {uri}/v1/chat/completions (repeatable)",
+    )
+    parser.add_argument("--stream", action="store_true", help="stream the answer (server-sent events)")
+    parser.add_argument(
+        "--auth",
+        choices=["auto", "key", "entra"],
+        default="auto",
+        help="auto (default): the key for Key and KeyAndAAD endpoints, an Entra ID token for AAD endpoints",
+    )
+    parser.add_argument(
+        "--outputs", type=Path, metavar="FILE", help="saved `pulumi stack output --json --show-secrets` (- for stdin)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=options.seconds,
+        default=RetryPolicy.timeout,
+        help="seconds per check, every attempt and wait included (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        type=allowed_host,
+        metavar="HOST",
+        help="also send keys and tokens to this host (repeatable): over https, or plain http to a loopback address",
+    )
+    parser.add_argument(
+        "--retries",
+        type=options.count,
+        default=RetryPolicy.attempts - 1,
+        help="retries of a 429 or 5xx answer (default: %(default)s)",
+    )
+    parser.add_argument("--token-scope", default=TOKEN_SCOPE, help="Entra ID scope (default: %(default)s)")
+    options.add_format(parser, ("text", "json"))
+    options.add_cwd(parser)
+    options.add_today(parser)
+
+
+def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
+    outputs = read_outputs(args.stack, args.cwd, args.outputs)
+    checks = targets(outputs, args.endpoint, args.route or ["inference"], args.auth, args.allow_host)
+    for name, why in ({} if args.endpoint else non_chat(outputs)).items():
+        errors.print(f"maas smoke: skipped endpoint {name!r}: {why}", markup=False)
+    policy = RetryPolicy(attempts=args.retries + 1, timeout=args.timeout)
+    with http_client(args.allow_host) as client, progress(errors, text="smoke testing"):
+        runner = Smoke(
+            client, credential=default_credential, token_scope=args.token_scope, policy=policy, today=args.today
+        )
+        results = runner.run(checks, stream=args.stream)
+    if args.format == "json":
+        sys.stdout.write(render.smoke_json(results, args.stack) + "\n")
+    else:
+        render.print_smoke(results, out)
+    return ExitCode.OK if all(r.ok for r in results) else ExitCode.FAILED
+
+
+COMMAND = Command(
+    name="smoke",
+    help="send one tiny chat completion to each deployed endpoint",
+    description="Read the stack outputs (pulumi stack output --json --show-secrets, or --outputs FILE), "
+    "send each endpoint a tiny chat completion and check the answer against the documented schema. "
+    "Keys and tokens go only over https to the endpoint's own inferenceUri, an Azure inference host unless "
+    "--allow-host names it. Exit codes: 0 every check passed, 1 a check failed, 2 unreadable outputs, an "
+    "invalid selection or a credential that would go elsewhere, 3 internal failure.",
+    add_arguments=add_arguments,
+    execute=execute,
+)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from pulumi.runtime.rpc import UNKNOWN
@@ -17,11 +17,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from infra.cli.commands.smoke import Result as SmokeResult
-from infra.cli.commands.smoke import one_line
 from infra.engine.analyzer import Diagnostic, EnforcementLevel, Severity
-from infra.engine.capture import CapturedResource, mask_secrets
-from infra.engine.preview import PLACEHOLDER_ID, PlanResult
+from infra.engine.capture import mask_secrets
+from infra.engine.preview import PLACEHOLDER_ID, PreviewResult
+from infra.engine.resource import Resource
 
 SCHEMA_VERSION = 1
 UNKNOWN_TEXT = "[unknown]"
@@ -63,7 +62,7 @@ def _unknowns_marked(value: Any) -> Any:
     return value
 
 
-def summary(result: PlanResult) -> dict[str, Any]:
+def summary(result: PreviewResult) -> dict[str, Any]:
     counts = Counter(d.enforcement_level for d in result.report.diagnostics)
     slots = result.slots
     return {
@@ -76,7 +75,7 @@ def summary(result: PlanResult) -> dict[str, Any]:
     }
 
 
-def summary_line(result: PlanResult) -> str:
+def summary_line(result: PreviewResult) -> str:
     s = summary(result)
     verdict = (
         f"BLOCKED by {s['mandatory']} mandatory policy violation{'s' if s['mandatory'] != 1 else ''}"
@@ -89,7 +88,7 @@ def summary_line(result: PlanResult) -> str:
     )
 
 
-def _identity_note(result: PlanResult) -> str | None:
+def _identity_note(result: PreviewResult) -> str | None:
     if result.identity.source != "placeholder":
         return None
     return (
@@ -101,7 +100,7 @@ def _identity_note(result: PlanResult) -> str | None:
 # --- JSON ----------------------------------------------------------------------------------------------------
 
 
-def _resource_json(resource: CapturedResource) -> dict[str, Any]:
+def _resource_json(resource: Resource) -> dict[str, Any]:
     return {
         "urn": resource.urn,
         "type": resource.type,
@@ -111,12 +110,12 @@ def _resource_json(resource: CapturedResource) -> dict[str, Any]:
         "operation": "create",
         "dependencies": sorted(resource.dependencies),
         "propertyDependencies": {k: sorted(v) for k, v in sorted(resource.property_dependencies.items()) if v},
-        "options": {"deleteBeforeReplace": resource.delete_before_replace, "protect": resource.protect},
+        "options": {"deleteBeforeReplace": bool(resource.delete_before_replace), "protect": resource.protect},
         "inputs": _readable(resource.inputs),
     }
 
 
-def to_json(result: PlanResult) -> str:
+def to_json(result: PreviewResult) -> str:
     document = {
         "schemaVersion": SCHEMA_VERSION,
         "project": result.project,
@@ -190,7 +189,7 @@ def _mermaid_text(text: str) -> str:
     return "".join(entities.get(c, c) for c in text)
 
 
-def _mermaid(result: PlanResult) -> list[str]:
+def _mermaid(result: PreviewResult) -> list[str]:
     ids = {r.urn: f"r{i}" for i, r in enumerate(result.resources)}
     lines = ["```mermaid", "flowchart LR"]
     for resource in result.resources:
@@ -208,7 +207,7 @@ def _mermaid(result: PlanResult) -> list[str]:
     return [*lines, *edges, "```"]
 
 
-def to_markdown(result: PlanResult) -> str:
+def to_markdown(result: PreviewResult) -> str:
     s = summary(result)
     status = "❌ blocked by mandatory policy violations" if s["mandatory"] else "✅ passes policy"
     lines = [
@@ -266,8 +265,8 @@ def to_markdown(result: PlanResult) -> str:
 # --- terminal --------------------------------------------------------------------------------------------------
 
 
-def print_text(result: PlanResult, console: Console) -> None:
-    children: dict[str, list[CapturedResource]] = {}
+def print_text(result: PreviewResult, console: Console) -> None:
+    children: dict[str, list[Resource]] = {}
     for resource in result.resources:
         children.setdefault(resource.parent, []).append(resource)
     known = {r.urn for r in result.resources}
@@ -321,69 +320,3 @@ def print_text(result: PlanResult, console: Console) -> None:
         keys = ", ".join(sorted(result.secure_keys))
         console.print(f"[dim]Secure config not decrypted offline (the program saw [secret]): {escape(keys)}[/]")
     console.print(summary_line(result), style="bold red" if result.exit_code else "bold green", highlight=False)
-
-
-# --- maas smoke --------------------------------------------------------------------------------------------
-
-REPLY_LIMIT = 24
-
-
-def smoke_json(results: Sequence[SmokeResult], stack: str) -> str:
-    return json.dumps(
-        {
-            "schemaVersion": SCHEMA_VERSION,
-            "stack": stack,
-            "passed": sum(r.ok for r in results),
-            "failed": sum(not r.ok for r in results),
-            "checks": [
-                {
-                    "endpoint": r.endpoint,
-                    "route": r.route,
-                    "stream": r.stream,
-                    "auth": r.auth,
-                    "ok": r.ok,
-                    "status": r.status,
-                    "attempts": r.attempts,
-                    "latencyMs": None if r.latency is None else round(r.latency * 1000),
-                    "model": r.model or None,
-                    "usage": None
-                    if r.usage is None
-                    else {
-                        "promptTokens": r.usage.prompt_tokens,
-                        "completionTokens": r.usage.completion_tokens,
-                        "totalTokens": r.usage.total_tokens,
-                    },
-                    "reply": r.reply or None,
-                    "problem": r.problem or None,
-                }
-                for r in results
-            ],
-        },
-        indent=2,
-    )
-
-
-def print_smoke(results: Sequence[SmokeResult], console: Console) -> None:
-    table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
-    for column in ("Endpoint", "Route", "Auth", "Status", "Latency", "Tokens", "Reply"):
-        table.add_column(column, overflow="fold", justify="right" if column in ("Latency", "Tokens") else "left")
-    for r in results:
-        status = "no answer" if r.status is None else str(r.status)
-        tries = f" ({r.attempts} tries)" if r.attempts > 1 else ""
-        table.add_row(
-            escape(r.endpoint),
-            r.route + (" stream" if r.stream else ""),
-            "key" if r.auth == "key" else "Entra ID",
-            f"[green]{status} ok[/]{tries}" if r.ok else f"[red]{status} failed[/]{tries}",
-            "-" if r.latency is None else f"{r.latency * 1000:.0f} ms",
-            "-"
-            if r.usage is None
-            else f"{r.usage.prompt_tokens} + {r.usage.completion_tokens} = {r.usage.total_tokens}",
-            escape(one_line(r.reply, REPLY_LIMIT)) if r.ok else "-",
-        )
-    console.print(table)
-    for r in results:
-        if not r.ok:
-            console.print(f"✗ {r.endpoint} ({r.route}): {r.problem}", markup=False, soft_wrap=True)
-    passed = sum(r.ok for r in results)
-    console.print(f"{passed} of {len(results)} checks passed", markup=False)

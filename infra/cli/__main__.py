@@ -1,0 +1,5 @@
+"""``python -m infra.cli``: the same as ``maas``."""
+
+from infra.cli.app import run
+
+run()

@@ -1,0 +1,91 @@
+"""The views of a smoke run: a terminal table (rich) and a stable JSON document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from infra.cli.options import MAX_SECONDS
+from infra.cli.output import one_line
+
+if TYPE_CHECKING:
+    from infra.cli.commands.smoke import Result as SmokeResult
+
+SCHEMA_VERSION = 1
+
+REPLY_LIMIT = 24
+LATENCY_WIDTH = len(f"{MAX_SECONDS * 1000:.0f} ms")
+"""The latency column is as wide as the longest latency a check can take, so the table's layout never depends
+on how long the checks took."""
+
+
+def smoke_json(results: Sequence[SmokeResult], stack: str) -> str:
+    return json.dumps(
+        {
+            "schemaVersion": SCHEMA_VERSION,
+            "stack": stack,
+            "passed": sum(r.ok for r in results),
+            "failed": sum(not r.ok for r in results),
+            "checks": [
+                {
+                    "endpoint": r.endpoint,
+                    "route": r.route,
+                    "stream": r.stream,
+                    "auth": r.auth,
+                    "ok": r.ok,
+                    "status": r.status,
+                    "attempts": r.attempts,
+                    "latencyMs": None if r.latency is None else round(r.latency * 1000),
+                    "model": r.model or None,
+                    "usage": None
+                    if r.usage is None
+                    else {
+                        "promptTokens": r.usage.prompt_tokens,
+                        "completionTokens": r.usage.completion_tokens,
+                        "totalTokens": r.usage.total_tokens,
+                    },
+                    "reply": r.reply or None,
+                    "problem": r.problem or None,
+                }
+                for r in results
+            ],
+        },
+        indent=2,
+    )
+
+
+def print_smoke(results: Sequence[SmokeResult], console: Console) -> None:
+    table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
+    for column in ("Endpoint", "Route", "Auth", "Status", "Latency", "Tokens", "Reply"):
+        table.add_column(
+            column,
+            overflow="fold",
+            justify="right" if column in ("Latency", "Tokens") else "left",
+            min_width=LATENCY_WIDTH if column == "Latency" else None,
+        )
+    for r in results:
+        status = "no answer" if r.status is None else str(r.status)
+        tries = f" ({r.attempts} tries)" if r.attempts > 1 else ""
+        table.add_row(
+            escape(r.endpoint),
+            r.route + (" stream" if r.stream else ""),
+            "key" if r.auth == "key" else "Entra ID",
+            f"[green]{status} ok[/]{tries}" if r.ok else f"[red]{status} failed[/]{tries}",
+            "-" if r.latency is None else f"{r.latency * 1000:.0f} ms",
+            "-"
+            if r.usage is None
+            else f"{r.usage.prompt_tokens} + {r.usage.completion_tokens} = {r.usage.total_tokens}",
+            escape(one_line(r.reply, REPLY_LIMIT)) if r.ok else "-",
+        )
+    console.print(table)
+    for r in results:
+        if not r.ok:
+            console.print(f"✗ {r.endpoint} ({r.route}): {r.problem}", markup=False, soft_wrap=True)
+    passed = sum(r.ok for r in results)
+    console.print(f"{passed} of {len(results)} checks passed", markup=False)
