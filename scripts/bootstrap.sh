@@ -3,7 +3,7 @@
 # secrets encrypted with an Azure Key Vault key, and two pipeline identities that sign in with OpenID
 # Connect (no stored client secret). Safe to run again: it creates what is missing, and brings the deploy
 # identity's role-assignment condition up to date with the stack files (run it again after a stack's
-# azure-maas:access changes). README.md, "GitOps" and "Security", walk through it and say what each identity
+# azure-maas:access changes). docs/gitops.md and docs/security.md walk through it and say what each identity
 # can and cannot do. Needs: az (signed in), uv (run from the repository root), and gh (only with --github).
 set -euo pipefail
 

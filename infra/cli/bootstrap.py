@@ -15,7 +15,7 @@ again in shell.
     python -m infra.cli.bootstrap rbac-condition ... --at subscription|resourceGroup --exclude-principal ID [...]
     python -m infra.cli.bootstrap condition-update --condition TEXT < assignment.json
 
-What each pipeline identity may do, and why (README, "Security"):
+What each pipeline identity may do, and why (docs/security.md):
 
 - The **deploy** identity holds no role-definition write anywhere (whoever may write a custom role assigned to
   them can rewrite it to ``*``). The three ``deployer`` custom roles (``infra/roles.py``) are created here, once

@@ -4,17 +4,16 @@
 from __future__ import annotations
 
 import difflib
-import types
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any
 
 import pulumi
 from pydantic import BaseModel, ValidationError
 
 from azure_maas_policy.facts import shown
 from infra.errors import UserError
-from infra.settings.model import Settings
+from infra.settings.model import Settings, nested_model
 from infra.settings.sources import NAMESPACE
 
 Path = tuple[str | int, ...]
@@ -60,20 +59,6 @@ def _issue_order(issue: Issue) -> tuple[tuple[tuple[int, str], ...], str]:
     return tuple((0, f"{p:09d}") if isinstance(p, int) else (1, p) for p in issue.path), issue.message
 
 
-def _unwrap(annotation: Any) -> Any:
-    """The model class inside ``X | None``, ``tuple[X, ...]``, ``Annotated[X, ...]``."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, types.UnionType):
-            annotation = next(a for a in get_args(annotation) if a is not type(None))
-        elif origin in (tuple, list):
-            annotation = get_args(annotation)[0]
-        else:
-            return annotation
-
-
 def _model_at(path: Path) -> type[BaseModel] | None:
     """The config model that owns the keys at ``path`` (for listing the valid keys)."""
     model: type[BaseModel] = Settings
@@ -83,8 +68,8 @@ def _model_at(path: Path) -> type[BaseModel] | None:
         field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
         if field is None:
             return None
-        inner = _unwrap(field.annotation)
-        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+        inner = nested_model(field.annotation)
+        if inner is None:
             return None
         model = inner
     return model

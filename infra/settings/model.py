@@ -3,7 +3,8 @@ rule. Shape only; the rules that span keys are in :mod:`infra.settings.rules`.""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -62,24 +63,30 @@ Region = Annotated[str, AfterValidator(names.normalize_region)]
 
 
 class _Config(BaseModel):
-    # Keys are the camelCase names only: a snake_case spelling is an unknown key, not a synonym.
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=False)
+    # Keys are the camelCase names only: a snake_case spelling is an unknown key, not a synonym. Each field's
+    # docstring is its description in the generated config reference (docs/configuration.md).
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=False, use_attribute_docstrings=True
+    )
 
 
 class ResourceGroupConfig(_Config):
     """``resourceGroup``: the group every created resource goes into."""
 
     name: ResourceGroupName | None = None
-    """Default ``rg-<project>-<stack>``."""
+    """The resource group's name. Default: ``rg-<project>-<stack>``."""
     create: bool = True
-    """``false`` uses an existing group of that name."""
+    """``true`` creates the group; ``false`` uses an existing group of that name (the deploying identity then
+    needs no rights at the subscription beyond the Marketplace actions)."""
 
 
 class HubConfig(_Config):
     """``hub``: a Foundry hub to create (``name``) or an existing one (``id``); exactly one of the two."""
 
     name: WorkspaceName | None = None
+    """Create a Foundry hub of this name (with its own storage account and key vault)."""
     id: WorkspaceId | None = None
+    """Use the existing hub with this resource ID."""
 
 
 class DeploymentConfig(_Config):
@@ -88,31 +95,42 @@ class DeploymentConfig(_Config):
     name: EndpointName
     """Endpoint name: part of the endpoint URL, unique per region."""
     model: str | None = None
-    """A catalog key, e.g. ``mistral-large-2411``."""
+    """A catalog key (``maas models`` lists them), e.g. ``mistral-medium-2505``; exactly one of ``model`` and
+    ``modelId``."""
     model_id: ModelId | None = None
-    """A full ``azureml://registries/<registry>/models/<name>`` (instead of ``model``)."""
+    """A full ``azureml://registries/<registry>/models/<name>``, instead of ``model``."""
     auth_mode: Literal["Key", "AAD", "KeyAndAAD"] = "Key"
+    """How callers authenticate: endpoint keys (exported as secrets), Entra ID tokens, or both."""
     content_safety: bool = True
+    """Azure AI Content Safety on the endpoint; the policy pack requires it unless its config says otherwise."""
     allow_retired: bool = False
-    """Deploy a deprecated or retired model anyway (it will fail or return 404 in Azure)."""
+    """Deploy a deprecated or retired model anyway (Azure refuses or answers 410 Gone)."""
 
 
 class WorkspaceConfig(_Config):
     """``workspaces[i]``: a Foundry project, a standalone Azure ML workspace or an existing one."""
 
     name: WorkspaceName
+    """The workspace's Azure name; ``access[].scope`` refers to it."""
     kind: Literal["project", "workspace", "existing"]
+    """``project``: a Foundry project of ``hub``; ``workspace``: a standalone Azure ML workspace; ``existing``:
+    use the workspace at ``id``, create nothing."""
     id: WorkspaceId | None = None
     """Resource ID of the existing workspace (``kind: existing`` only)."""
     deployments: tuple[DeploymentConfig, ...] = ()
+    """The serverless endpoints of this workspace, one per model."""
 
 
 class AccessConfig(_Config):
     """``access[i]``: a role assignment for a person, group or pipeline identity."""
 
     principal_id: Guid
+    """The Entra object ID of the user, group or service principal."""
     principal_type: Literal["User", "Group", "ServicePrincipal"]
+    """The principal's kind (Azure needs it to assign a role to a principal that was just created)."""
     role: Role
+    """``developer`` (built-in Azure AI Developer), ``deployer`` (least-privilege roles for a pipeline that runs
+    ``pulumi up``) or a role definition GUID."""
     scope: str = "resourceGroup"
     """``resourceGroup`` or the name of one of ``workspaces``."""
 
@@ -129,27 +147,54 @@ class DeployerRolesConfig(_Config):
     """Assigned at each workspace: marketplace model subscriptions and serverless endpoints."""
 
 
+def nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The config model inside a field's type (``X | None``, ``tuple[X, ...]``, ``Annotated[X, ...]``), or None
+    for a field that holds no model."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            annotation = next(a for a in get_args(annotation) if a is not type(None))
+        elif origin is tuple:
+            annotation = get_args(annotation)[0]
+        else:
+            return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
 def _default_regions() -> tuple[str, ...]:
     return catalog_module.load().serverless.regions
 
 
 class Settings(BaseSettings):
-    """The ``azure-maas`` config namespace. Field docs are the README's config reference."""
+    """The ``azure-maas`` config namespace. Field docstrings are the generated config reference."""
 
     model_config = SettingsConfigDict(
-        extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=False, validate_default=True
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        validate_by_name=False,
+        validate_default=True,
+        use_attribute_docstrings=True,
     )
 
     location: Region | None = None
-    """Region of every created resource; required unless ``azure-native:location`` is set."""
+    """Region of every created resource; required unless ``azure-native:location`` is set. Override:
+    ``AZURE_MAAS_LOCATION``."""
     resource_group: ResourceGroupConfig = ResourceGroupConfig()
+    """The resource group. Overrides: ``AZURE_MAAS_RESOURCE_GROUP_NAME``, ``AZURE_MAAS_RESOURCE_GROUP_CREATE``."""
     hub: HubConfig | None = None
+    """A Foundry hub for ``kind: project`` workspaces."""
     workspaces: tuple[WorkspaceConfig, ...] = Field(min_length=1)
+    """Where the models live: at least one workspace."""
     access: tuple[AccessConfig, ...] = ()
+    """Role assignments for people and pipelines."""
     deployer_roles: DeployerRolesConfig | None = None
     """Role definitions ``deployer`` assigns; unset: the program creates them (needs role-definition write)."""
     allowed_regions: tuple[Region, ...] = Field(default_factory=_default_regions, min_length=1)
+    """Regions ``location`` may be. Default: every region the catalog lists for serverless models."""
     tags: dict[str, str] = Field(default_factory=dict)
+    """Tags on every taggable resource, besides ``managed-by``, ``pulumi-project`` and ``pulumi-stack``."""
 
     @classmethod
     def settings_customise_sources(

@@ -33,6 +33,26 @@ Verdict = Literal["living", "dying", "dead", "unknown"]
 
 _WORKSPACES = TypeAdapter(tuple[WorkspaceConfig, ...])
 
+JSON_FIELDS: dict[str, str] = {
+    "schemaVersion": "1; changes when a field changes meaning or goes away.",
+    "today": "The day the lifecycle is judged on.",
+    "within": "The window in days (`--within`).",
+    "catalogAsOf": "The day the catalog's facts were last read as a whole.",
+    "ok": "False when a deployment's model is dead, or dies within the window.",
+    "deployments": "Every deployment of every stack.",
+    "deployments[].stack": "The stack.",
+    "deployments[].at": "The deployment's key path, e.g. `azure-maas:workspaces[0].deployments[1]`.",
+    "deployments[].name": "The endpoint's name.",
+    "deployments[].model": "The catalog key, or the raw model ID when the catalog does not know it.",
+    "deployments[].stage": "The model's stage on `today`, or null for an unknown model.",
+    "deployments[].stageAtEndOfWindow": "Its stage `within` days later.",
+    "deployments[].verdict": "`living`, `dying` (within the window), `dead` or `unknown`.",
+    "deployments[].allowRetired": "True when the deployment sets `allowRetired` (listed, not failing).",
+    "deployments[].reason": "Why it is dying or dead, with the replacement; empty when living.",
+}
+"""Every field of ``maas catalog check --format json``; docs/cli.md shows them and a test holds them to the
+document."""
+
 
 class CheckInputError(UserError):
     """A stack file cannot be read, or its workspaces are not valid config (exit code 2)."""

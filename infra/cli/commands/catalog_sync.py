@@ -77,8 +77,7 @@ from azure_maas_policy import facts
 from infra.catalog import CATALOG_PATH, DEPLOYMENT_TYPES, Catalog, Model, Stage
 from infra.cli import options
 from infra.cli.command import Command
-from infra.cli.commands import smoke
-from infra.cli.commands.smoke import TokenProvider
+from infra.cli.http import TokenProvider, origin, retry_after
 from infra.cli.output import one_line
 from infra.engine.documents import first_line
 from infra.errors import ExitCode, UserError
@@ -118,6 +117,23 @@ STATUS_STAGES: dict[str, Stage] = {
 RANK: dict[Stage, int] = {"Preview": 0, "GenerallyAvailable": 0, "Legacy": 0, "Deprecated": 1, "Retired": 2}
 """How strict a stage is: Deprecated and Retired models take no new deployments."""
 SKU_NAMES = {sku.lower(): sku for sku in DEPLOYMENT_TYPES}
+JSON_FIELDS: dict[str, str] = {
+    "schemaVersion": "1; changes when a field changes meaning or goes away.",
+    "subscription": "The subscription whose Models API was read.",
+    "catalog": "The catalog file.",
+    "locations": "One entry per location swept.",
+    "locations[].location": "The location.",
+    "locations[].ok": "False when the location could not be swept (its facts are left as they were).",
+    "locations[].models": "Models read.",
+    "locations[].pages": "Pages read.",
+    "locations[].error": "Why it failed, on one line, or null.",
+    "changes": "Each change to the catalog, in words.",
+    "notes": "What the sync saw but does not change (e.g. a channel the catalog lacks).",
+    "diff": "The change as a unified diff of the catalog file.",
+    "written": "True when `--write` wrote the change.",
+}
+"""Every field of ``maas catalog sync --format json``; docs/cli.md shows them and a test holds them to the
+document."""
 LIFECYCLE_ORDER = ("stage", "deprecationDate", "retirementDate", "tentative")
 """Where ``retirementDate`` and ``tentative`` go when the sync adds them: after the keys before them here."""
 
@@ -243,8 +259,8 @@ class _SameOrigin(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
 
     def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
         url = request.http_request.url
-        # smoke.origin is the one reading of a URL's origin that decides where a credential may go.
-        if smoke.origin(url) is None or smoke.origin(url) != smoke.origin(self.endpoint):
+        # origin() is the one reading of a URL's origin that decides where a credential may go.
+        if origin(url) is None or origin(url) != origin(self.endpoint):
             raise SweepFailedError(
                 f"the next page link points to {_shown_origin(url)}, not the ARM endpoint "
                 f"{_shown_origin(self.endpoint)}: not followed (the token goes to the ARM endpoint only)"
@@ -338,8 +354,8 @@ class BoundedRetryPolicy(RetryPolicy[HttpRequest, HttpResponse]):
 
 
 def _asked_wait(response: HttpResponse) -> float | None:
-    """Seconds the answer asks to wait before a retry (smoke's reading of the same headers)."""
-    return smoke.retry_after(httpx.Headers(list(response.headers.items())))
+    """Seconds the answer asks to wait before a retry (the same reading as maas smoke's)."""
+    return retry_after(httpx.Headers(list(response.headers.items())))
 
 
 def _bounded_body(limit: int) -> Callable[..., requests.Response]:
@@ -1051,19 +1067,7 @@ def run(args: argparse.Namespace, out: Console, errors: Console) -> int:
     changes, notes = [redact(c) for c in merged.changes], [redact(n) for n in merged.notes]
     failed = [r for r in results if not r.ok]
     if args.format == "json":
-        document = {
-            "schemaVersion": 1,
-            "subscription": job.subscription,
-            "catalog": shown,
-            "locations": [
-                {"location": r.location, "ok": r.ok, "models": r.models, "pages": r.pages, "error": r.error}
-                for r in results
-            ],
-            "changes": changes,
-            "notes": notes,
-            "diff": redact(diff),
-            "written": written,
-        }
+        document = json_document(job.subscription, shown, results, changes, notes, redact(diff), written)
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         _print_text(
@@ -1072,6 +1076,31 @@ def run(args: argparse.Namespace, out: Console, errors: Console) -> int:
         for result in failed:
             _line(out, f"{result.location}: failed: {result.error}", "red")
     return ExitCode.OK if not failed else ExitCode.FAILED
+
+
+def json_document(
+    subscription: str,
+    shown: str,
+    results: Sequence[Swept],
+    changes: Sequence[str],
+    notes: Sequence[str],
+    diff: str,
+    written: bool,
+) -> dict[str, Any]:
+    """The ``--format json`` document (fields: :data:`JSON_FIELDS`); every text in it already redacted."""
+    return {
+        "schemaVersion": 1,
+        "subscription": subscription,
+        "catalog": shown,
+        "locations": [
+            {"location": r.location, "ok": r.ok, "models": r.models, "pages": r.pages, "error": r.error}
+            for r in results
+        ],
+        "changes": list(changes),
+        "notes": list(notes),
+        "diff": diff,
+        "written": written,
+    }
 
 
 def _summary(results: Sequence[Swept], changes: Sequence[str], shown: str, changed: bool, written: bool) -> str:

@@ -19,7 +19,6 @@ import argparse
 import codecs
 import contextlib
 import datetime as dt
-import email.utils
 import ipaddress
 import json
 import re
@@ -32,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -43,6 +42,7 @@ from infra import catalog as catalog_module
 from infra import names
 from infra.cli import options
 from infra.cli.command import Command
+from infra.cli.http import DEFAULT_PORTS, Origin, TokenProvider, origin, retry_after
 from infra.cli.output import one_line, progress
 from infra.cli.render import smoke as render
 from infra.cli.stack_outputs import EndpointOutput, StackOutputs
@@ -82,12 +82,6 @@ HEADER_RULE = "keys and tokens are printable ASCII without spaces"
 
 class SmokeInputError(UserError):
     """The selection cannot be smoke-tested as asked (unknown endpoint, missing key); one line."""
-
-
-class TokenProvider(Protocol):
-    """What ``maas smoke`` needs of a credential: azure-identity's ``get_token``."""
-
-    def get_token(self, *scopes: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -342,9 +336,6 @@ def _auth_for(name: str, output: EndpointOutput, choice: AuthChoice, outputs: St
 
 # --- where credentials may go, and what they may be --------------------------------------------------------
 
-Origin = tuple[str, str, int | None]
-"""Scheme, host (lower case; an IP address in its short form) and port of a URL."""
-_DEFAULT_PORTS = {"https": 443, "http": 80}
 _HOST_NAME = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
@@ -366,24 +357,10 @@ def allowed_host(value: str) -> str:
     raise argparse.ArgumentTypeError(f"{value!r} is not a host name or IP address (no scheme, port or path)")
 
 
-def origin(url: str) -> Origin | None:
-    """The origin of an absolute URL, ``None`` when ``url`` is not one."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return None
-    if not parsed.scheme or not parsed.host:
-        return None
-    host = parsed.host
-    with contextlib.suppress(ValueError):
-        host = str(ipaddress.ip_address(host))
-    return parsed.scheme, host, parsed.port if parsed.port is not None else _DEFAULT_PORTS.get(parsed.scheme)
-
-
 def _shown(where: Origin) -> str:
     scheme, host, port = where
     shown = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{shown}" + ("" if port in (None, _DEFAULT_PORTS.get(scheme)) else f":{port}")
+    return f"{scheme}://{shown}" + ("" if port in (None, DEFAULT_PORTS.get(scheme)) else f":{port}")
 
 
 def _loopback(host: str) -> bool:
@@ -399,7 +376,7 @@ def destination_problem(name: str, output: EndpointOutput, route: Route, allowed
     (normalized by :func:`allowed_host`), and the scheme https, or http to a loopback address in ``allowed``."""
     where = f"endpoints.{name}"
     base = origin(output.inference_uri)
-    if base is None or base[0] not in _DEFAULT_PORTS:
+    if base is None or base[0] not in DEFAULT_PORTS:
         return f"{where}.inferenceUri: not an absolute http(s) URL"
     scheme, host, _ = base
     if host not in allowed and not _AZURE_HOST.match(host):
@@ -510,33 +487,6 @@ def http_client(allow_hosts: Collection[str] = ()) -> httpx.Client:
 
 
 # --- running the checks ------------------------------------------------------------------------------------
-
-
-def retry_after(
-    headers: httpx.Headers, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
-) -> float | None:
-    """Seconds the service asks to wait: ``retry-after-ms`` (Azure), else ``Retry-After`` in seconds or as
-    an HTTP date; ``None`` when absent or unreadable."""
-    millis = headers.get("retry-after-ms") or headers.get("x-ms-retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - now()).total_seconds())
 
 
 def _service_message(body: bytes, secrets: Collection[str]) -> str:

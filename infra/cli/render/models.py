@@ -15,6 +15,49 @@ from rich.table import Table
 from infra.catalog import Catalog, Channel, Listed, Model, Sourced, regions_on
 
 SCHEMA_VERSION = 2
+
+_SOURCED = {
+    "source": "The key of the catalog source the facts come from.",
+    "asOf": "The day the facts were read.",
+    "note": "Where sources disagree, which fact was kept and why; or null.",
+}
+JSON_FIELDS: dict[str, str] = {
+    "schemaVersion": "2; changes when a field changes meaning or goes away.",
+    "catalogAsOf": "The day the catalog's facts were last read as a whole.",
+    "today": "The day the lifecycle is judged on (`--today`).",
+    "models": "The models listed (`maas models KEY --format json` prints one such entry).",
+    "models[].key": "The catalog key, as `model:` in the stack config takes it.",
+    "models[].name": "The model's name.",
+    "models[].publisher": "Who publishes it.",
+    "models[].api": "`chat` or `ocr`.",
+    "models[].channels": "The channels it is offered on: `serverless`, `foundry`, `managedCompute`.",
+    "models[].lifecycle": "Its lifecycle.",
+    "models[].lifecycle.stage": "Its stage on `today`.",
+    "models[].lifecycle.recordedStage": "The stage the catalog records.",
+    "models[].lifecycle.deprecationDate": "The day it is deprecated, or null.",
+    "models[].lifecycle.retirementDate": "The day it retires, or null.",
+    "models[].lifecycle.tentative": "True when the dates are announced as tentative.",
+    "models[].lifecycle.replacement": "The key of the model Azure names as its replacement, or null.",
+    "models[].lifecycle.livingReplacement": "The first living model of the replacement chain on `today`, or null.",
+    **{f"models[].lifecycle.{key}": text for key, text in _SOURCED.items()},
+    "models[].serverless": "As a serverless API, or null.",
+    "models[].serverless.modelId": "The `azureml://` model ID.",
+    "models[].serverless.marketplace": "True when Azure Marketplace sells it (a subscription is needed).",
+    "models[].serverless.regions": "Regions that offer it.",
+    **{f"models[].serverless.{key}": text for key, text in _SOURCED.items()},
+    "models[].foundry": "As a Foundry resource deployment, or null.",
+    "models[].foundry.format": "The model format (publisher) Azure names.",
+    "models[].foundry.name": "The model name in deployments.",
+    "models[].foundry.version": "The default version.",
+    "models[].foundry.marketplace": "True when Azure Marketplace sells it.",
+    "models[].foundry.skus": "By deployment type (sku), the regions that offer it.",
+    "models[].foundry.regions": "Every region of any sku.",
+    **{f"models[].foundry.{key}": text for key, text in _SOURCED.items()},
+    "models[].managedCompute": "On managed compute only (not deployable by azure-maas), or null.",
+    "models[].managedCompute.modelId": "The `azureml://` model ID.",
+    **{f"models[].managedCompute.{key}": text for key, text in _SOURCED.items()},
+}
+"""Every field of ``maas models --format json``; docs/cli.md shows them and a test holds them to the document."""
 """Of the ``maas models --format json`` document (2: channels per model)."""
 
 _STAGE_STYLE = {"Retired": "red", "Deprecated": "yellow", "Legacy": "yellow", "Preview": "cyan"}
@@ -96,7 +139,7 @@ def _md_regions(regions: Sequence[str], every: Sequence[str], what: str) -> str:
 
 
 def models_markdown(rows: Sequence[Listed], catalog: Catalog, today: dt.date) -> str:
-    """The catalog as a Markdown table (the README's is this output, kept in step by a test)."""
+    """The catalog as a Markdown table (docs/models.md shows this output, kept in step by scripts/docs.py)."""
     lines = [
         "| Key | Name | API | Lifecycle | Serverless API | Foundry resource |",
         "|---|---|---|---|---|---|",

@@ -27,6 +27,56 @@ UNKNOWN_TEXT = "[unknown]"
 MERMAID_LIMIT = 150
 """More resources than this and the Markdown graph is left out (GitHub renders large graphs poorly)."""
 
+JSON_FIELDS: dict[str, str] = {
+    "schemaVersion": "1; changes when a field changes meaning or goes away.",
+    "project": "The project name, from `Pulumi.yaml`.",
+    "stack": "The stack planned (`--stack`).",
+    "identity": "The subscription and tenant the program saw.",
+    "identity.subscriptionId": "From `ARM_SUBSCRIPTION_ID` or `azure-native:subscriptionId`, else a placeholder.",
+    "identity.tenantId": "From `ARM_TENANT_ID` or `azure-native:tenantId`, else a placeholder.",
+    "identity.source": "Where the subscription came from: `environment`, `config` or `placeholder`.",
+    "secureConfigKeys": "Config keys with secure values, which are not decrypted offline (names only).",
+    "resources": "Every resource the program registers, sorted by URN.",
+    "resources[].urn": "The resource's URN.",
+    "resources[].type": "Its Pulumi type token.",
+    "resources[].name": "Its logical name.",
+    "resources[].parent": "The parent's URN, or null.",
+    "resources[].custom": "False for components.",
+    "resources[].operation": "Always `create`: an offline plan knows no state.",
+    "resources[].dependencies": "URNs it depends on, sorted.",
+    "resources[].propertyDependencies": "By input name, the URNs that input waits for.",
+    "resources[].options": "`deleteBeforeReplace` and `protect`.",
+    "resources[].options.deleteBeforeReplace": "True where the program asks for delete-before-replace.",
+    "resources[].options.protect": "True for protected resources.",
+    "resources[].inputs": "The inputs as the engine would send them; unknown values are `[unknown]`, secrets `[secret]`.",
+    "modelSlots": "One entry per serverless endpoint: which model it puts into which workspace.",
+    "modelSlots[].workspace": "The workspace (or project) the endpoint is in.",
+    "modelSlots[].endpoint": "The endpoint's name.",
+    "modelSlots[].modelId": "The model ID it deploys.",
+    "modelSlots[].authMode": "`Key`, `AAD` or `KeyAndAAD`.",
+    "modelSlots[].contentSafety": "`Enabled` or `Disabled`.",
+    "modelSlots[].marketplaceSubscription": "True when a Marketplace subscription precedes the endpoint.",
+    "policyPack": "The pack that judged the plan.",
+    "policyPack.name": "Its name.",
+    "policyPack.version": "Its version.",
+    "diagnostics": "Policy violations, mandatory first, then by severity.",
+    "diagnostics[].policyName": "The rule that reported it.",
+    "diagnostics[].enforcementLevel": "`mandatory`, `remediate` or `advisory`.",
+    "diagnostics[].severity": "`critical`, `high`, `medium`, `low` or empty.",
+    "diagnostics[].urn": "The resource it is about, or null for a stack-wide one.",
+    "diagnostics[].description": "The rule's description.",
+    "diagnostics[].message": "What was found, what is allowed and how to fix it.",
+    "summary": "Counts and the verdict.",
+    "summary.resources": "Resources to create.",
+    "summary.endpoints": "Serverless endpoints.",
+    "summary.workspaces": "Workspaces that hold endpoints.",
+    "summary.mandatory": "Mandatory violations.",
+    "summary.advisory": "Advisory violations.",
+    "summary.exitCode": "The exit code of the run (1 with mandatory violations, else 0).",
+}
+"""Every field of ``maas plan --format json`` (to depth 3); docs/cli.md shows them and a test holds them to the
+document."""
+
 _LEVEL_ORDER = [EnforcementLevel.MANDATORY, EnforcementLevel.REMEDIATE, EnforcementLevel.ADVISORY]
 _SEVERITY_ORDER = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.UNSPECIFIED]
 

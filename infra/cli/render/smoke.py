@@ -19,6 +19,30 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 
+JSON_FIELDS: dict[str, str] = {
+    "schemaVersion": "1; changes when a field changes meaning or goes away.",
+    "stack": "The stack whose outputs were read.",
+    "passed": "Checks that passed.",
+    "failed": "Checks that failed.",
+    "checks": "One entry per endpoint and route (and stream), in the order of the outputs.",
+    "checks[].endpoint": "The endpoint's name.",
+    "checks[].route": "`inference` (`{uri}/chat/completions`) or `native` (`{uri}/v1/chat/completions`).",
+    "checks[].stream": "True when the answer was streamed.",
+    "checks[].auth": "`key` or `entra`.",
+    "checks[].ok": "Whether the check passed.",
+    "checks[].status": "The HTTP status of the last answer, or null when there was none.",
+    "checks[].attempts": "Requests sent (retries of 429 and 5xx included).",
+    "checks[].latencyMs": "Milliseconds the last attempt took, or null.",
+    "checks[].model": "The model the answer names, or null.",
+    "checks[].usage": "Token counts of the answer, or null.",
+    "checks[].usage.promptTokens": "Tokens of the request.",
+    "checks[].usage.completionTokens": "Tokens of the answer.",
+    "checks[].usage.totalTokens": "Their sum.",
+    "checks[].reply": "The answer's text, or null.",
+    "checks[].problem": "Why the check failed, on one line, or null.",
+}
+"""Every field of ``maas smoke --format json``; docs/cli.md shows them and a test holds them to the document."""
+
 REPLY_LIMIT = 24
 LATENCY_WIDTH = len(f"{MAX_SECONDS * 1000:.0f} ms")
 """The latency column is as wide as the longest latency a check can take, so the table's layout never depends
