@@ -287,13 +287,13 @@ def main(argv: list[str] | None = None) -> int:
     missing = sorted(set(GENERATORS) - seen)
     if missing:
         print(f"docs: no page has the generated section {missing[0]!r}", file=sys.stderr)
-        return 1
+        return ExitCode.FAILED
     if stale and args.check:
         print(f"docs: out of date: {', '.join(stale)}; run `uv run python scripts/docs.py`", file=sys.stderr)
-        return 1
+        return ExitCode.FAILED
     for shown in stale:
         print(f"docs: rewrote {shown}")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ import pytest
 from infra.engine.stack_files import read_stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
+PROJECT = ROOT / "tests" / "data" / "project"
+"""The tests' own project: copies of the shipped ``Pulumi.yaml`` and ``Pulumi.dev.yaml``. Every test that depends on
+the dev stack's content reads it here; the top-level stack files are the user's (tests/test_shipped.py)."""
+DEV_STACK = PROJECT / "Pulumi.dev.yaml"
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +26,7 @@ def _no_ambient_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def dev_config() -> dict[str, str]:
-    return read_stack_config(ROOT / "Pulumi.dev.yaml")
+    return read_stack_config(DEV_STACK)
 
 
 def stack(**keys: Any) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""``maas plan`` end to end: every stack file in the repo, the three formats, the four exit codes, secure
-config, and the console script itself."""
+"""``maas plan`` end to end on the tests' own project (tests/data/project): the three formats, the four exit
+codes, secure config, and the console script itself. (Every shipped stack file plans clean: tests/test_shipped.py.)"""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ from infra.cli import output
 from infra.cli.commands import plan as plan_command
 from infra.engine.preview import run_preview
 from tests import harness
+from tests.conftest import DEV_STACK, PROJECT
+from tests.docs import blocks, page, readme, section
 from tests.harness import run_program
 
-ROOT = Path(__file__).resolve().parents[1]
-STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
 TODAY = harness.TODAY.isoformat()
 CIPHERTEXT = "v1:Zm9yZWlnbi1jaXBoZXJ0ZXh0LW5ldmVyLXByaW50ZWQ="
 
@@ -38,31 +38,21 @@ def plan(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 def project(tmp_path: Path, stacks: dict[str, dict[str, Any]]) -> Path:
-    """A project directory with the repo's Pulumi.yaml and the given stack files."""
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    """A project directory with the fixture project's Pulumi.yaml and the given stack files."""
+    shutil.copy(PROJECT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     for name, config in stacks.items():
         (tmp_path / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
     return tmp_path
 
 
 def dev_with(**changes: Any) -> dict[str, Any]:
-    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"]
+    config = yaml.safe_load(DEV_STACK.read_text(encoding="utf-8"))["config"]
     config.update(changes)
     return dict(config)
 
 
-@pytest.mark.parametrize("path", STACK_FILES, ids=[p.name for p in STACK_FILES])
-def test_every_stack_file_plans_clean(capsys: pytest.CaptureFixture[str], path: Path) -> None:
-    stack = path.name[len("Pulumi.") : -len(".yaml")]
-    code, out, err = plan(capsys, "--stack", stack, "--cwd", str(ROOT), "--format", "json")
-    assert (code, err) == (0, "")
-    document = json.loads(out)
-    assert document["summary"]["exitCode"] == 0
-    assert document["diagnostics"] == []
-
-
 def test_json_document(capsys: pytest.CaptureFixture[str], dev_config: dict[str, str]) -> None:
-    code, out, _ = plan(capsys, "--cwd", str(ROOT), "--format", "json")
+    code, out, _ = plan(capsys, "--cwd", str(PROJECT), "--format", "json")
     document = json.loads(out)
     assert code == 0
     assert list(document) == [
@@ -139,7 +129,7 @@ def test_json_document(capsys: pytest.CaptureFixture[str], dev_config: dict[str,
 def test_subscription_from_the_environment(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARM_SUBSCRIPTION_ID", "11111111-2222-3333-4444-555555555555")
     monkeypatch.setenv("ARM_TENANT_ID", "99999999-8888-7777-6666-555555555555")
-    code, out, _ = plan(capsys, "--cwd", str(ROOT), "--format", "json")
+    code, out, _ = plan(capsys, "--cwd", str(PROJECT), "--format", "json")
     document = json.loads(out)
     assert code == 0
     assert document["identity"]["source"] == "environment"
@@ -248,7 +238,7 @@ def test_invalid_config_exits_2_naming_the_key(capsys: pytest.CaptureFixture[str
     ids=["unknown stack", "not a project"],
 )
 def test_missing_files_exit_2(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
-    code, out, err = plan(capsys, "--cwd", str(ROOT), *args)
+    code, out, err = plan(capsys, "--cwd", str(PROJECT), *args)
     assert (code, out, err) == (2, "", message)
 
 
@@ -260,7 +250,7 @@ def test_internal_failure_exits_3(
     (broken / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
     (broken / "__main__.py").write_text("raise SystemExit('pack is broken')\n")
     monkeypatch.setattr(plan_command, "run_preview", lambda *a, **k: run_preview(*a, **k, pack_dir=broken))
-    code, out, err = plan(capsys, "--cwd", str(ROOT))
+    code, out, err = plan(capsys, "--cwd", str(PROJECT))
     assert (code, out, err) == (
         3,
         "",
@@ -291,7 +281,7 @@ def test_secure_values_are_never_printed(capsys: pytest.CaptureFixture[str], tmp
 
 
 def test_markdown_comment(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = plan(capsys, "--cwd", str(ROOT), "--format", "markdown")
+    code, out, _ = plan(capsys, "--cwd", str(PROJECT), "--format", "markdown")
     lines = out.splitlines()
     assert code == 0
     assert lines[:10] == [
@@ -343,19 +333,20 @@ def test_progress_only_on_a_terminal() -> None:
 def test_a_plan_leaves_no_event_loop_open(capsys: pytest.CaptureFixture[str]) -> None:
     """The SDK's mock monitor opens an event loop per executor thread; one left open until interpreter exit
     can print "Exception ignored in BaseEventLoop.__del__" on the console script's stderr."""
-    code, _, _ = plan(capsys, "--stack", "dev", "--format", "json")
+    code, _, _ = plan(capsys, "--stack", "dev", "--cwd", str(PROJECT), "--format", "json")
 
     open_loops = [o for o in gc.get_objects() if isinstance(o, asyncio.BaseEventLoop) and not o.is_closed()]
     assert (code, open_loops) == (0, [])
 
 
 def test_console_script_runs_the_readme_main_command() -> None:
-    """`maas plan --stack dev`, as the README's main command runs it, through the installed console script."""
+    """`maas plan --stack dev`, as the README's main command runs it (in the project directory), through the
+    installed console script; on the tests' project."""
     script = Path(sys.executable).with_name("maas")
     assert script.exists(), "the maas console script is installed by uv sync ([project.scripts])"
     done = subprocess.run(
         [str(script), "plan", "--stack", "dev", "--format", "json", "--today", TODAY],  # a fixed day: no staleness
-        cwd=ROOT,
+        cwd=PROJECT,
         capture_output=True,
         text=True,
         check=False,
@@ -365,7 +356,7 @@ def test_console_script_runs_the_readme_main_command() -> None:
 
 
 def test_a_stale_catalog_is_warned_about_before_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["plan", "--cwd", str(ROOT), "--format", "json", "--today", "2027-02-23"])
+    code = cli.main(["plan", "--cwd", str(PROJECT), "--format", "json", "--today", "2027-02-23"])
     captured = capsys.readouterr()
 
     assert code == 0
@@ -379,32 +370,22 @@ def test_a_stale_catalog_is_warned_about_before_the_plan(capsys: pytest.CaptureF
 def test_output_is_stable_across_runs(capsys: pytest.CaptureFixture[str]) -> None:
     """The SDK's registration order varies between runs; the outputs do not."""
     for fmt in ("json", "markdown", "text"):
-        first = plan(capsys, "--cwd", str(ROOT), "--format", fmt)
-        second = plan(capsys, "--cwd", str(ROOT), "--format", fmt)
+        first = plan(capsys, "--cwd", str(PROJECT), "--format", fmt)
+        second = plan(capsys, "--cwd", str(PROJECT), "--format", fmt)
         assert first == second, fmt
 
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-PLAN_SECTION = README[README.index("## Plan offline: `maas plan`") : README.index("## Policy pack")]
+PLAN_SECTION = section(page("cli.md"), "## Plan offline: `maas plan`")
 
 
 def test_readme_main_command_is_maas_plan() -> None:
-    quick_start = README[README.index("## Quick start") : README.index("## Deploy from a laptop")]
+    quick_start = section(readme(), "## Quick start")
     assert "Main command, on a fresh clone with no cloud login" in quick_start
-    assert "```bash\nuv run maas plan --stack dev\n```" in quick_start
+    assert "uv run maas plan --stack dev\n" in blocks(quick_start, "bash")
 
 
-def test_readme_documents_the_json_schema_and_the_sample(capsys: pytest.CaptureFixture[str]) -> None:
-    _, out, _ = plan(capsys, "--cwd", str(ROOT), "--format", "json")
-    document = json.loads(out)
-    schema_rows = [line for line in PLAN_SECTION.splitlines() if line.startswith("| `")]
-    for key in document:
-        assert any(f"`{key}`" in row.split("|")[1] for row in schema_rows), key
-    for key in document["summary"]:
-        assert f"`{key}`" in PLAN_SECTION, key
-    _, text, _ = plan(capsys, "--cwd", str(ROOT))
-    sample = PLAN_SECTION.split("```text\n")[1].split("```")[0].splitlines()
+def test_the_docs_text_sample_is_what_maas_plan_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    _, text, _ = plan(capsys, "--cwd", str(PROJECT))
+    sample = blocks(PLAN_SECTION, "text")[0].splitlines()
     assert sample[-1] == text.splitlines()[-1]
     assert sample[0] == text.splitlines()[0]
-    for option in ("--stack", "--format", "--policy-pack-config", "--cwd", "--today"):
-        assert f"`{option}" in PLAN_SECTION, option

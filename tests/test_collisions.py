@@ -16,7 +16,7 @@ from pulumi_azure_native import resources
 from infra import names, program
 from infra.cli import app as cli
 from infra.engine.capture import PreviewMocks, capture
-from tests.conftest import ROOT, minimal
+from tests.conftest import PROJECT, minimal
 from tests.harness import SUBSCRIPTION_ID, TODAY, execute
 
 P = "3f2b6a1c-8d4e-4f7a-9b0c-1d2e3f4a5b6c"
@@ -258,7 +258,7 @@ def test_components_of_different_types_may_share_a_name() -> None:
 
 
 def project(tmp_path: Path, config: dict[str, Any]) -> Path:
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(PROJECT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     document = {"config": {"azure-native:location": "eastus2", **{f"azure-maas:{k}": v for k, v in config.items()}}}
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     return tmp_path

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pulumi
 import pytest
 import yaml
 
-from tests.conftest import ROOT, minimal, stack
+from tests.conftest import minimal, stack
+from tests.docs import blocks, page, section
 from tests.harness import execute
 
 REGIONS = "eastus, eastus2, northcentralus, southcentralus, westus, westus3, swedencentral"
@@ -469,7 +469,7 @@ def test_unknown_env_override_is_an_error(monkeypatch: pytest.MonkeyPatch) -> No
     assert run.resources == []
 
 
-README_ERRORS = (ROOT / "README.md").read_text(encoding="utf-8").split("### Errors", 1)[1].split("### Tags", 1)[0]
+ERRORS_SECTION = section(page("configuration.md"), "## Errors")
 
 
 @pytest.mark.parametrize(
@@ -477,13 +477,13 @@ README_ERRORS = (ROOT / "README.md").read_text(encoding="utf-8").split("### Erro
     [(0, {}), (1, {"AZURE_MAAS_LOCATION": "westeurope", "AZURE_MAAS_FOO": "1"})],
     ids=["config", "config-and-environment"],
 )
-def test_the_readme_error_examples_are_what_the_program_says(
+def test_the_docs_error_examples_are_what_the_program_says(
     index: int, environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    configs = re.findall(r"```text\n(config:\n.*?)```", README_ERRORS, re.DOTALL)
-    outputs = re.findall(r"```text\n(invalid stack config .*?)```", README_ERRORS, re.DOTALL)
+    configs = [b for b in blocks(ERRORS_SECTION, "text") if b.startswith("config:\n")]
+    outputs = [b for b in blocks(ERRORS_SECTION, "text") if b.startswith("invalid stack config ")]
     assert (len(configs), len(outputs)) == (2, 2)
-    assert " ".join(f"{k}={v}" for k, v in environment.items()) in README_ERRORS
+    assert " ".join(f"{k}={v}" for k, v in environment.items()) in ERRORS_SECTION
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     document = yaml.safe_load(configs[index])["config"]

@@ -1,4 +1,4 @@
-"""The GitOps setup: GitHub workflows and the Azure Pipelines file pass their linters and say what the README
+"""The GitOps setup: GitHub workflows and the Azure Pipelines file pass their linters and say what docs/gitops.md
 promises (triggers, jobs, permissions, commands); the scripts they call run end to end against fake tools."""
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import pytest
 import yaml
 
 from infra.cli import bootstrap
-from tests.conftest import ROOT
+from tests.conftest import DEV_STACK as DEV_STACK_FILE
+from tests.conftest import PROJECT, ROOT
+from tests.docs import blocks, page, section
 from tests.fakes import Fakes
 
 BIN = Path(sys.executable).parent
@@ -338,7 +340,7 @@ def test_azure_pipelines_runs_the_same_flow() -> None:
 def test_azure_pipelines_pull_requests_never_reference_the_deploy_connection() -> None:
     """Pull-request builds run the pull request's own YAML and scripts, so they sign in with a second, read-only
     connection (id-maas-preview); the deploy connection appears in the deploy stage only (and its Branch control
-    check, README "Azure Pipelines", keeps an edited pipeline from borrowing it)."""
+    check, docs/gitops.md "Azure Pipelines", keeps an edited pipeline from borrowing it)."""
     pipeline = yaml.safe_load((ROOT / "azure-pipelines.yml").read_text(encoding="utf-8"))
     parameters = {p["name"]: p for p in pipeline["parameters"]}
     stages = {stage["stage"]: stage for stage in pipeline["stages"]}
@@ -459,12 +461,6 @@ def test_list_stacks_prints_every_stack_file(tmp_path: Path) -> None:
     result = subprocess.run([str(script)], capture_output=True, text=True, check=False)
 
     assert (result.returncode, result.stdout) == (0, 'stacks=["dev","eu-west.2","prod"]\n')
-
-
-def test_list_stacks_of_this_repository() -> None:
-    result = subprocess.run([str(SCRIPTS / "list-stacks.sh")], capture_output=True, text=True, check=False)
-
-    assert (result.returncode, result.stdout) == (0, 'stacks=["dev"]\n')
 
 
 @pytest.mark.parametrize(
@@ -706,7 +702,7 @@ use. Neither condition allows granting to the pipeline identities themselves."""
 
 def write_project(directory: Path, stacks: dict[str, str]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
+    shutil.copy(PROJECT / "Pulumi.yaml", directory / "Pulumi.yaml")
     for name, text in stacks.items():
         (directory / f"Pulumi.{name}.yaml").write_text(text, encoding="utf-8")
     return directory
@@ -1527,10 +1523,11 @@ def test_bootstrap_reads_every_stack_before_calling_azure(fakes: Fakes, tmp_path
 
 
 def test_bootstrap_refuses_a_deployer_stack_without_the_deployer_roles(fakes: Fakes, tmp_path: Path) -> None:
-    """The repository's own Pulumi.dev.yaml (a laptop stack: `deployer` without azure-maas:deployerRoles, so the
-    program creates its roles, which needs role-definition write) plans clean, but the deploy identity may not
-    create role definitions: the bootstrap refuses the file with one line, before calling Azure."""
-    project = write_project(tmp_path / "p", {"dev": (ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8")})
+    """The shipped Pulumi.dev.yaml, as the tests' fixture keeps it (a laptop stack: `deployer` without
+    azure-maas:deployerRoles, so the program creates its roles, which needs role-definition write) plans clean, but
+    the deploy identity may not create role definitions: the bootstrap refuses the file with one line, before
+    calling Azure."""
+    project = write_project(tmp_path / "p", {"dev": DEV_STACK_FILE.read_text(encoding="utf-8")})
     bootstrap_fakes(fakes, existing=False)
 
     result = fakes.run([*bootstrap_args(project), "--stacks", "dev"], cwd=ROOT)
@@ -1546,20 +1543,20 @@ def test_bootstrap_refuses_a_deployer_stack_without_the_deployer_roles(fakes: Fa
 
 
 def with_deployer_roles(stack_file: str) -> str:
-    """A stack file with the bootstrap's azure-maas:deployerRoles added under ``config:`` (what step 2 of the
-    README asks for a stack that uses `deployer`)."""
+    """A stack file with the bootstrap's azure-maas:deployerRoles added under ``config:`` (what step 2 of
+    docs/gitops.md asks for a stack that uses `deployer`)."""
     return stack_file.rstrip("\n") + "\n  azure-maas:deployerRoles:\n" + DEPLOYER_ROLES_CONFIG
 
 
-# --- the README ------------------------------------------------------------------------------------------
+# --- the docs ------------------------------------------------------------------------------------------
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-BASH_BLOCK = re.compile(r"^ *```bash\n(.*?)^ *```", re.MULTILINE | re.DOTALL)
+GITOPS = page("gitops.md")
+SECURITY = section(page("security.md"), "## Security: what each identity can and cannot do")
 
 
-def readme_bootstrap_commands() -> list[list[str]]:
+def documented_bootstrap_commands() -> list[list[str]]:
     commands = []
-    for block in BASH_BLOCK.findall(README):
+    for block in blocks(GITOPS, "bash"):
         text = re.sub(r"\\\n\s*", " ", block.strip())
         for line in text.splitlines():
             if line.strip().startswith("scripts/bootstrap.sh "):
@@ -1567,14 +1564,14 @@ def readme_bootstrap_commands() -> list[list[str]]:
     return commands
 
 
-def test_readme_bootstrap_commands_run(fakes: Fakes, tmp_path: Path) -> None:
-    """The README's bootstrap lines, with their placeholders filled in, run end to end against the fakes, from
-    the repository root, on the repository's own stack file with the azure-maas:deployerRoles the bootstrap
-    prints added (the file itself is a laptop stack, which the bootstrap refuses: the test above); each Azure
-    DevOps subject it names is trusted on the identity its option names."""
-    dev = with_deployer_roles((ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+def test_documented_bootstrap_commands_run(fakes: Fakes, tmp_path: Path) -> None:
+    """The bootstrap lines of docs/gitops.md, with their placeholders filled in, run end to end against the fakes,
+    from the repository root, on the shipped dev stack file (the tests' copy) with the azure-maas:deployerRoles
+    the bootstrap prints added (the file itself is a laptop stack, which the bootstrap refuses: the test above);
+    each Azure DevOps subject it names is trusted on the identity its option names."""
+    dev = with_deployer_roles(DEV_STACK_FILE.read_text(encoding="utf-8"))
     project = write_project(tmp_path / "p", {"dev": dev})
-    commands = readme_bootstrap_commands()
+    commands = documented_bootstrap_commands()
     assert len(commands) == 2
     bootstrap_fakes(fakes, existing=False)
     fakes.add("gh")
@@ -1601,7 +1598,7 @@ def test_readme_bootstrap_commands_run(fakes: Fakes, tmp_path: Path) -> None:
 
 
 def security_grants(fakes: Fakes) -> set[tuple[str, str, str]]:
-    """(who, what, where) of everything a bootstrap run granted, in the README's placeholders."""
+    """(who, what, where) of everything a bootstrap run granted, in the docs' placeholders."""
     names = {
         ME: "you (signed in)",
         DEPLOY_PRINCIPAL: "`id-maas-deploy`",
@@ -1639,8 +1636,8 @@ SECURITY_TABLE = re.compile(r"<!-- security-grants[^>]*-->\n(.*?)<!-- /security-
 
 
 def test_security_grants(first_run: tuple[Fakes, subprocess.CompletedProcess[str]]) -> None:
-    """What one bootstrap run with every Azure option grants, row by row; the README's Security section is
-    this table (the next test keeps them equal)."""
+    """What one bootstrap run with every Azure option grants, row by row; the Security section of
+    docs/security.md is this table (the next test keeps them equal)."""
     assert security_grants(first_run[0]) == SECURITY_GRANTS
 
 
@@ -1668,13 +1665,8 @@ SECURITY_GRANTS = {
 }
 
 
-@pytest.mark.xfail(
-    "<!-- security-grants" not in README,
-    reason="the README's Security section (proposed for issue 13) is not applied yet",
-    strict=True,
-)
-def test_readme_security_section_lists_exactly_what_the_bootstrap_grants() -> None:
-    match = SECURITY_TABLE.search(README)
+def test_the_security_section_lists_exactly_what_the_bootstrap_grants() -> None:
+    match = SECURITY_TABLE.search(SECURITY)
     assert match is not None
     rows = {
         tuple(cell.strip() for cell in line.strip().strip("|").split("|"))
@@ -1685,9 +1677,9 @@ def test_readme_security_section_lists_exactly_what_the_bootstrap_grants() -> No
     assert rows == SECURITY_GRANTS
 
 
-def test_readme_gitops_table_names_every_workflow_job() -> None:
-    section = README[README.index("## GitOps") : README.index("### From an empty subscription")]
-    rows = re.findall(r"^\| [^|]+ \| `([\w-]+\.yml)`, `([\w-]+)`", section, re.MULTILINE)
+def test_the_gitops_workflows_table_names_every_workflow_job() -> None:
+    workflows = section(GITOPS, "## Workflows")
+    rows = re.findall(r"^\| [^|]+ \| `([\w-]+\.yml)`, `([\w-]+)`", workflows, re.MULTILINE)
     jobs = {
         (name, job)
         for name in sorted(p.name for p in WORKFLOWS.glob("*.yml"))

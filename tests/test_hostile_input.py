@@ -15,7 +15,7 @@ import pytest
 
 from infra.cli import app as cli
 from infra.cli.render import plan as render
-from tests.conftest import ROOT
+from tests.conftest import DEV_STACK, PROJECT, ROOT
 from tests.fakes import Fakes
 from tests.harness import TODAY
 
@@ -57,7 +57,7 @@ def plan(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> tuple
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "Pulumi.yaml").write_text("name: azure-maas\nruntime: python\n", encoding="utf-8")
-    (tmp_path / "Pulumi.dev.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "Pulumi.dev.yaml").write_text(DEV_STACK.read_text(encoding="utf-8"), encoding="utf-8")
     return tmp_path
 
 
@@ -143,7 +143,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
 def test_a_stop_signal_stops_the_policy_pack_and_exits_with_one_line(signum: signal.Signals) -> None:
     process = subprocess.Popen(
-        [str(MAAS), "plan", "--stack", "dev", "--today", TODAY.isoformat()],
+        [str(MAAS), "plan", "--stack", "dev", "--cwd", str(PROJECT), "--today", TODAY.isoformat()],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -164,7 +164,9 @@ def test_a_stop_signal_stops_the_policy_pack_and_exits_with_one_line(signum: sig
     assert [pid for pid in pack if _alive(pid)] == []
 
 
-@pytest.mark.parametrize("args", [["models"], ["plan", "--stack", "dev"]], ids=["models", "plan"])
+@pytest.mark.parametrize(
+    "args", [["models"], ["plan", "--stack", "dev", "--cwd", str(PROJECT)]], ids=["models", "plan"]
+)
 def test_a_closed_stdout_is_not_a_verdict(args: list[str]) -> None:
     process = subprocess.Popen(
         [str(MAAS), *args, "--today", TODAY.isoformat()], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE

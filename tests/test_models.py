@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from infra import catalog
 from infra.cli import app as cli
 from infra.cli.render import models as render_catalog
 from tests import harness
-from tests.conftest import ROOT, cli_options
+from tests.docs import blocks, page, section
 
 TODAY = harness.TODAY.isoformat()
 SERVERLESS_NOW = [
@@ -238,35 +237,11 @@ def test_the_table_reads_at_80_columns_and_never_cuts_a_key() -> None:
     assert "→ mistral-document-ai-2512" in text
 
 
-def test_the_readme_sample_is_what_the_command_prints(capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    [shown] = re.findall(r"```console\n\$ uv run maas models\n(.*?)```", readme, re.DOTALL)
+def test_the_docs_sample_is_what_the_command_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    browsing = section(page("models.md"), "## Browsing the catalog: `maas models`")
+    [shown] = [b for b in blocks(browsing, "console") if b.startswith("$ uv run maas models\n")]
 
     code, out, _ = models(capsys)
 
     assert code == 0
-    assert [line.rstrip() for line in out.splitlines()] == shown.splitlines()
-
-
-def test_the_readme_catalog_table_is_the_markdown_output(capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    [table] = re.findall(
-        r"<!-- catalog-table: uv run maas models --all --format markdown --today (\S+) -->\n(.*?)<!-- /catalog-table -->",
-        readme,
-        re.DOTALL,
-    )
-
-    code, out, err = models(capsys, "--all", "--format", "markdown", today=table[0])
-
-    assert (code, err) == (0, "")
-    assert out == table[1]
-
-
-def test_the_readme_lists_every_option() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Browsing the catalog: `maas models`", 1)[1].split("\n### ", 1)[0]
-    listed = set(re.findall(r"^\| `(--[a-z-]+)`", section, re.MULTILINE))
-    options = cli_options("models")
-
-    assert listed == options
-    assert "| `KEY` |" in section
+    assert [line.rstrip() for line in out.splitlines()] == shown.removeprefix("$ uv run maas models\n").splitlines()

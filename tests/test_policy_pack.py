@@ -38,6 +38,7 @@ from infra.engine.analyzer import (
 )
 from tests import stacks as s
 from tests.conftest import minimal
+from tests.docs import blocks, pack_readme, section
 from tests.harness import run_program
 
 REGIONS = ["eastus", "eastus2", "northcentralus", "southcentralus", "westus", "westus3", "swedencentral"]
@@ -575,29 +576,14 @@ def test_engine_environment_and_version(tmp_path: Path) -> None:
     assert _gone(pack)
 
 
-# --- the README documents the pack as it is ------------------------------------------------------------------
+# --- the pack's README documents the pack as it is ------------------------------------------------------------
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-POLICY_SECTION = README[README.index("## Policy pack") : README.index("## GitOps")]
-
-
-def test_readme_rules_table_matches_the_pack(session: PolicyPackSession) -> None:
-    rows = [
-        [cell.strip() for cell in line.strip("|").split("|")]
-        for line in POLICY_SECTION.splitlines()
-        if line.startswith("| `")
-    ]
-    assert [(r[0].strip("`"), r[1], r[2], r[3]) for r in rows] == [
-        (p.name, p.enforcement_level.value, p.severity.value, p.kind) for p in session.policies
-    ]
-    for row, policy in zip(rows, session.policies, strict=True):
-        documented = {name for name in policy.config_schema.get("properties", {}) if f"`{name}`" in row[5]}
-        assert documented == set(policy.config_schema.get("properties", {})), policy.name
+PACK_README = pack_readme()
 
 
 def test_readme_policy_config_example_is_valid(session: PolicyPackSession) -> None:
-    (block,) = POLICY_SECTION.split("```json\n")[1:]
-    config = session.configure(parse_policy_config(json.loads(block.split("```")[0])), "README")
+    (block,) = blocks(section(PACK_README, "## Policy config"), "json")
+    config = session.configure(parse_policy_config(json.loads(block)), "README")
     assert config["content-safety-enabled"].enforcement_level == EnforcementLevel.ADVISORY
     assert config["required-tags"] == PolicyConfig(
         EnforcementLevel.ADVISORY, {"requiredTags": ["cost-center", "environment", "owner"]}
@@ -608,5 +594,5 @@ def test_readme_policy_config_example_is_valid(session: PolicyPackSession) -> No
 def test_readme_example_message_is_what_the_pack_says() -> None:
     from tests.test_policies import MESSAGES
 
-    (example,) = [b.split("```")[0].strip() for b in POLICY_SECTION.split("```text\n")[1:]]
+    (example,) = [b.strip() for b in blocks(section(PACK_README, "## Rules"), "text")]
     assert example == MESSAGES[("endpoint-name: one name twice", "endpoint-name")]

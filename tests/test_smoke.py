@@ -24,12 +24,13 @@ import trustme
 from azure.core.exceptions import ClientAuthenticationError
 
 from infra.cli import app as cli
-from infra.cli import output
+from infra.cli import http, output
 from infra.cli.commands import smoke
 from infra.cli.stack_outputs import OutputsError, parse
 from tests import harness
 from tests.chat_server import ChatServer, Endpoint, Scripted, chunks, completion, sse
-from tests.conftest import ROOT, cli_options
+from tests.conftest import ROOT
+from tests.docs import blocks, page, section
 from tests.fakes import Credential, Fakes
 from tests.harness import SIG_KEY, Run, run_program
 
@@ -689,7 +690,7 @@ def test_retry_after_forms() -> None:
     now = dt.datetime(2026, 11, 23, 12, 0, 0, tzinfo=dt.UTC)
 
     def wait(**headers: str) -> float | None:
-        return smoke.retry_after(httpx.Headers({k.replace("_", "-"): v for k, v in headers.items()}), lambda: now)
+        return http.retry_after(httpx.Headers({k.replace("_", "-"): v for k, v in headers.items()}), lambda: now)
 
     assert wait(retry_after="3") == 3.0
     assert wait(retry_after="Mon, 23 Nov 2026 12:00:10 GMT") == 10.0
@@ -825,9 +826,10 @@ def test_a_credential_echoed_back_is_redacted(server: ChatServer, outputs: Any) 
     assert result.problem == "400 Bad Request: the request was refused (the service says: bad header Bearer ***)"
 
 
-# --- the README --------------------------------------------------------------------------------------------
+# --- the docs ----------------------------------------------------------------------------------------------
 
-CONSOLE_BLOCK = re.compile(r"```console\n\$ uv run maas smoke ([^\n]*)\n(.*?)```", re.DOTALL)
+SMOKE_SECTION = section(page("cli.md"), "## Smoke test the endpoints: `maas smoke`")
+COMMAND = "$ uv run maas smoke "
 
 
 def _words(text: str) -> list[list[str]]:
@@ -835,28 +837,19 @@ def _words(text: str) -> list[list[str]]:
     return [without_latency(line).split() for line in text.splitlines()]
 
 
-def test_the_readme_samples_are_what_the_commands_print(
+def test_the_docs_samples_are_what_the_commands_print(
     capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
 ) -> None:
-    """Against the local server, with a signed-in identity that has no role on proj-eval (as the README says)."""
+    """Against the local server, with a signed-in identity that has no role on proj-eval (as the docs say)."""
     credential.token = NO_ROLE_TOKEN
     path = outputs_file(tmp_path, pointed_at(server))
-    samples = CONSOLE_BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    samples = [b.partition("\n") for b in blocks(SMOKE_SECTION, "console") if b.startswith(COMMAND)]
 
     assert len(samples) == 2
-    for args, shown in samples:
-        code, out, err = maas(capsys, *args.split(), "--outputs", str(path))
+    for command, _, shown in samples:
+        code, out, err = maas(capsys, *command.removeprefix(COMMAND).split(), "--outputs", str(path))
         assert (code, err) == (0 if "passed" in shown and "✗" not in shown else 1, "")
         assert _words(out) == _words(shown)
-
-
-def test_the_readme_lists_every_option() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Smoke test the endpoints: `maas smoke`", 1)[1].split("\n## ", 1)[0]
-    listed = set(re.findall(r"^\| `(--[a-z-]+)", section, re.MULTILINE)) | set(re.findall(r"/ `(--[a-z-]+)`", section))
-    options = cli_options("smoke")
-
-    assert listed == options
 
 
 def test_an_undecodable_answer(server: ChatServer, outputs: Any) -> None:

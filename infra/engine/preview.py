@@ -32,7 +32,7 @@ from infra.engine.capture import Capture, PreviewMocks, capture
 from infra.engine.documents import DocumentError, first_line, load_mapping
 from infra.engine.resource import Resource
 from infra.engine.stack_files import StackFileError, read_stack_file
-from infra.errors import InternalError, UserError
+from infra.errors import ExitCode, InternalError, UserError
 from infra.names import STACK_NAME
 from infra.settings import ConfigError
 
@@ -89,8 +89,9 @@ class PreviewResult:
         return model_slots(self.capture)
 
     @property
-    def exit_code(self) -> int:
-        return 1 if self.report.mandatory else 0
+    def exit_code(self) -> ExitCode:
+        """The plan's verdict: FAILED with mandatory violations."""
+        return ExitCode.FAILED if self.report.mandatory else ExitCode.OK
 
 
 def model_slots(captured: Capture) -> list[Slot]:
