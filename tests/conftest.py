@@ -16,11 +16,16 @@ the dev stack's content reads it here; the top-level stack files are the user's 
 DEV_STACK = PROJECT / "Pulumi.dev.yaml"
 
 
+TERMINAL_VARIABLES = ("COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "TERM")
+"""What rich reads of the terminal it runs in: tests' output never depends on it (a captured stdout is not a
+terminal, so results are 160 columns wide, plain, whatever the machine or CI sets)."""
+
+
 @pytest.fixture(autouse=True)
 def _no_ambient_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests see only the AZURE_MAAS_* variables they set themselves."""
+    """Tests see only the AZURE_MAAS_* variables they set themselves, and no terminal settings."""
     for name in list(os.environ):
-        if name.startswith(("AZURE_MAAS_", "PULUMI_CONFIG")):
+        if name.startswith(("AZURE_MAAS_", "PULUMI_CONFIG")) or name in TERMINAL_VARIABLES:
             monkeypatch.delenv(name)
 
 
