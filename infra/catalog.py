@@ -60,18 +60,8 @@ CHANNELS: dict[Channel, str] = dict(
 )
 """Every channel (in the order of ``facts.CHANNEL_KEYS``) and how messages name it."""
 
-DEPLOYMENT_TYPES = (
-    "GlobalStandard",
-    "DataZoneStandard",
-    "Standard",
-    "GlobalProvisionedManaged",
-    "DataZoneProvisionedManaged",
-    "ProvisionedManaged",
-    "GlobalBatch",
-    "DataZoneBatch",
-    "DeveloperTier",
-)
-"""Sku names of Foundry resource deployments (AZURE_FACTS.md section 6, "Skus")."""
+DEPLOYMENT_TYPES = facts.DEPLOYMENT_TYPES
+"""Sku names of Foundry resource deployments (AZURE_FACTS.md section 6, "Skus"): the pack's list."""
 
 
 class _Strict(BaseModel):
@@ -284,6 +274,18 @@ class Catalog(_Strict):
         wanted = model_id.lower()
         return next((m for m in self.models.values() if m.model_id is not None and m.model_id.lower() == wanted), None)
 
+    def by_foundry_model(self, format_: str, name: str) -> Model | None:
+        """The row whose Foundry channel is this format and model name (both case-insensitive)."""
+        wanted = (format_.lower(), name.lower())
+        return next(
+            (
+                m
+                for m in self.models.values()
+                if m.foundry and (m.foundry.format.lower(), m.foundry.name.lower()) == wanted
+            ),
+            None,
+        )
+
     def close_matches(self, key: str) -> list[str]:
         return difflib.get_close_matches(key.lower(), self.models, n=3, cutoff=0.6)
 
@@ -322,11 +324,14 @@ class Verdict:
     reason: str
 
 
-def judge(model: Model, today: dt.date, catalog: Catalog) -> Verdict:
+def judge(
+    model: Model, today: dt.date, catalog: Catalog, channel: Literal["serverless", "foundry"] = "serverless"
+) -> Verdict:
     """Deprecated and retired models take no new deployments; say since when and what replaces them.
 
     The replacement named is the first living model along the replacement chain (a replacement can itself
-    retire), with the channels it is offered on when it is not offered as a serverless API.
+    retire), with the channels it is offered on when it is not offered on ``channel``; models are named as that
+    channel names them (a model ID for serverless, format/name for Foundry resources).
     """
     stage = model.lifecycle.stage_on(today)
     if stage not in ("Deprecated", "Retired"):
@@ -334,10 +339,15 @@ def judge(model: Model, today: dt.date, catalog: Catalog) -> Verdict:
     life = model.lifecycle
     when = life.retirement_date if stage == "Retired" else life.deprecation_date
     since = f" on {when.isoformat()}" if when else f" (as of the catalog date {catalog.as_of.isoformat()})"
-    reason = f"{model.label} was {stage.lower()}{since}"
+    label = model.label
+    if channel == "foundry" and model.foundry is not None:
+        label = f"{model.name} ({model.foundry.format}/{model.foundry.name})"
+    reason = f"{label} was {stage.lower()}{since}"
     replacement = catalog.replacement_on(model, today)
-    if replacement is not None and replacement.serverless is not None:
+    if replacement is not None and channel == "serverless" and replacement.serverless is not None:
         reason += f"; use {replacement.key!r} ({replacement.serverless.model_id}) instead"
+    elif replacement is not None and channel == "foundry" and replacement.foundry is not None:
+        reason += f"; use {replacement.key!r} ({replacement.foundry.format}/{replacement.foundry.name}) instead"
     elif replacement is not None:
         reason += (
             f"; use {replacement.key!r} ({replacement.name}, offered only as: {channels_text(replacement)}) instead"

@@ -19,8 +19,10 @@ from typing import Literal
 
 from infra import names, roles
 from infra.catalog import Api, Catalog
-from infra.settings import ConfigError, Issue, Settings, key_path, resolve_model
+from infra.settings import ConfigError, FoundryDeploymentConfig, Issue, Settings, key_path, resolve_model
 from infra.settings import Path as KeyPath
+from infra.settings.model import BUILT_IN_CONTENT_FILTERS
+from infra.settings.rules import default_sku
 
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 """The subscription settings validation computes the desired state for: the deploying one is known only once the program runs."""
@@ -87,6 +89,77 @@ class EndpointSpec:
 
 
 @dataclass(frozen=True)
+class FoundryProjectSpec:
+    name: str
+    description: str
+    origin: KeyPath
+
+    def id(self, account_id: str) -> str:
+        return f"{account_id}/projects/{self.name}"
+
+
+@dataclass(frozen=True)
+class ContentFilterSpec:
+    """A content-filter (RAI) policy: the four harm categories on prompts and completions at one threshold."""
+
+    name: str
+    base_policy: str
+    severity_threshold: Literal["Low", "Medium", "High"]
+    jailbreak: bool
+    protected_material: bool
+    origin: KeyPath
+
+
+@dataclass(frozen=True)
+class FoundryDeploymentSpec:
+    name: str
+    format: str
+    model_name: str
+    version: str
+    catalog_key: str | None
+    api: Api
+    sku: str
+    capacity: int
+    version_upgrade: str
+    content_filter: str
+    """The RAI policy's name: one of the resource's ``content_filters`` or a built-in."""
+    origin: KeyPath
+
+    @property
+    def custom_filter(self) -> bool:
+        return self.content_filter not in BUILT_IN_CONTENT_FILTERS
+
+
+@dataclass(frozen=True)
+class FoundrySpec:
+    """A Foundry resource (created, or existing and only referenced) with what the stack creates on it."""
+
+    key: str
+    """The config name: logical names, outputs and ``access[].scope`` refer to it."""
+    name: str
+    """The Azure account name."""
+    resource_group: str
+    id: str
+    created: bool
+    subdomain: str
+    local_auth: bool
+    public_network_access: Literal["Enabled", "Disabled"]
+    projects: tuple[FoundryProjectSpec, ...]
+    content_filters: tuple[ContentFilterSpec, ...]
+    deployments: tuple[FoundryDeploymentSpec, ...]
+    """In config order: the component creates them one after the other."""
+    origin: KeyPath
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://{self.subdomain}.services.ai.azure.com/"
+
+    @property
+    def openai_base_url(self) -> str:
+        return f"https://{self.subdomain}.openai.azure.com/openai/v1"
+
+
+@dataclass(frozen=True)
 class RoleDefinitionSpec:
     """A least-privilege custom role of the ``deployer`` set, created at the subscription."""
 
@@ -101,11 +174,13 @@ class RoleDefinitionSpec:
 
 @dataclass(frozen=True)
 class ScopeRef:
-    """Where a role is assigned: the subscription, the resource group or a workspace (by config name)."""
+    """Where a role is assigned: the subscription, the resource group, a workspace, a Foundry resource or a
+    Foundry project (by config name: ``<foundry>/<project>``)."""
 
-    kind: Literal["subscription", "resourceGroup", "workspace"]
+    kind: Literal["subscription", "resourceGroup", "workspace", "foundry", "foundryProject"]
     id: str
     workspace: str | None = None
+    """The config name of the workspace, Foundry resource or project; None for the subscription and group."""
 
     @property
     def label(self) -> str:
@@ -139,6 +214,7 @@ class Desired:
     endpoints: tuple[EndpointSpec, ...]
     role_definitions: tuple[RoleDefinitionSpec, ...]
     role_assignments: tuple[RoleAssignmentSpec, ...]
+    foundries: tuple[FoundrySpec, ...] = ()
 
 
 def standard_tags(settings: Settings, project: str, stack: str) -> dict[str, str]:
@@ -213,6 +289,95 @@ def _endpoints(settings: Settings, catalog: Catalog) -> tuple[tuple[Subscription
     return tuple(subscriptions.values()), tuple(endpoints)
 
 
+def _foundry_id(subscription_id: str, resource_group: str, name: str) -> str:
+    return (
+        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+        f"/providers/Microsoft.CognitiveServices/accounts/{name}"
+    )
+
+
+def _foundry_deployment(
+    settings: Settings, catalog: Catalog, deployment: FoundryDeploymentConfig, origin: KeyPath
+) -> FoundryDeploymentSpec:
+    entry = catalog.get(deployment.model) if deployment.model is not None else None
+    if entry is None and deployment.format is not None and deployment.model_name is not None:
+        entry = catalog.by_foundry_model(deployment.format, deployment.model_name)
+    channel = entry.foundry if entry is not None else None
+    format_: str | None
+    model_name: str | None
+    version: str | None
+    sku: str | None
+    if channel is not None:
+        format_, model_name, version = channel.format, channel.name, deployment.version or channel.version
+        sku = deployment.sku or default_sku(channel, settings.location)
+    else:
+        format_, model_name, version = deployment.format, deployment.model_name, deployment.version
+        sku = deployment.sku or "GlobalStandard"
+    if format_ is None or model_name is None or version is None or sku is None:
+        raise ValueError(f"deployment {deployment.name!r} has no model")  # settings validation guarantees one
+    return FoundryDeploymentSpec(
+        name=deployment.name,
+        format=format_,
+        model_name=model_name,
+        version=version,
+        catalog_key=entry.key if entry is not None else None,
+        api=entry.api if entry is not None else "chat",
+        sku=sku,
+        capacity=deployment.capacity,
+        version_upgrade=deployment.version_upgrade,
+        content_filter=deployment.content_filter,
+        origin=origin,
+    )
+
+
+def _foundries(
+    settings: Settings, catalog: Catalog, rg: ResourceGroupSpec, subscription_id: str
+) -> tuple[FoundrySpec, ...]:
+    specs = []
+    for i, foundry in enumerate(settings.foundries):
+        origin: KeyPath = ("foundries", i)
+        if foundry.id is not None:
+            resource_group, name = names.foundry_id_parts(foundry.id)
+            resource_id, created = foundry.id, False
+        else:
+            resource_group, name = rg.name, foundry.name
+            resource_id, created = _foundry_id(subscription_id, rg.name, foundry.name), True
+        subdomain = foundry.subdomain or names.foundry_subdomain(subscription_id, rg.name, account=foundry.name)
+        specs.append(
+            FoundrySpec(
+                key=foundry.name,
+                name=name,
+                resource_group=resource_group,
+                id=resource_id,
+                created=created,
+                subdomain=subdomain,
+                local_auth=foundry.local_auth,
+                public_network_access=foundry.public_network_access,
+                projects=tuple(
+                    FoundryProjectSpec(p.name, p.description, (*origin, "projects", j))
+                    for j, p in enumerate(foundry.projects)
+                ),
+                content_filters=tuple(
+                    ContentFilterSpec(
+                        f.name,
+                        f.base_policy,
+                        f.severity_threshold,
+                        f.jailbreak,
+                        f.protected_material,
+                        (*origin, "contentFilters", j),
+                    )
+                    for j, f in enumerate(foundry.content_filters)
+                ),
+                deployments=tuple(
+                    _foundry_deployment(settings, catalog, d, (*origin, "deployments", j))
+                    for j, d in enumerate(foundry.deployments)
+                ),
+                origin=origin,
+            )
+        )
+    return tuple(specs)
+
+
 def _role_definitions(
     rg: ResourceGroupSpec, workspaces: tuple[WorkspaceSpec, ...], subscription_id: str, project: str, stack: str
 ) -> tuple[RoleDefinitionSpec, ...]:
@@ -262,22 +427,36 @@ def _assignment(
     )
 
 
+def _scopes(
+    rg: ResourceGroupSpec, workspaces: tuple[WorkspaceSpec, ...], foundries: tuple[FoundrySpec, ...]
+) -> dict[str, ScopeRef]:
+    """Every ``access[].scope`` label and where it is."""
+    scopes = {"resourceGroup": ScopeRef("resourceGroup", rg.id)}
+    scopes |= {ws.key: ScopeRef("workspace", ws.id, ws.key) for ws in workspaces}
+    for foundry in foundries:
+        scopes[foundry.key] = ScopeRef("foundry", foundry.id, foundry.key)
+        for project in foundry.projects:
+            label = f"{foundry.key}/{project.name}"
+            scopes[label] = ScopeRef("foundryProject", project.id(foundry.id), label)
+    return scopes
+
+
 def _role_assignments(
     settings: Settings,
     rg: ResourceGroupSpec,
     workspaces: tuple[WorkspaceSpec, ...],
+    foundries: tuple[FoundrySpec, ...],
     deployer_ids: dict[str, str],
     subscription_id: str,
 ) -> tuple[RoleAssignmentSpec, ...]:
-    """``deployer_ids``: the role definition ID of each ``deployer`` role (created by the stack or existing)."""
-    by_key = {ws.key: ws for ws in workspaces}
-    rg_scope = ScopeRef("resourceGroup", rg.id)
+    """``deployer_ids``: the role definition ID of each ``deployer`` role (created by the stack or existing).
+    ``developer`` is Azure AI Developer at the resource group or a workspace, Foundry User at a Foundry scope."""
+    scopes = _scopes(rg, workspaces, foundries)
+    rg_scope = scopes["resourceGroup"]
     specs: list[RoleAssignmentSpec] = []
     for i, grant in enumerate(settings.access):
         origin: KeyPath = ("access", i)
-        target = (
-            rg_scope if grant.scope == "resourceGroup" else ScopeRef("workspace", by_key[grant.scope].id, grant.scope)
-        )
+        target = scopes[grant.scope]
         if grant.role == "deployer":
             # Each permission at the scope the Azure docs name for it.
             targets = {
@@ -301,7 +480,9 @@ def _role_assignments(
                         )
                     )
             continue
-        guid = roles.AZURE_AI_DEVELOPER if grant.role == "developer" else grant.role
+        foundry_scope = target.kind in ("foundry", "foundryProject")
+        developer = roles.FOUNDRY_USER if foundry_scope else roles.AZURE_AI_DEVELOPER
+        guid = developer if grant.role == "developer" else grant.role
         label = "developer" if grant.role == "developer" else f"role-{grant.role}"
         role_id = roles.role_definition_id(subscription_id, guid)
         specs.append(_assignment(grant.principal_id, grant.principal_type, role_id, None, target, label, origin))
@@ -354,6 +535,7 @@ def _compute(settings: Settings, catalog: Catalog, *, project: str, stack: str, 
         for i, ws in enumerate(settings.workspaces)
     )
     subscriptions, endpoints = _endpoints(settings, catalog)
+    foundries = _foundries(settings, catalog, rg, subscription_id)
     uses_deployer = any(grant.role == "deployer" for grant in settings.access)
     definitions: tuple[RoleDefinitionSpec, ...] = ()
     if settings.deployer_roles is not None:
@@ -374,7 +556,8 @@ def _compute(settings: Settings, catalog: Catalog, *, project: str, stack: str, 
         subscriptions=subscriptions,
         endpoints=endpoints,
         role_definitions=definitions,
-        role_assignments=_role_assignments(settings, rg, workspaces, deployer_ids, subscription_id),
+        role_assignments=_role_assignments(settings, rg, workspaces, foundries, deployer_ids, subscription_id),
+        foundries=foundries,
     )
 
 
@@ -436,6 +619,10 @@ def _claims(desired: Desired) -> Iterator[_Claim]:
                 f"{endpoint.subscription.name!r} in workspace {endpoint.workspace!r}",
                 endpoint.subscription.model_id,
             )
+    for foundry in desired.foundries:
+        yield _Claim("foundry", "foundry", (foundry.id.lower(),), foundry.origin, foundry.id)
+        yield _Claim("subdomain", "foundry", (foundry.subdomain.lower(),), foundry.origin, foundry.subdomain)
+        yield _Claim("logical name", "foundry", ("Foundry", foundry.key), foundry.origin, foundry.key)
     for assignment in desired.role_assignments:
         yield _Claim(
             "role assignment",
@@ -455,7 +642,7 @@ def _claims(desired: Desired) -> Iterator[_Claim]:
         )
 
 
-def _message(kind: str, other: str, shared: list[tuple[_Claim, _Claim]]) -> str:
+def _message(kind: str, other: str, shared: list[tuple[_Claim, _Claim]]) -> str:  # noqa: PLR0911 - one per kind
     """The line for one entry that shares names of one kind with ``other`` (``shared``: first and later claim)."""
     first, later = shared[0]
     if kind == "role assignment":
@@ -474,6 +661,13 @@ def _message(kind: str, other: str, shared: list[tuple[_Claim, _Claim]]) -> str:
             f"would share the marketplace subscription name {later.shown} with {other} (models {later.about} and "
             f"{first.about}); subscription names are unique per workspace: deploy one of these models in another "
             "workspace"
+        )
+    if kind == "foundry":
+        return f"is the same Foundry resource as {other} ({first.shown}); list each Foundry resource once"
+    if kind == "subdomain":
+        return (
+            f"would share the custom subdomain {first.shown!r} with {other}; subdomains are globally unique: set "
+            "another 'subdomain'"
         )
     if kind == "endpoint":
         return f"would share the endpoint name {first.shown!r} with {other}; endpoint names are unique per region"

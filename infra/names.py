@@ -73,6 +73,62 @@ WORKSPACE_ID = NameRule(
 )
 
 
+FOUNDRY_NAME = NameRule(
+    "Foundry resource name",
+    re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-]{0,62}[a-zA-Z0-9]"),
+    "2-64 characters: letters, digits or '-', starting and ending with a letter or digit",
+)
+
+SUBDOMAIN = NameRule(
+    "custom subdomain",
+    re.compile(r"[a-z0-9][a-z0-9-]{0,62}[a-z0-9]"),
+    "2-64 lowercase letters, digits or '-', starting and ending with a letter or digit (a DNS label, unique in Azure)",
+)
+
+FOUNDRY_PROJECT_NAME = NameRule(
+    "Foundry project name",
+    re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-]{0,62}[a-zA-Z0-9]"),
+    "2-64 characters: letters, digits or '-', starting and ending with a letter or digit",
+)
+
+FOUNDRY_DEPLOYMENT_NAME = NameRule(
+    "deployment name",
+    re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}[a-zA-Z0-9]"),
+    "2-64 characters: letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
+)
+
+CONTENT_FILTER_NAME = NameRule(
+    "content filter name",
+    re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}[a-zA-Z0-9]"),
+    "2-64 characters: letters, digits, '_' or '-', starting and ending with a letter or digit",
+)
+
+FOUNDRY_ID = NameRule(
+    "Foundry resource ID",
+    re.compile(
+        r"/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<resource_group>[-\w.()]{1,90})"
+        r"/providers/Microsoft\.CognitiveServices/accounts/(?P<name>[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63})",
+        re.IGNORECASE | re.ASCII,
+    ),
+    "/subscriptions/<GUID>/resourceGroups/<group>/providers/Microsoft.CognitiveServices/accounts/<name>",
+)
+
+
+def foundry_id_parts(resource_id: str) -> tuple[str, str]:
+    """(resource group, account name) of a Foundry resource ID that matches :data:`FOUNDRY_ID`."""
+    match = FOUNDRY_ID.pattern.fullmatch(resource_id)
+    if match is None:
+        raise ValueError(f"not a Foundry resource ID: {resource_id}")
+    return match["resource_group"], match["name"]
+
+
+def foundry_subdomain(*scope: str, account: str) -> str:
+    """The default custom subdomain: the account name lowercased (at most 57 characters) and 6 hex characters of
+    a hash of ``scope`` (subscription, resource group) and the name; globally unique in practice, stable."""
+    stem = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "", account.lower())).strip("-")[:57].rstrip("-")
+    return f"{stem}-{_suffix(*scope, 'foundry', account)}" if stem else _suffix(*scope, "foundry", account)
+
+
 def workspace_id_parts(resource_id: str) -> tuple[str, str]:
     """``(resource group, workspace name)`` of a valid workspace resource ID."""
     match = WORKSPACE_ID.pattern.fullmatch(resource_id)

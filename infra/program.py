@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import authorization, resources
@@ -11,13 +12,16 @@ from infra import catalog as catalog_module
 from infra.components import (
     Access,
     AccessArgs,
+    Foundry,
+    FoundryArgs,
     ModelDeployment,
     ModelDeploymentArgs,
     Placement,
     Workspace,
     WorkspaceArgs,
 )
-from infra.desired import Desired, WorkspaceSpec, compute
+from infra.desired import Desired, FoundryDeploymentSpec, FoundrySpec, WorkspaceSpec, compute
+from infra.names import CHAT_ROUTE
 from infra.settings import load_settings
 
 
@@ -61,11 +65,18 @@ def build(desired: Desired, catalog: catalog_module.Catalog, *, subscription_id:
         ep.name: ModelDeployment(ep.name, ModelDeploymentArgs(ep, workspaces[ep.workspace], placement))
         for ep in desired.endpoints
     }
+    foundries = {spec.key: Foundry(spec.key, FoundryArgs(spec, rg_name, placement)) for spec in desired.foundries}
     if desired.role_assignments:
         scopes: dict[str, pulumi.Input[str]] = {
             "subscription": f"/subscriptions/{subscription_id}",
             "resourceGroup": rg_id,
             **{key: ws.id for key, ws in workspaces.items()},
+            **{key: foundry.id for key, foundry in foundries.items()},
+            **{
+                f"{key}/{project}": project_id
+                for key, foundry in foundries.items()
+                for project, project_id in foundry.project_ids.items()
+            },
         }
         Access(
             "access",
@@ -115,3 +126,55 @@ def build(desired: Desired, catalog: catalog_module.Catalog, *, subscription_id:
             }
         ),
     )
+    pulumi.export("foundries", {spec.key: _foundry_output(spec, foundries[spec.key]) for spec in desired.foundries})
+    pulumi.export(
+        "foundryDeployments",
+        {
+            f"{spec.key}/{deployment.name}": _deployment_output(spec, deployment)
+            for spec in desired.foundries
+            for deployment in spec.deployments
+        },
+    )
+    pulumi.export(
+        "foundryKeys",
+        pulumi.Output.secret(
+            {
+                key: {"key1": foundry.key1, "key2": foundry.key2}
+                for key, foundry in foundries.items()
+                if foundry.key1 is not None
+            }
+        ),
+    )
+
+
+def _foundry_output(spec: FoundrySpec, foundry: Foundry) -> dict[str, Any]:
+    return {
+        "name": foundry.account_name,
+        "id": foundry.id,
+        "endpoint": spec.endpoint,
+        "projects": {
+            project.name: {
+                "name": project.name,
+                "id": foundry.project_ids[project.name],
+                "endpoint": f"{spec.endpoint}api/projects/{project.name}",
+            }
+            for project in spec.projects
+        },
+    }
+
+
+def _deployment_output(spec: FoundrySpec, deployment: FoundryDeploymentSpec) -> dict[str, Any]:
+    return {
+        "foundry": spec.key,
+        "deployment": deployment.name,
+        "format": deployment.format,
+        "modelName": deployment.model_name,
+        "version": deployment.version,
+        "api": deployment.api,
+        "baseUrl": spec.openai_base_url,
+        "chatCompletionsUrl": f"{spec.openai_base_url}{CHAT_ROUTE}" if deployment.api == "chat" else None,
+        "authMode": "KeyAndAAD" if spec.local_auth else "AAD",
+        "contentFilter": deployment.content_filter,
+        "sku": deployment.sku,
+        "capacity": deployment.capacity,
+    }

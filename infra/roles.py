@@ -11,7 +11,12 @@ from typing import Literal
 
 from azure_maas_policy.facts import AZURE_AI_DEVELOPER
 
-__all__ = ["AZURE_AI_DEVELOPER", "DEPLOYER_ROLES", "CustomRole", "role_definition_id"]
+__all__ = ["AZURE_AI_DEVELOPER", "DEPLOYER_ROLES", "FOUNDRY_USER", "CustomRole", "role_definition_id"]
+
+FOUNDRY_USER = "53ca6127-db72-4b80-b1b0-d745d6d5456d"
+"""Foundry User (named Azure AI User before 2026; the GUID is unchanged): build with and call a Foundry resource's
+models and projects, least privilege; what ``developer`` grants at a Foundry scope. Source: AZURE_FACTS.md section
+6 (MicrosoftDocs/azure-ai-docs, articles/foundry/concepts/rbac-foundry.md), as of 2026-11-24."""
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,9 @@ class AzureMocks(pulumi.runtime.Mocks):
         name = (
             name
             or inputs.get("name")
+            or inputs.get("projectName")
+            or inputs.get("deploymentName")
+            or inputs.get("raiPolicyName")
             or inputs.get("accountName")
             or inputs.get("vaultName")
             or inputs.get("roleAssignmentName")
@@ -69,6 +72,10 @@ class AzureMocks(pulumi.runtime.Mocks):
             "azure-native:machinelearningservices:ServerlessEndpoint": f"{base}/Microsoft.MachineLearningServices/workspaces/{inputs.get('workspaceName')}/serverlessEndpoints/{name}",
             "azure-native:authorization:RoleDefinition": f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{name}",
             "azure-native:authorization:RoleAssignment": f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/{name}",
+            "azure-native:cognitiveservices:Account": f"{base}/Microsoft.CognitiveServices/accounts/{name}",
+            "azure-native:cognitiveservices:Project": f"{base}/Microsoft.CognitiveServices/accounts/{inputs.get('accountName')}/projects/{name}",
+            "azure-native:cognitiveservices:RaiPolicy": f"{base}/Microsoft.CognitiveServices/accounts/{inputs.get('accountName')}/raiPolicies/{name}",
+            "azure-native:cognitiveservices:Deployment": f"{base}/Microsoft.CognitiveServices/accounts/{inputs.get('accountName')}/deployments/{name}",
         }
         state = {**inputs, "name": name}
         if args.typ == "azure-native:machinelearningservices:ServerlessEndpoint":
@@ -90,6 +97,8 @@ class AzureMocks(pulumi.runtime.Mocks):
                 "subscriptionId": SUBSCRIPTION_ID,
                 "tenantId": TENANT_ID,
             }
+        if args.token == "azure-native:cognitiveservices:listAccountKeys":
+            return {"key1": f"key1-{args.args['accountName']}", "key2": f"key2-{args.args['accountName']}"}
         if args.token == "azure-native:machinelearningservices:listServerlessEndpointKeys":
             return {"primaryKey": f"pk-{args.args['name']}", "secondaryKey": f"sk-{args.args['name']}"}
         raise AssertionError(f"unexpected invoke {args.token}")

@@ -39,7 +39,7 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_the_dev_stack_deploys_living_models(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_fixture_stacks_deploy_living_models(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = check(capsys, PROJECT, "--format", "json")
 
     assert (code, err) == (0, "")
@@ -49,6 +49,12 @@ def test_the_dev_stack_deploys_living_models(capsys: pytest.CaptureFixture[str])
         ("dev", "chat-mistral-medium", "mistral-medium-2505", "living"),
         ("dev", "chat-ministral", "ministral-3b", "living"),
         ("dev", "eval-phi4", "phi-4", "living"),
+        ("foundry", "mistral-medium", "mistral-medium-2505", "living"),
+        ("foundry", "mistral-large-3", "mistral-large-3", "living"),
+    ]
+    assert [d["at"] for d in report["deployments"] if d["stack"] == "foundry"] == [
+        "azure-maas:foundries[0].deployments[0]",
+        "azure-maas:foundries[0].deployments[1]",
     ]
 
 
@@ -161,3 +167,24 @@ def test_the_docs_check_command_passes_on_the_dev_stack(capsys: pytest.CaptureFi
     code = cli.main([*command.split()[3:], "--cwd", str(PROJECT), "--today", TODAY.isoformat()])
 
     assert (code, capsys.readouterr().err) == (0, "")
+
+
+def test_foundry_deployments_are_judged_too(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    deployments = [
+        {"name": "docs", "model": "mistral-document-ai-2505"},
+        {"name": "medium", "format": "Mistral AI", "modelName": "mistral-medium-2505"},
+        {"name": "raw", "format": "Contoso", "modelName": "c-1", "version": "1"},
+    ]
+    config = {"azure-maas:location": "eastus2", "azure-maas:foundries": [{"name": "fdy", "deployments": deployments}]}
+    (project / "Pulumi.prod.yaml").write_text(json.dumps({"config": config}), encoding="utf-8")
+
+    code, out, err = check(capsys, project)
+
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        "✗ prod: azure-maas:foundries[0].deployments[0] (docs): Mistral Document AI 25.05 "
+        "(Mistral AI/mistral-document-ai-2505) was retired on 2026-07-15; use 'mistral-document-ai-2512' "
+        "(Mistral AI/mistral-document-ai-2512) instead",
+        "! prod: azure-maas:foundries[0].deployments[2] (raw): Contoso/c-1: not in the catalog: no lifecycle facts",
+        "1 of 3 deployments use a model that is deprecated or retired (judged on 2026-11-24, catalog as of 2026-11-24)",
+    ]

@@ -14,6 +14,11 @@ from tests.docs import blocks, page, section
 from tests.harness import execute
 
 REGIONS = "eastus, eastus2, northcentralus, southcentralus, westus, westus3, swedencentral"
+OFFERED = (
+    "australiaeast, brazilsouth, canadacentral, canadaeast, centralus, eastus, eastus2, francecentral, "
+    "germanywestcentral, italynorth, japaneast, japanwest, koreacentral, northcentralus, norwayeast, polandcentral, southafricanorth, southcentralus, southindia, spaincentral, swedencentral, switzerlandnorth, switzerlandwest, uaenorth, uksouth, ukwest, westcentralus, westeurope, westus, westus2, westus3"
+)
+"""Regions that offer serverless models or Foundry deployments (the catalog's)."""
 HUB_ID = (
     "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-shared"
     "/providers/Microsoft.MachineLearningServices/workspaces/hub-shared"
@@ -48,8 +53,11 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
     ),
     (
         "allowed-region-without-serverless",
-        minimal(allowedRegions=["eastus2", "westeurope"]),
-        [f"azure-maas:allowedRegions[1]: 'westeurope' does not offer serverless models; valid: {REGIONS}"],
+        minimal(allowedRegions=["eastus2", "chinanorth"]),
+        [
+            "azure-maas:allowedRegions[1]: 'chinanorth' offers neither serverless models nor Foundry deployments; "
+            f"valid: {OFFERED}"
+        ],
     ),
     (
         "location-missing",
@@ -267,7 +275,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         {**minimal(), **stack(locaton="eastus2")},
         [
             "azure-maas:locaton: unknown key; did you mean 'location'? Valid keys here: location, resourceGroup, "
-            "hub, workspaces, access, deployerRoles, allowedRegions, tags"
+            "hub, workspaces, foundries, access, deployerRoles, allowedRegions, tags"
         ],
     ),
     (
@@ -322,7 +330,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
     (
         "no-workspaces",
         minimal(workspaces=[]),
-        ["azure-maas:workspaces: must list at least one entry"],
+        ["azure-maas:workspaces: a stack needs at least one workspace, or one Foundry resource in 'foundries'"],
     ),
     (
         "hub-with-name-and-id",

@@ -164,11 +164,11 @@ def _json_of(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
 
 
 def test_the_plan_document(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """A plan with a violation, so that diagnostics have entries."""
+    """A plan with a violation, so that diagnostics have entries, and a Foundry deployment."""
     deployments = [{"name": "small", "model": "mistral-small-2503", "contentSafety": False}]
-    project = _project(
-        tmp_path, minimal(workspaces=[{"name": "ws-main", "kind": "workspace", "deployments": deployments}])
-    )
+    foundry = {"name": "fdy-main", "deployments": [{"name": "large", "model": "mistral-large-3"}]}
+    workspaces = [{"name": "ws-main", "kind": "workspace", "deployments": deployments}]
+    project = _project(tmp_path, minimal(workspaces=workspaces, foundries=[foundry]))
     document = _json_of(capsys, "plan", "--cwd", str(project))
 
     assert document["diagnostics"]
@@ -211,12 +211,18 @@ def test_the_catalog_sync_document() -> None:
 
 
 def test_the_stack_outputs_are_what_the_program_exports() -> None:
-    """The recorded outputs of the dev stack (tests/test_smoke.py holds them to the program's exports)."""
-    recorded = json.loads((ROOT / "tests" / "data" / "stack-output-dev.json").read_text(encoding="utf-8"))
-    maps = frozenset({"workspaces", "endpoints", "endpointKeys"})
-    opaque = frozenset({"endpoints.<name>.rateLimits", "endpointKeys.<name>"})
+    """The recorded outputs of the dev and Foundry stacks (tests/test_smoke.py holds them to the program's
+    exports), together."""
+    maps = frozenset({"workspaces", "endpoints", "endpointKeys", "foundries", "foundryDeployments", "foundryKeys"})
+    opaque = frozenset(
+        {"endpoints.<name>.rateLimits", "endpointKeys.<name>", "foundries.<name>.projects", "foundryKeys.<name>"}
+    )
+    found: set[str] = set()
+    for name in ("stack-output-dev.json", "stack-output-foundry.json"):
+        recorded = json.loads((ROOT / "tests" / "data" / name).read_text(encoding="utf-8"))
+        found |= set(paths(recorded, maps=maps, opaque=opaque))
 
-    assert sorted(paths(recorded, maps=maps, opaque=opaque)) == sorted(STACK_OUTPUTS)
+    assert sorted(found) == sorted(STACK_OUTPUTS)
 
 
 # --- the README and the pages --------------------------------------------------------------------------------

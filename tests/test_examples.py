@@ -43,7 +43,9 @@ def test_documented_stack_example_deploys_under_mocks(block: str, tmp_path: Path
 
     run = run_program(read_stack_config(path), stack="example")
 
-    assert run.of_type("azure-native:machinelearningservices:ServerlessEndpoint")
+    deployed = run.of_type("azure-native:machinelearningservices:ServerlessEndpoint")
+    deployed += run.of_type("azure-native:cognitiveservices:Deployment")
+    assert deployed, "the example deploys no model"
 
 
 def test_unnamespaced_keys_belong_to_the_project(tmp_path: Path) -> None:

@@ -322,7 +322,7 @@ def stack_grants(
             at = "resourceGroup"
         else:
             raise BootstrapError(
-                f"{path.name}: {key_path(assignment.origin)}: assigns a role at workspace {scope.label!r} "
+                f"{path.name}: {key_path(assignment.origin)}: assigns a role at {SCOPE_WORDS[scope.kind]} {scope.label!r} "
                 f"({scope.id}), outside --deploy-resource-group {resource_group!r}, the only group where the deploy "
                 "identity may grant roles"
             )
@@ -330,6 +330,16 @@ def stack_grants(
             Grant(_role_guid(assignment.role_definition_id), assignment.principal_type, assignment.custom_role, at)
         )
     return frozenset(grants)
+
+
+SCOPE_WORDS = {
+    "subscription": "subscription",
+    "resourceGroup": "resource group",
+    "workspace": "workspace",
+    "foundry": "Foundry resource",
+    "foundryProject": "Foundry project",
+}
+"""How a message names each kind of ``access[].scope``."""
 
 
 def stacks_grants(

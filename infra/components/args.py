@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
-from infra.desired import EndpointSpec, RoleAssignmentSpec, RoleDefinitionSpec, WorkspaceSpec
+from infra.desired import EndpointSpec, FoundrySpec, RoleAssignmentSpec, RoleDefinitionSpec, WorkspaceSpec
 
 if TYPE_CHECKING:
     from infra.components.workspace import Workspace
@@ -56,6 +56,18 @@ class ModelDeploymentArgs:
     """Required. The workspace the endpoint (and subscription) live in; it is also the component's parent."""
     placement: Placement
     """Required. Region and tags of the endpoint."""
+
+
+@dataclass(frozen=True)
+class FoundryArgs:
+    """Arguments of :class:`~infra.components.foundry.Foundry`."""
+
+    spec: FoundrySpec
+    """Required. The Foundry resource to create (or reference), its projects, content filters and deployments."""
+    resource_group_name: pulumi.Input[str]
+    """Required. The resource group a created Foundry resource goes into (an existing one stays in its own)."""
+    placement: Placement
+    """Required. Region and tags of every created resource."""
 
 
 @dataclass(frozen=True)

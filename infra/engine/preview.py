@@ -17,6 +17,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pulumi.runtime.rpc import UNKNOWN
+
 from infra import program
 from infra.engine.analyzer import (
     DEFAULT_PACK_DIR,
@@ -28,7 +30,7 @@ from infra.engine.analyzer import (
     StackInfo,
     load_policy_config,
 )
-from infra.engine.capture import Capture, PreviewMocks, capture
+from infra.engine.capture import MASK, Capture, PreviewMocks, capture
 from infra.engine.documents import DocumentError, first_line, load_mapping
 from infra.engine.resource import Resource
 from infra.engine.stack_files import StackFileError, read_stack_file
@@ -40,6 +42,9 @@ NAMESPACE = "azure-maas"
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 ENDPOINT_TYPE = "azure-native:machinelearningservices:ServerlessEndpoint"
 SUBSCRIPTION_TYPE = "azure-native:machinelearningservices:MarketplaceSubscription"
+DEPLOYMENT_TYPE = "azure-native:cognitiveservices:Deployment"
+RAI_POLICY_TYPE = "azure-native:cognitiveservices:RaiPolicy"
+FOUNDRY_TYPE = "azure-maas:index:Foundry"
 
 
 class PreviewInputError(UserError):
@@ -60,6 +65,21 @@ class Slot:
     auth_mode: str
     content_safety: str
     marketplace_subscription: bool
+
+
+@dataclass(frozen=True)
+class FoundryDeploymentRow:
+    """One deployment on a Foundry resource, and the deployment of the same resource it waits for."""
+
+    foundry: str
+    deployment: str
+    model: str
+    """``<format>/<name>`` and the version, e.g. ``Mistral AI/mistral-medium-2505 1``."""
+    sku: str
+    capacity: str
+    content_filter: str
+    after: str | None
+    """The deployment it depends on (Azure takes one deployment PUT per resource at a time), or None."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +108,10 @@ class PreviewResult:
     def slots(self) -> list[Slot]:
         return model_slots(self.capture)
 
+    @cached_property
+    def foundry_deployments(self) -> list[FoundryDeploymentRow]:
+        return foundry_deployments(self.capture)
+
     @property
     def exit_code(self) -> ExitCode:
         """The plan's verdict: FAILED with mandatory violations."""
@@ -114,6 +138,53 @@ def model_slots(captured: Capture) -> list[Slot]:
             )
         )
     return sorted(slots, key=lambda s: (s.workspace, s.endpoint))
+
+
+def _shown(value: object) -> str:
+    return "[unknown]" if value == UNKNOWN or value is None else str(value)
+
+
+def _content_filter(deployment: Resource, by_urn: Mapping[str, Resource]) -> str:
+    """The RAI policy a deployment names; unknown at preview when it is the output of a policy in the stack, which
+    is then found among the resources it depends on."""
+    name = (deployment.inputs.get("properties") or {}).get("raiPolicyName")
+    if name != UNKNOWN:
+        return _shown(name)
+    policies = [by_urn[u] for u in deployment.dependencies if u in by_urn and by_urn[u].type == RAI_POLICY_TYPE]
+    return _shown(policies[0].inputs.get("raiPolicyName")) if len(policies) == 1 else "[unknown]"
+
+
+def foundry_deployments(captured: Capture) -> list[FoundryDeploymentRow]:
+    """Per Foundry deployment: its resource (the config name of the Foundry component it is under, else its
+    ``accountName``), model, sku, content filter and the deployment it waits for; each resource's deployments in
+    the order they are created."""
+    by_urn = {r.urn: r for r in captured.resources}
+    rows: dict[str, FoundryDeploymentRow] = {}
+    for deployment in captured.of_type(DEPLOYMENT_TYPE):
+        parent = by_urn.get(deployment.parent)
+        foundry = (
+            parent.name if parent is not None and parent.type == FOUNDRY_TYPE else deployment.inputs.get("accountName")
+        )
+        model = (deployment.inputs.get("properties") or {}).get("model") or {}
+        sku = deployment.inputs.get("sku") or {}
+        previous = [u for u in deployment.dependencies if u in by_urn and by_urn[u].type == DEPLOYMENT_TYPE]
+        rows[deployment.urn] = FoundryDeploymentRow(
+            foundry=_shown(foundry),
+            deployment=_shown(deployment.inputs.get("deploymentName")),
+            model=f"{_shown(model.get('format'))}/{_shown(model.get('name'))} {_shown(model.get('version'))}",
+            sku=_shown(sku.get("name")),
+            capacity=_shown(sku.get("capacity")),
+            content_filter=_content_filter(deployment, by_urn),
+            after=_shown(by_urn[previous[0]].inputs.get("deploymentName")) if previous else None,
+        )
+    ordered: list[FoundryDeploymentRow] = []
+    for foundry in sorted({row.foundry for row in rows.values()}):
+        mine = sorted((row for row in rows.values() if row.foundry == foundry), key=lambda r: r.deployment)
+        chain = [row for row in mine if row.after is None]
+        for row in chain:  # grows as it goes: each row's follower comes after it
+            chain += [r for r in mine if r.after == row.deployment and r not in chain]
+        ordered += chain + [row for row in mine if row not in chain]  # not chained: the policy pack says why
+    return ordered
 
 
 def _workspace_of(resource: Resource, by_urn: Mapping[str, Resource]) -> str:
@@ -149,6 +220,9 @@ def offline_calls(identity: Identity) -> dict[str, Callable[[Mapping[str, Any]],
             "subscriptionId": identity.subscription_id,
             "tenantId": identity.tenant_id,
         },
+        # Keys of an existing Foundry resource (a created one's name is unknown at preview, so it is not asked):
+        # offline there are none to read; the program exports them as secrets, shown masked.
+        "azure-native:cognitiveservices:listAccountKeys": lambda _: {"key1": MASK, "key2": MASK},
     }
 
 

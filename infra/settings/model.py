@@ -55,6 +55,12 @@ def _lower(value: str) -> str:
 EndpointName = Annotated[str, _rule(names.ENDPOINT_NAME)]
 WorkspaceName = Annotated[str, _rule(names.WORKSPACE_NAME)]
 ResourceGroupName = Annotated[str, _rule(names.RESOURCE_GROUP_NAME)]
+FoundryName = Annotated[str, _rule(names.FOUNDRY_NAME)]
+Subdomain = Annotated[str, _rule(names.SUBDOMAIN)]
+FoundryProjectName = Annotated[str, _rule(names.FOUNDRY_PROJECT_NAME)]
+FoundryDeploymentName = Annotated[str, _rule(names.FOUNDRY_DEPLOYMENT_NAME)]
+ContentFilterName = Annotated[str, _rule(names.CONTENT_FILTER_NAME)]
+FoundryId = Annotated[str, _rule(names.FOUNDRY_ID)]
 Guid = Annotated[str, _rule(names.GUID), AfterValidator(_lower)]
 WorkspaceId = Annotated[str, _rule(names.WORKSPACE_ID)]
 ModelId = Annotated[str, AfterValidator(_check_model_id)]
@@ -121,6 +127,101 @@ class WorkspaceConfig(_Config):
     """The serverless endpoints of this workspace, one per model."""
 
 
+BUILT_IN_CONTENT_FILTERS = ("Microsoft.DefaultV2", "Microsoft.Default")
+"""Content-filter (RAI) policies every Foundry resource has; a deployment may name one instead of its own."""
+DeploymentType = Literal[
+    "GlobalStandard",
+    "DataZoneStandard",
+    "Standard",
+    "GlobalProvisionedManaged",
+    "DataZoneProvisionedManaged",
+    "ProvisionedManaged",
+    "GlobalBatch",
+    "DataZoneBatch",
+    "DeveloperTier",
+]
+
+
+class ContentFilterConfig(_Config):
+    """``foundries[i].contentFilters[j]``: a content-filter (RAI) policy of the Foundry resource."""
+
+    name: ContentFilterName
+    """The policy's name; deployments name it in ``contentFilter``."""
+    base_policy: Literal["Microsoft.DefaultV2", "Microsoft.Default"] = "Microsoft.DefaultV2"
+    """The built-in policy it starts from."""
+    severity_threshold: Literal["Low", "Medium", "High"] = "Medium"
+    """Blocks Hate, Sexual, Self-harm and Violence content in prompts and completions from this severity up:
+    ``Low`` is the strictest."""
+    jailbreak: bool = True
+    """Blocks jailbreak attempts in prompts."""
+    protected_material: bool = True
+    """Blocks protected material (text and code) in completions."""
+
+
+class FoundryDeploymentConfig(_Config):
+    """``foundries[i].deployments[j]``: one model deployment on the Foundry resource (shared by its projects)."""
+
+    name: FoundryDeploymentName
+    """The deployment name, unique on the resource; clients send it as ``model``."""
+    model: str | None = None
+    """A catalog key offered on Foundry resources (``maas models --channel foundry``); or give ``format``,
+    ``modelName`` and ``version``."""
+    format: str | None = None
+    """The model format (its publisher as Azure names it, e.g. ``Mistral AI``), instead of ``model``."""
+    model_name: str | None = None
+    """The model name as the Models API lists it, instead of ``model``."""
+    version: str | None = None
+    """The model version; default: the catalog's version (required with ``format`` and ``modelName``)."""
+    sku: DeploymentType | None = None
+    """The deployment type; default: ``GlobalStandard`` when the model offers it in ``location``, else the first
+    type that does."""
+    capacity: int = Field(default=1, ge=1, le=10_000)
+    """Units of the sku (for Standard types, thousands of tokens per minute)."""
+    version_upgrade: Literal["OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade"] = (
+        "OnceNewDefaultVersionAvailable"
+    )
+    """When Azure moves the deployment to a newer model version."""
+    content_filter: str = "Microsoft.DefaultV2"
+    """The content-filter policy: one of the resource's ``contentFilters`` or a built-in
+    (``Microsoft.DefaultV2``, ``Microsoft.Default``)."""
+    allow_retired: bool = False
+    """Deploy a deprecated or retired model anyway (Azure refuses it or it answers 410 Gone)."""
+
+
+class FoundryProjectConfig(_Config):
+    """``foundries[i].projects[j]``: a Foundry project (where teams build; deployments are the resource's)."""
+
+    name: FoundryProjectName
+    """The project's name, unique on the resource; ``access[].scope`` names it ``<foundry>/<project>``."""
+    description: str = ""
+    """Shown in the Foundry portal."""
+
+
+class FoundryConfig(_Config):
+    """``foundries[i]``: a Microsoft Foundry resource (``Microsoft.CognitiveServices/accounts``, kind
+    ``AIServices``) to create, or an existing one (``id``), with its projects, content filters and deployments."""
+
+    name: FoundryName
+    """The resource's name (created), or its label in this stack (``id`` set); ``access[].scope`` refers to it."""
+    id: FoundryId | None = None
+    """Use the existing Foundry resource with this ID: nothing is created for the resource itself."""
+    subdomain: Subdomain | None = None
+    """The custom subdomain of its endpoints (unique in Azure). Default for a created resource: the name
+    lowercased plus 6 hex characters of a hash of subscription, resource group and name; required with ``id``
+    (the existing resource's, as in ``https://<subdomain>.services.ai.azure.com``)."""
+    local_auth: bool = False
+    """Allow API keys (exported as secrets); by default only Entra ID tokens are accepted. With ``id``: whether the
+    existing resource accepts keys (they are then read and exported as secrets)."""
+    public_network_access: Literal["Enabled", "Disabled"] = "Enabled"
+    """Whether the endpoints are reachable from public networks (a created resource only)."""
+    projects: tuple[FoundryProjectConfig, ...] = ()
+    """The projects of the resource."""
+    content_filters: tuple[ContentFilterConfig, ...] = ()
+    """Content-filter policies deployments may name."""
+    deployments: tuple[FoundryDeploymentConfig, ...] = ()
+    """Model deployments; Azure takes them one at a time, so they are created in this order."""
+
+
 class AccessConfig(_Config):
     """``access[i]``: a role assignment for a person, group or pipeline identity."""
 
@@ -132,7 +233,7 @@ class AccessConfig(_Config):
     """``developer`` (built-in Azure AI Developer), ``deployer`` (least-privilege roles for a pipeline that runs
     ``pulumi up``) or a role definition GUID."""
     scope: str = "resourceGroup"
-    """``resourceGroup`` or the name of one of ``workspaces``."""
+    """``resourceGroup``, the name of one of ``workspaces`` or ``foundries``, or ``<foundry>/<project>``."""
 
 
 class DeployerRolesConfig(_Config):
@@ -185,8 +286,11 @@ class Settings(BaseSettings):
     """The resource group. Overrides: ``AZURE_MAAS_RESOURCE_GROUP_NAME``, ``AZURE_MAAS_RESOURCE_GROUP_CREATE``."""
     hub: HubConfig | None = None
     """A Foundry hub for ``kind: project`` workspaces."""
-    workspaces: tuple[WorkspaceConfig, ...] = Field(min_length=1)
-    """Where the models live: at least one workspace."""
+    workspaces: tuple[WorkspaceConfig, ...] = ()
+    """Workspaces and hub projects whose models are serverless endpoints (the classic channel)."""
+    foundries: tuple[FoundryConfig, ...] = ()
+    """Foundry resources whose models are deployments (the channel Azure recommends). A stack has at least one
+    workspace or one Foundry resource."""
     access: tuple[AccessConfig, ...] = ()
     """Role assignments for people and pipelines."""
     deployer_roles: DeployerRolesConfig | None = None

@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from pydantic.alias_generators import to_camel
+
 from infra import catalog as catalog_module
 from infra import names, roles
 from infra.catalog import Catalog
 from infra.settings.errors import Issue, Path, key_path
-from infra.settings.model import DeploymentConfig, Settings
+from infra.settings.model import BUILT_IN_CONTENT_FILTERS, DeploymentConfig, FoundryDeploymentConfig, Settings
 
 RESERVED_TAGS = ("managed-by", "pulumi-project", "pulumi-stack")
 """Tags azure-maas sets on every taggable resource; config ``tags`` may not set them."""
@@ -40,14 +42,19 @@ def resolve_model(deployment: DeploymentConfig, catalog: Catalog) -> ResolvedMod
 
 
 def _check_location(settings: Settings, catalog: Catalog) -> list[Issue]:
+    offered = sorted({*catalog.serverless.regions, *catalog.foundry_regions})
     issues = [
         Issue(
             ("allowedRegions", i),
-            f"{region!r} does not offer serverless models; valid: {', '.join(catalog.serverless.regions)}",
+            f"{region!r} offers neither serverless models nor Foundry deployments; valid: {', '.join(offered)}",
         )
         for i, region in enumerate(settings.allowed_regions)
-        if region not in catalog.serverless.regions
+        if region not in offered
     ]
+    if not settings.workspaces and not settings.foundries:
+        issues.append(
+            Issue(("workspaces",), "a stack needs at least one workspace, or one Foundry resource in 'foundries'")
+        )
     allowed = ", ".join(settings.allowed_regions)
     if settings.location is None:
         issues.append(
@@ -181,15 +188,169 @@ def _check_deployments(settings: Settings, catalog: Catalog, today: dt.date) -> 
     return issues
 
 
+def _unique(names_: list[str], prefix: Path, key: str) -> list[Issue]:
+    """An issue at ``<prefix>.<key>[i].name`` for each entry whose name (case-insensitive) an earlier one has."""
+    seen: dict[str, int] = {}
+    issues = []
+    for i, name in enumerate(names_):
+        first = seen.setdefault(name.lower(), i)
+        if first != i:
+            issues.append(
+                Issue(
+                    (*prefix, key, i, "name"), f"{name!r} is already the name of {key}[{first}]; names are unique here"
+                )
+            )
+    return issues
+
+
+EXISTING_ONLY_KEYS = ("public_network_access",)
+"""Keys of a Foundry resource that only a created one can have."""
+
+
+def _check_foundry_model(
+    settings: Settings, catalog: Catalog, today: dt.date, at: Path, deployment: FoundryDeploymentConfig
+) -> list[Issue]:
+    raw = (deployment.format, deployment.model_name)
+    if (deployment.model is None) == all(part is None for part in raw) or (deployment.model is None and None in raw):
+        return [
+            Issue(
+                at,
+                "set exactly one of 'model' (a catalog key) or 'format' with 'modelName' (and 'version') as the "
+                "Models API names them",
+            )
+        ]
+    key: Path = (*at, "model") if deployment.model is not None else (*at, "modelName")
+    if deployment.model is not None:
+        entry = catalog.get(deployment.model)
+        if entry is None:
+            close = catalog.close_matches(deployment.model)
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+            return [
+                Issue(
+                    key,
+                    f"{deployment.model!r} is not in the model catalog; {hint}`maas models --channel foundry` lists "
+                    "the Foundry models, or give 'format', 'modelName' and 'version'",
+                )
+            ]
+    else:
+        entry = catalog.by_foundry_model(deployment.format or "", deployment.model_name or "")
+        if entry is None:
+            if deployment.version is None:
+                return [
+                    Issue((*at, "version"), "required with 'format' and 'modelName' (the catalog does not know them)")
+                ]
+            return []  # a model outside the catalog is deployed as given
+    if entry.foundry is None:
+        return [
+            Issue(
+                key,
+                f"{entry.label} is not offered on Foundry resources, only as: {catalog_module.channels_text(entry)}; "
+                "choose a Foundry model (`maas models --channel foundry`)",
+            )
+        ]
+    issues: list[Issue] = []
+    verdict = catalog_module.judge(entry, today, catalog, "foundry")
+    if verdict.blocked and not deployment.allow_retired:
+        issues.append(Issue(key, f"{verdict.reason}; set allowRetired: true to deploy it anyway"))
+    skus = entry.foundry.skus
+    sku = deployment.sku or default_sku(entry.foundry, settings.location)
+    if deployment.sku is not None and deployment.sku not in skus:
+        issues.append(
+            Issue((*at, "sku"), f"{entry.name} is not offered as {deployment.sku!r}; offered: {', '.join(skus)}")
+        )
+    elif settings.location in settings.allowed_regions and (sku is None or settings.location not in skus[sku]):
+        offered = ", ".join(f"{name} in {', '.join(regions)}" for name, regions in skus.items())
+        issues.append(
+            Issue(
+                (*at, "sku") if deployment.sku is not None else key,
+                f"{entry.name} is not offered in {settings.location!r}"
+                + (f" as {deployment.sku!r}" if deployment.sku is not None else "")
+                + f"; offered: {offered}",
+            )
+        )
+    return issues
+
+
+def default_sku(channel: catalog_module.FoundryChannel, location: str | None) -> str | None:
+    """The deployment type a deployment without ``sku`` gets: ``GlobalStandard`` when the model offers it in
+    ``location``, else the first type that does; None when none does."""
+    offered = [name for name, regions in channel.skus.items() if location in regions]
+    return "GlobalStandard" if "GlobalStandard" in offered else (offered[0] if offered else None)
+
+
+def _check_foundries(settings: Settings, catalog: Catalog, today: dt.date) -> list[Issue]:
+    issues = _unique([f.name for f in settings.foundries], (), "foundries")
+    taken = {ws.name.lower() for ws in settings.workspaces}
+    if settings.hub is not None and settings.hub.name is not None:
+        taken.add(settings.hub.name.lower())
+    for i, foundry in enumerate(settings.foundries):
+        at: Path = ("foundries", i)
+        if foundry.name.lower() in taken:
+            issues.append(
+                Issue((*at, "name"), f"{foundry.name!r} is already a workspace's name; access[].scope names both")
+            )
+        elif foundry.name.lower() in ("resourcegroup", "subscription"):
+            issues.append(Issue((*at, "name"), f"{foundry.name!r} is reserved: access[].scope uses it as a keyword"))
+        if foundry.id is not None:
+            if foundry.subdomain is None:
+                issues.append(
+                    Issue(
+                        (*at, "subdomain"),
+                        "required with 'id': the existing resource's custom subdomain, as in "
+                        "https://<subdomain>.services.ai.azure.com",
+                    )
+                )
+            issues += [
+                Issue((*at, to_camel(key)), "only valid for a Foundry resource this stack creates (no 'id')")
+                for key in EXISTING_ONLY_KEYS
+                if key in foundry.model_fields_set
+            ]
+        issues += _unique([p.name for p in foundry.projects], at, "projects")
+        issues += _unique([f.name for f in foundry.content_filters], at, "contentFilters")
+        issues += _unique([d.name for d in foundry.deployments], at, "deployments")
+        filters = {f.name for f in foundry.content_filters}
+        for j, deployment in enumerate(foundry.deployments):
+            where: Path = (*at, "deployments", j)
+            if deployment.content_filter not in filters and deployment.content_filter not in BUILT_IN_CONTENT_FILTERS:
+                valid = ", ".join([*sorted(filters), *BUILT_IN_CONTENT_FILTERS])
+                issues.append(
+                    Issue(
+                        (*where, "contentFilter"),
+                        f"{deployment.content_filter!r} is not a content filter of {foundry.name!r}; valid: {valid}",
+                    )
+                )
+            issues += _check_foundry_model(settings, catalog, today, where, deployment)
+    return issues
+
+
+def access_scopes(settings: Settings) -> dict[str, str]:
+    """Every valid ``access[].scope`` and what it is: ``resourceGroup``, ``workspace``, ``foundry`` (a Foundry
+    resource's name) or ``foundryProject`` (``<foundry>/<project>``)."""
+    scopes = {"resourceGroup": "resourceGroup"}
+    scopes |= {ws.name: "workspace" for ws in settings.workspaces}
+    for foundry in settings.foundries:
+        scopes[foundry.name] = "foundry"
+        scopes |= {f"{foundry.name}/{project.name}": "foundryProject" for project in foundry.projects}
+    return scopes
+
+
 def _check_access(settings: Settings) -> list[Issue]:
     # Two grants of one role assignment, however spelled, are collisions (desired.collisions).
-    workspaces = {ws.name for ws in settings.workspaces}
-    valid_scopes = ", ".join(["resourceGroup", *sorted(workspaces)])
-    return [
-        Issue(("access", i, "scope"), f"{grant.scope!r} is not a scope; valid: {valid_scopes}")
-        for i, grant in enumerate(settings.access)
-        if grant.scope != "resourceGroup" and grant.scope not in workspaces
-    ]
+    scopes = access_scopes(settings)
+    issues = []
+    for i, grant in enumerate(settings.access):
+        kind = scopes.get(grant.scope)
+        if kind is None:
+            issues.append(Issue(("access", i, "scope"), f"{grant.scope!r} is not a scope; valid: {', '.join(scopes)}"))
+        elif grant.role == "deployer" and kind in ("foundry", "foundryProject"):
+            issues.append(
+                Issue(
+                    ("access", i, "role"),
+                    "'deployer' covers serverless endpoints only (its roles hold no Foundry deployment rights); "
+                    f"at Foundry scope {grant.scope!r} use 'developer' (Foundry User) or a role definition GUID",
+                )
+            )
+    return issues
 
 
 def _check_deployer_roles(settings: Settings) -> list[Issue]:
@@ -233,6 +394,7 @@ def check(
         *_check_hub(settings),
         *_check_workspaces(settings),
         *_check_deployments(settings, catalog, today),
+        *_check_foundries(settings, catalog, today),
         *_check_access(settings),
         *_check_deployer_roles(settings),
         *_check_tags(settings),

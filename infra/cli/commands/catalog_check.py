@@ -26,12 +26,21 @@ from infra.cli.command import Command
 from infra.cli.output import warn_if_stale
 from infra.engine.stack_files import StackFileError, read_stack_file
 from infra.errors import ExitCode, UserError
-from infra.settings import NAMESPACE, DeploymentConfig, WorkspaceConfig, key_path, resolve_model
+from infra.settings import (
+    NAMESPACE,
+    DeploymentConfig,
+    FoundryConfig,
+    FoundryDeploymentConfig,
+    WorkspaceConfig,
+    key_path,
+    resolve_model,
+)
 
 Verdict = Literal["living", "dying", "dead", "unknown"]
 """``dying``: deprecated or retired within the window; ``unknown``: a raw model ID the catalog does not know."""
 
 _WORKSPACES = TypeAdapter(tuple[WorkspaceConfig, ...])
+_FOUNDRIES = TypeAdapter(tuple[FoundryConfig, ...])
 
 JSON_FIELDS: dict[str, str] = {
     "schemaVersion": "1; changes when a field changes meaning or goes away.",
@@ -79,46 +88,91 @@ def stack_files(project_dir: Path) -> list[Path]:
     return sorted(project_dir.glob("Pulumi.*.yaml"))
 
 
-def _deployments(path: Path) -> list[tuple[str, DeploymentConfig]]:
-    try:
-        config = read_stack_file(path).config
-    except StackFileError as error:
-        raise CheckInputError(str(error).splitlines()[0]) from None
-    raw = config.get(f"{NAMESPACE}:workspaces")
+@dataclass(frozen=True)
+class _Wanted:
+    """A deployment of a stack (serverless endpoint or Foundry deployment) and the catalog row of its model."""
+
+    at: str
+    name: str
+    model: str
+    """The catalog key, or how the config names a model the catalog does not know."""
+    entry: catalog_module.Model | None
+    unknown: str
+    """Why there are no lifecycle facts, when ``entry`` is None."""
+    allow_retired: bool
+    channel: Literal["serverless", "foundry"] = "serverless"
+
+
+def _config_list(config: dict[str, str], key: str, adapter: TypeAdapter[Any], path: Path) -> Any:
+    raw = config.get(f"{NAMESPACE}:{key}")
     if raw is None:
-        return []
+        return ()
     try:
-        workspaces = _WORKSPACES.validate_python(json.loads(raw))
+        return adapter.validate_python(json.loads(raw))
     except (ValueError, ValidationError):
         stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
         raise CheckInputError(
-            f"{path.name}: {NAMESPACE}:workspaces is not valid config; `maas plan --stack {stack}` says why"
+            f"{path.name}: {NAMESPACE}:{key} is not valid config; `maas plan --stack {stack}` says why"
         ) from None
-    return [
-        (key_path(("workspaces", i, "deployments", j)), deployment)
-        for i, ws in enumerate(workspaces)
-        for j, deployment in enumerate(ws.deployments)
-    ]
 
 
-def _judge(stack: str, at: str, deployment: DeploymentConfig, catalog: Catalog, today: dt.date, within: int) -> Judged:
+def _serverless(at: str, deployment: DeploymentConfig, catalog: Catalog) -> _Wanted:
     resolved = resolve_model(deployment, catalog)
     allow = deployment.allow_retired
     if resolved is None or resolved.entry is None:
         model = deployment.model or deployment.model_id or "?"
         why = "not in the catalog: no lifecycle facts" if resolved else "not a catalog key"
-        return Judged(stack, at, deployment.name, model, None, None, "unknown", allow, f"{model}: {why}")
-    entry = resolved.entry
+        return _Wanted(at, deployment.name, model, None, why, allow)
+    return _Wanted(at, deployment.name, resolved.entry.key, resolved.entry, "", allow)
+
+
+def _foundry(at: str, deployment: FoundryDeploymentConfig, catalog: Catalog) -> _Wanted:
+    allow = deployment.allow_retired
+    if deployment.model is not None:
+        entry = catalog.get(deployment.model)
+        if entry is None:
+            return _Wanted(at, deployment.name, deployment.model, None, "not a catalog key", allow, "foundry")
+        return _Wanted(at, deployment.name, entry.key, entry, "", allow, "foundry")
+    format_, name = deployment.format or "?", deployment.model_name or "?"
+    entry = catalog.by_foundry_model(format_, name)
+    if entry is None:
+        why = "not in the catalog: no lifecycle facts"
+        return _Wanted(at, deployment.name, f"{format_}/{name}", None, why, allow, "foundry")
+    return _Wanted(at, deployment.name, entry.key, entry, "", allow, "foundry")
+
+
+def _deployments(path: Path, catalog: Catalog) -> list[_Wanted]:
+    try:
+        config = read_stack_file(path).config
+    except StackFileError as error:
+        raise CheckInputError(str(error).splitlines()[0]) from None
+    workspaces = _config_list(config, "workspaces", _WORKSPACES, path)
+    foundries = _config_list(config, "foundries", _FOUNDRIES, path)
+    return [
+        _serverless(key_path(("workspaces", i, "deployments", j)), deployment, catalog)
+        for i, ws in enumerate(workspaces)
+        for j, deployment in enumerate(ws.deployments)
+    ] + [
+        _foundry(key_path(("foundries", i, "deployments", j)), deployment, catalog)
+        for i, foundry in enumerate(foundries)
+        for j, deployment in enumerate(foundry.deployments)
+    ]
+
+
+def _judge(stack: str, wanted: _Wanted, catalog: Catalog, today: dt.date, within: int) -> Judged:
+    at, name, allow, entry = wanted.at, wanted.name, wanted.allow_retired, wanted.entry
+    if entry is None:
+        return Judged(stack, at, name, wanted.model, None, None, "unknown", allow, f"{wanted.model}: {wanted.unknown}")
     later = today + dt.timedelta(days=within)
     now, then = entry.lifecycle.stage_on(today), entry.lifecycle.stage_on(later)
-    verdict_now = catalog_module.judge(entry, today, catalog)
+    verdict_now = catalog_module.judge(entry, today, catalog, wanted.channel)
     if verdict_now.blocked:
-        return Judged(stack, at, deployment.name, entry.key, now, then, "dead", allow, verdict_now.reason)
-    verdict_later = catalog_module.judge(entry, later, catalog)
+        return Judged(stack, at, name, entry.key, now, then, "dead", allow, verdict_now.reason)
+    verdict_later = catalog_module.judge(entry, later, catalog, wanted.channel)
     if verdict_later.blocked:  # the stage changes on an announced date within the window
         reason = verdict_later.reason.replace(f"was {then.lower()} on", f"will be {then.lower()} on", 1)
-        return Judged(stack, at, deployment.name, entry.key, now, then, "dying", allow, reason)
-    return Judged(stack, at, deployment.name, entry.key, now, then, "living", allow, "")
+        return Judged(stack, at, name, entry.key, now, then, "dying", allow, reason)
+    return Judged(stack, at, name, entry.key, now, then, "living", allow, "")
 
 
 def check(project_dir: Path, catalog: Catalog, today: dt.date, within: int = 0) -> list[Judged]:
@@ -126,7 +180,7 @@ def check(project_dir: Path, catalog: Catalog, today: dt.date, within: int = 0) 
     judged: list[Judged] = []
     for path in stack_files(project_dir):
         stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        judged += [_judge(stack, at, d, catalog, today, within) for at, d in _deployments(path)]
+        judged += [_judge(stack, wanted, catalog, today, within) for wanted in _deployments(path, catalog)]
     return judged
 
 

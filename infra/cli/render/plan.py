@@ -56,6 +56,14 @@ JSON_FIELDS: dict[str, str] = {
     "modelSlots[].authMode": "`Key`, `AAD` or `KeyAndAAD`.",
     "modelSlots[].contentSafety": "`Enabled` or `Disabled`.",
     "modelSlots[].marketplaceSubscription": "True when a Marketplace subscription precedes the endpoint.",
+    "foundryDeployments": "One entry per Foundry deployment, each resource's in the order they are created.",
+    "foundryDeployments[].foundry": "The Foundry resource (its config name).",
+    "foundryDeployments[].deployment": "The deployment name (clients send it as `model`).",
+    "foundryDeployments[].model": "`<format>/<name> <version>`.",
+    "foundryDeployments[].sku": "The deployment type.",
+    "foundryDeployments[].capacity": "Units of the sku.",
+    "foundryDeployments[].contentFilter": "The content-filter (RAI) policy it names.",
+    "foundryDeployments[].after": "The deployment of the same resource it waits for, or null for the first.",
     "policyPack": "The pack that judged the plan.",
     "policyPack.name": "Its name.",
     "policyPack.version": "Its version.",
@@ -70,6 +78,7 @@ JSON_FIELDS: dict[str, str] = {
     "summary.resources": "Resources to create.",
     "summary.endpoints": "Serverless endpoints.",
     "summary.workspaces": "Workspaces that hold endpoints.",
+    "summary.foundryDeployments": "Deployments on Foundry resources.",
     "summary.mandatory": "Mandatory violations.",
     "summary.advisory": "Advisory violations.",
     "summary.exitCode": "The exit code of the run (1 with mandatory violations, else 0).",
@@ -119,6 +128,7 @@ def summary(result: PreviewResult) -> dict[str, Any]:
         "resources": len(result.resources),
         "endpoints": len(slots),
         "workspaces": len({s.workspace for s in slots}),
+        "foundryDeployments": len(result.foundry_deployments),
         "mandatory": counts[EnforcementLevel.MANDATORY],
         "advisory": counts[EnforcementLevel.ADVISORY],
         "exitCode": result.exit_code,
@@ -132,9 +142,10 @@ def summary_line(result: PreviewResult) -> str:
         if s["mandatory"]
         else "passes policy"
     )
+    foundry = f", {s['foundryDeployments']} Foundry deployments" if s["foundryDeployments"] else ""
     return (
         f"Plan for {result.stack}: {s['resources']} resources to create, {s['endpoints']} endpoints in "
-        f"{s['workspaces']} workspaces; {s['mandatory']} mandatory, {s['advisory']} advisory; {verdict}."
+        f"{s['workspaces']} workspaces{foundry}; {s['mandatory']} mandatory, {s['advisory']} advisory; {verdict}."
     )
 
 
@@ -187,6 +198,18 @@ def to_json(result: PreviewResult) -> str:
                 "marketplaceSubscription": s.marketplace_subscription,
             }
             for s in result.slots
+        ],
+        "foundryDeployments": [
+            {
+                "foundry": row.foundry,
+                "deployment": row.deployment,
+                "model": row.model,
+                "sku": row.sku,
+                "capacity": row.capacity,
+                "contentFilter": row.content_filter,
+                "after": row.after,
+            }
+            for row in result.foundry_deployments
         ],
         "policyPack": {"name": result.report.pack_name, "version": result.report.pack_version},
         "diagnostics": [
@@ -268,6 +291,7 @@ def to_markdown(result: PreviewResult) -> str:
         "|---|---|",
         f"| Resources to create | {s['resources']} |",
         f"| Serverless endpoints | {s['endpoints']} in {s['workspaces']} workspaces |",
+        *([f"| Foundry deployments | {s['foundryDeployments']} |"] if s["foundryDeployments"] else []),
         f"| Mandatory violations | {s['mandatory']} |",
         f"| Advisory findings | {s['advisory']} |",
         f"| Policy pack | {_code(result.report.pack_name)} {_code(result.report.pack_version)} |",
@@ -303,6 +327,17 @@ def to_markdown(result: PreviewResult) -> str:
         ]
     else:
         lines.append("No serverless endpoints.")
+    if result.foundry_deployments:
+        lines += ["", "#### Foundry deployments", ""]
+        lines += [
+            "| Foundry resource | Deployment | Model | Sku | Content filter | After |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {_code(row.foundry)} | {_code(row.deployment)} | {_cell(row.model)} | {_cell(row.sku)} x "
+            f"{_cell(row.capacity)} | {_code(row.content_filter)} | {_code(row.after) if row.after else 'first'} |"
+            for row in result.foundry_deployments
+        ]
     lines += ["", "<details><summary>Resource graph</summary>", ""]
     if len(result.resources) <= MERMAID_LIMIT:
         lines += _mermaid(result)
@@ -335,15 +370,27 @@ def print_text(result: PreviewResult, console: Console) -> None:
         add(tree, root)
     console.print(tree)
 
-    slots = Table(title="Model slots", box=box.SIMPLE_HEAVY)
-    for column in ("workspace", "endpoint", "model", "auth", "content safety", "subscription"):
-        slots.add_column(column, overflow="fold")
-    for x in result.slots:
-        slots.add_row(
-            *(escape(v) for v in (x.workspace, x.endpoint, x.model_id, x.auth_mode, x.content_safety)),
-            "yes" if x.marketplace_subscription else "no",
-        )
-    console.print(slots)
+    if result.slots or not result.foundry_deployments:
+        slots = Table(title="Model slots", box=box.SIMPLE_HEAVY)
+        for column in ("workspace", "endpoint", "model", "auth", "content safety", "subscription"):
+            slots.add_column(column, overflow="fold")
+        for x in result.slots:
+            slots.add_row(
+                *(escape(v) for v in (x.workspace, x.endpoint, x.model_id, x.auth_mode, x.content_safety)),
+                "yes" if x.marketplace_subscription else "no",
+            )
+        console.print(slots)
+    if result.foundry_deployments:
+        foundry = Table(title="Foundry deployments (created one after the other)", box=box.SIMPLE_HEAVY)
+        for column in ("foundry", "deployment", "model", "sku", "content filter", "after"):
+            foundry.add_column(column, overflow="fold")
+        for row in result.foundry_deployments:
+            foundry.add_row(
+                *(escape(v) for v in (row.foundry, row.deployment, row.model, f"{row.sku} x {row.capacity}")),
+                escape(row.content_filter),
+                escape(row.after) if row.after else "[dim]first[/]",
+            )
+        console.print(foundry)
 
     diagnostics = _ordered(result.report.diagnostics)
     title = f"Policy pack {result.report.pack_name} {result.report.pack_version}"
