@@ -9,8 +9,9 @@ PolicyPack(
     name="azure-maas",
     policies=POLICIES,
     enforcement_level=EnforcementLevel.MANDATORY,
-    description="Guard rails for partner models deployed as serverless APIs on Azure: regions, one deployment per "
-    "model per workspace, marketplace subscriptions, endpoint names, content safety, model lifecycle, least-privilege "
+    description="Guard rails for partner models on Azure, as serverless APIs and on Microsoft Foundry resources: "
+    "regions, one deployment per model per workspace, marketplace subscriptions, endpoint names, content safety and "
+    "content filters, deployment types, serialized Foundry deployments, local auth, model lifecycle, least-privilege "
     "RBAC and tags.",
     display_name="azure-maas serverless model guard rails",
     provider="azure",

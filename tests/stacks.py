@@ -24,6 +24,10 @@ RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
 SUBSCRIPTION_ALIAS = "azure-native:subscription:Alias"
+FOUNDRY_ACCOUNT = "azure-native:cognitiveservices:Account"
+FOUNDRY_PROJECT = "azure-native:cognitiveservices:Project"
+FOUNDRY_DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
+RAI_POLICY = "azure-native:cognitiveservices:RaiPolicy"
 
 MINISTRAL = "azureml://registries/azureml-mistral/models/Ministral-3B"
 LARGE_2411 = "azureml://registries/azureml-mistral/models/mistral-medium-2505"
@@ -147,6 +151,150 @@ def role_definition(
 def role_assignment(name: str, role: Any, scope: Any, **options: Any) -> Resource:
     inputs = {"principalId": "3f2b6a1c-8d4e-4f7a-9b0c-1d2e3f4a5b6c", "roleDefinitionId": role, "scope": scope}
     return _resource(ROLE_ASSIGNMENT, name, inputs, **options)
+
+
+def foundry_account(
+    name: str = "foundry",
+    *,
+    location: Any = "eastus2",
+    kind: Any = "AIServices",
+    rg: Any = "rg",
+    disable_local_auth: Any = True,
+    allow_project_management: Any = True,
+    identity: Any = "SystemAssigned",
+    tags: Any = None,
+    **options: Any,
+) -> Resource:
+    """A Foundry resource as azure-maas creates it (``None`` leaves an input out)."""
+    properties: dict[str, Any] = {"customSubDomainName": f"{name}-a1b2c3", "publicNetworkAccess": "Enabled"}
+    if allow_project_management is not None:
+        properties["allowProjectManagement"] = allow_project_management
+    if disable_local_auth is not None:
+        properties["disableLocalAuth"] = disable_local_auth
+    inputs: dict[str, Any] = {
+        "accountName": name,
+        "resourceGroupName": rg,
+        "location": location,
+        "sku": {"name": "S0"},
+        "properties": properties,
+        "tags": TAGS if tags is None else tags,
+    }
+    if kind is not None:
+        inputs["kind"] = kind
+    if identity is not None:
+        inputs["identity"] = {"type": identity}
+    return _resource(FOUNDRY_ACCOUNT, name, inputs, **options)
+
+
+def foundry_project(
+    name: str = "proj", *, account: Any = "foundry", rg: Any = "rg", location: Any = "eastus2", **options: Any
+) -> Resource:
+    inputs = {
+        "accountName": account,
+        "projectName": name,
+        "resourceGroupName": rg,
+        "location": location,
+        "identity": {"type": "SystemAssigned"},
+        "properties": {"displayName": name, "description": ""},
+        "tags": TAGS,
+    }
+    return _resource(FOUNDRY_PROJECT, f"{account if isinstance(account, str) else 'foundry'}-{name}", inputs, **options)
+
+
+HARM_FILTERS = ("Hate", "Sexual", "Selfharm", "Violence")
+
+
+def content_filters(threshold: str = "Medium", **changes: dict[str, Any]) -> list[dict[str, Any]]:
+    """The content filters azure-maas writes: every harm category on Prompt and Completion, enabled and blocking at
+    ``threshold``, plus Jailbreak and protected material. ``changes`` maps ``<Category>_<Source>`` to the keys to
+    change in that filter (a value of ``None`` removes the key; ``drop=...`` leaves the filter out)."""
+    filters: list[dict[str, Any]] = []
+    for source in ("Prompt", "Completion"):
+        for category in HARM_FILTERS:
+            entry: dict[str, Any] = {
+                "name": category,
+                "source": source,
+                "severityThreshold": threshold,
+                "blocking": True,
+                "enabled": True,
+            }
+            change = changes.get(f"{category}_{source}", {})
+            if "drop" in change:
+                continue
+            entry.update(change)
+            filters.append({k: v for k, v in entry.items() if v is not None})
+    filters.append({"name": "Jailbreak", "source": "Prompt", "blocking": True, "enabled": True})
+    filters.append({"name": "Protected Material Text", "source": "Completion", "blocking": True, "enabled": True})
+    return filters
+
+
+def rai_policy(
+    name: str = "strict", *, account: Any = "foundry", rg: Any = "rg", filters: Any = None, **options: Any
+) -> Resource:
+    """A content filter (RAI) policy; ``filters`` replaces :func:`content_filters`."""
+    inputs = {
+        "accountName": account,
+        "raiPolicyName": name,
+        "resourceGroupName": rg,
+        "properties": {
+            "basePolicyName": "Microsoft.DefaultV2",
+            "mode": "Blocking",
+            "contentFilters": content_filters() if filters is None else filters,
+        },
+    }
+    return _resource(RAI_POLICY, f"{account if isinstance(account, str) else 'foundry'}-{name}", inputs, **options)
+
+
+def foundry_deployment(
+    name: Any = "chat",
+    *,
+    account: Any = "foundry",
+    rg: Any = "rg",
+    model_format: Any = "Mistral AI",
+    model: Any = "mistral-small-2503",
+    version: Any = "1",
+    sku: Any = "GlobalStandard",
+    capacity: int = 1,
+    rai_policy: Any = "Microsoft.DefaultV2",
+    logical: str | None = None,
+    **options: Any,
+) -> Resource:
+    """A model deployment on a Foundry resource (``None`` leaves ``sku`` or ``raiPolicyName`` out)."""
+    properties: dict[str, Any] = {
+        "model": {"format": model_format, "name": model, "version": version},
+        "versionUpgradeOption": "OnceNewDefaultVersionAvailable",
+    }
+    if rai_policy is not None:
+        properties["raiPolicyName"] = rai_policy
+    inputs: dict[str, Any] = {
+        "accountName": account,
+        "deploymentName": name,
+        "resourceGroupName": rg,
+        "properties": properties,
+    }
+    if sku is not None:
+        inputs["sku"] = {"name": sku, "capacity": capacity}
+    return _resource(
+        FOUNDRY_DEPLOYMENT, logical or f"{account if isinstance(account, str) else 'foundry'}-{name}", inputs, **options
+    )
+
+
+def chained(*deployments: Resource) -> list[Resource]:
+    """``deployments`` with each depending on the one before it (as azure-maas chains a Foundry resource's)."""
+    out: list[Resource] = []
+    for deployment in deployments:
+        extra = (out[-1].urn,) if out else ()
+        out.append(
+            Resource(
+                urn=deployment.urn,
+                type=deployment.type,
+                name=deployment.name,
+                inputs=deployment.inputs,
+                dependencies=(*deployment.dependencies, *extra),
+                property_dependencies=deployment.property_dependencies,
+            )
+        )
+    return out
 
 
 def with_input(resource: Resource, value: Any, *path: str) -> Resource:

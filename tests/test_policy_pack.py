@@ -67,6 +67,12 @@ def test_pack_metadata(session: PolicyPackSession) -> None:
         ("no-retired-models", "resource", EnforcementLevel.MANDATORY, Severity.HIGH),
         ("rbac-least-privilege", "stack", EnforcementLevel.MANDATORY, Severity.CRITICAL),
         ("required-tags", "resource", EnforcementLevel.ADVISORY, Severity.LOW),
+        ("foundry-region-allowlist", "stack", EnforcementLevel.MANDATORY, Severity.HIGH),
+        ("foundry-deployment-types", "stack", EnforcementLevel.MANDATORY, Severity.HIGH),
+        ("foundry-content-filters", "stack", EnforcementLevel.MANDATORY, Severity.HIGH),
+        ("foundry-deployments-serialized", "stack", EnforcementLevel.MANDATORY, Severity.HIGH),
+        ("foundry-local-auth-disabled", "resource", EnforcementLevel.MANDATORY, Severity.HIGH),
+        ("foundry-project-management", "stack", EnforcementLevel.MANDATORY, Severity.HIGH),
     ]
     for policy in session.policies:
         assert policy.description.endswith("."), policy.name
@@ -77,15 +83,36 @@ def test_pack_metadata(session: PolicyPackSession) -> None:
 def test_defaults_are_applied_for_every_policy(session: PolicyPackSession) -> None:
     config = session.configure()
     assert config == {
-        "approved-models": PolicyConfig(EnforcementLevel.MANDATORY, {"approvedModels": []}),
+        "approved-models": PolicyConfig(
+            EnforcementLevel.MANDATORY, {"approvedModels": [], "approvedFoundryModels": []}
+        ),
         "content-safety-enabled": PolicyConfig(EnforcementLevel.MANDATORY, {}),
         "endpoint-name": PolicyConfig(EnforcementLevel.MANDATORY, {}),
         "marketplace-subscription-required": PolicyConfig(EnforcementLevel.MANDATORY, {"externalSubscriptions": []}),
         "no-retired-models": PolicyConfig(EnforcementLevel.MANDATORY, {"allowDeprecated": False}),
-        "one-deployment-per-model": PolicyConfig(EnforcementLevel.MANDATORY, {}),
+        "one-deployment-per-model": PolicyConfig(EnforcementLevel.MANDATORY, {"foundryAccounts": False}),
         "rbac-least-privilege": PolicyConfig(
-            EnforcementLevel.MANDATORY, {"forbiddenRoles": FORBIDDEN, "subscriptionScopeRoles": []}
+            EnforcementLevel.MANDATORY,
+            {
+                "forbiddenRoles": FORBIDDEN,
+                "subscriptionScopeRoles": [],
+                "foundryManagerRoles": sorted(facts.FOUNDRY_MANAGER_ROLES),
+                "deployerPrincipals": [],
+            },
         ),
+        "foundry-region-allowlist": PolicyConfig(
+            EnforcementLevel.MANDATORY, {"allowedRegions": list(facts.catalog_facts().foundry_regions)}
+        ),
+        "foundry-deployment-types": PolicyConfig(
+            EnforcementLevel.MANDATORY, {"allowedDeploymentTypes": list(facts.DEPLOYMENT_TYPES)}
+        ),
+        "foundry-content-filters": PolicyConfig(
+            EnforcementLevel.MANDATORY,
+            {"maxSeverityThreshold": "Medium", "allowBuiltInPolicies": True, "externalPolicies": []},
+        ),
+        "foundry-deployments-serialized": PolicyConfig(EnforcementLevel.MANDATORY, {}),
+        "foundry-local-auth-disabled": PolicyConfig(EnforcementLevel.MANDATORY, {"allowLocalAuth": False}),
+        "foundry-project-management": PolicyConfig(EnforcementLevel.MANDATORY, {}),
         "required-tags": PolicyConfig(EnforcementLevel.ADVISORY, {"requiredTags": ["cost-center", "environment"]}),
         "serverless-region-allowlist": PolicyConfig(EnforcementLevel.MANDATORY, {"allowedRegions": REGIONS}),
     }
@@ -117,6 +144,12 @@ def test_all_then_per_policy_levels_and_properties(session: PolicyPackSession) -
         "rbac-least-privilege": "advisory",
         "required-tags": "disabled",
         "serverless-region-allowlist": "advisory",
+        "foundry-region-allowlist": "advisory",
+        "foundry-deployment-types": "advisory",
+        "foundry-content-filters": "advisory",
+        "foundry-deployments-serialized": "advisory",
+        "foundry-local-auth-disabled": "advisory",
+        "foundry-project-management": "advisory",
     }
     assert config["required-tags"].properties == {"requiredTags": ["owner"]}
     assert config["serverless-region-allowlist"].properties == {"allowedRegions": ["westeurope"]}
@@ -129,7 +162,9 @@ def test_all_then_per_policy_levels_and_properties(session: PolicyPackSession) -
             {"content-safety": "advisory"},
             [
                 "content-safety: no such policy in the pack; policies: approved-models, content-safety-enabled, "
-                "endpoint-name, marketplace-subscription-required, no-retired-models, one-deployment-per-model, "
+                "endpoint-name, foundry-content-filters, foundry-deployment-types, foundry-deployments-serialized, "
+                "foundry-local-auth-disabled, foundry-project-management, foundry-region-allowlist, "
+                "marketplace-subscription-required, no-retired-models, one-deployment-per-model, "
                 "rbac-least-privilege, required-tags, serverless-region-allowlist"
             ],
         ),

@@ -323,6 +323,111 @@ MARKETPLACE_ACTION_PREFIXES = ("microsoft.marketplaceordering/", "microsoft.mark
 (subscribing a workspace to a model's offer signs the offer's terms for the whole subscription)."""
 
 
+# --- the Foundry resource channel ----------------------------------------------------------------------------
+#
+# Foundry resources are ``Microsoft.CognitiveServices/accounts`` (kind ``AIServices``) with projects, model
+# deployments and content-filter (RAI) policies as children. Source: AZURE_FACTS.md section 6 (Microsoft Learn:
+# deployments overview, create projects, models from partners, Foundry RBAC).
+
+DEPLOYMENT_TYPES = (
+    "GlobalStandard",
+    "DataZoneStandard",
+    "Standard",
+    "GlobalProvisionedManaged",
+    "DataZoneProvisionedManaged",
+    "ProvisionedManaged",
+    "GlobalBatch",
+    "DataZoneBatch",
+    "DeveloperTier",
+)
+"""Sku names of Foundry resource deployments (deployment types). ``Global*`` types may process data in any
+region, ``DataZone*`` types within a data zone (EU, US), the others in the resource's region."""
+
+BUILT_IN_RAI_POLICIES = ("Microsoft.DefaultV2", "Microsoft.Default")
+"""Content-filter (RAI) policies every Foundry resource has; a deployment may name one instead of its own."""
+
+HARM_CATEGORIES = ("Hate", "Sexual", "Selfharm", "Violence")
+"""The content filter categories with a severity threshold (Azure AI Content Safety's harm categories)."""
+CONTENT_SOURCES = ("Prompt", "Completion")
+"""What a content filter judges: the prompt sent to the model, or the completion it returns."""
+SEVERITY_THRESHOLDS = ("Low", "Medium", "High")
+"""A filter's ``severityThreshold``, strictest first: ``Low`` blocks content of low severity and up, ``High``
+only content of high severity."""
+
+
+def filter_key(name: str) -> str:
+    """A content filter's name as compared: case, white space, '-' and '_' ignored (``Self-harm`` is
+    ``Selfharm``)."""
+    return re.sub(r"[\s_-]", "", name).lower()
+
+
+FOUNDRY_USER = "53ca6127-db72-4b80-b1b0-d745d6d5456d"
+"""Foundry User (was Azure AI User): build with projects and call deployments; the least-privilege role for
+people and applications."""
+FOUNDRY_MANAGER_ROLES: Mapping[str, str] = {
+    "c883944f-8b7b-4483-af10-35834be79c4a": "Foundry Owner",
+    "e47c6f54-e4a2-4754-9501-8e0985b135e1": "Foundry Account Owner",
+    "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68": "Cognitive Services Contributor",
+    "a001fd3d-188f-4b5d-821b-7da978bf7442": "Cognitive Services OpenAI Contributor",
+}
+"""Built-in roles that manage Foundry resources (create and delete model deployments, change the resource's
+settings; Foundry Owner and Foundry Account Owner also grant roles): what the pipeline that deploys needs at its
+Foundry resource, and nobody else. Foundry Project Manager is not one: it manages projects and grants only
+Foundry User, without deployment rights."""
+FOUNDRY_ROLE_NAMES: Mapping[str, str] = {
+    FOUNDRY_USER: "Foundry User",
+    "eadc314b-1a2d-4efa-be10-5d325db5065e": "Foundry Project Manager",
+    "a97b65f3-24c7-4388-baec-2e87135dc908": "Cognitive Services User",
+    **FOUNDRY_MANAGER_ROLES,
+}
+"""Names of the built-in Foundry roles, by GUID (the names changed in 2026; the GUIDs did not)."""
+
+
+@dataclass(frozen=True)
+class FoundryOffer:
+    """A catalog model's Foundry channel: what a deployment names and where each deployment type is offered."""
+
+    format: str
+    name: str
+    version: str
+    marketplace: bool
+    skus: Mapping[str, tuple[str, ...]]
+    """Deployment type to the regions it is offered in."""
+
+    @property
+    def label(self) -> str:
+        """``Mistral AI/mistral-small-2503``: how rules and config name a Foundry model."""
+        return f"{self.format}/{self.name}"
+
+    def sku(self, given: str) -> str | None:
+        """The catalog's spelling of deployment type ``given`` (compared case-insensitively), if offered."""
+        return next((sku for sku in self.skus if sku.lower() == given.strip().lower()), None)
+
+    def offers(self, sku: str, region: str) -> bool:
+        """Whether the catalog lists deployment type ``sku`` in ``region`` (compared normalized)."""
+        return normalize_region(region) in {normalize_region(r) for r in self.skus.get(sku, ())}
+
+    def skus_in(self, region: str) -> list[str]:
+        """The deployment types the catalog lists in ``region``."""
+        return [sku for sku in self.skus if self.offers(sku, region)]
+
+
+_FOUNDRY_SCOPE = re.compile(r"/providers/microsoft\.cognitiveservices/accounts/[^/]+(?:/|$)")
+
+
+def is_foundry_scope(scope: str) -> bool:
+    """Whether an ARM scope (read by :func:`scope_breadth`) is a Foundry resource or something in one (a
+    project, a deployment)."""
+    path = "/" + "/".join(_segments(scope)).lower()
+    return _FOUNDRY_SCOPE.search(path) is not None
+
+
+def foundry_model_key(format_: str, name: str) -> tuple[str, str]:
+    """A Foundry model as compared: format and name, trimmed and case-insensitive (Azure compares model names
+    case-insensitively; pages spell ``Mistral-small-2503`` and ``mistral-small-2503``)."""
+    return (format_.strip().lower(), name.strip().lower())
+
+
 @dataclass(frozen=True)
 class CatalogModel:
     """What the policies need of a catalog row."""
@@ -336,6 +441,8 @@ class CatalogModel:
     deprecation_date: dt.date | None
     retirement_date: dt.date | None
     replacement: str | None
+    foundry: FoundryOffer | None = None
+    """The Foundry channel, for a model offered on Foundry resources."""
 
     def stage_on(self, today: dt.date) -> Stage:
         return stage_on(self.stage, self.deprecation_date, self.retirement_date, today)
@@ -343,6 +450,11 @@ class CatalogModel:
     @property
     def label(self) -> str:
         return f"{self.name} ({self.model_id})" if self.model_id else self.name
+
+    @property
+    def foundry_label(self) -> str:
+        """``Mistral Small 25.03 (Mistral AI/mistral-small-2503)``: the model as a Foundry deployment names it."""
+        return f"{self.name} ({self.foundry.label})" if self.foundry else self.label
 
 
 @dataclass(frozen=True)
@@ -355,6 +467,24 @@ class CatalogFacts:
     def by_model_id(self, model_id: str) -> CatalogModel | None:
         wanted = canonical_model_id(model_id)
         return next((m for m in self.models.values() if m.model_id and canonical_model_id(m.model_id) == wanted), None)
+
+    def by_foundry_model(self, format_: str, name: str) -> CatalogModel | None:
+        """The model whose Foundry channel is this format and name (both trimmed, case-insensitive)."""
+        wanted = foundry_model_key(format_, name)
+        return next(
+            (
+                m
+                for m in self.models.values()
+                if m.foundry and foundry_model_key(m.foundry.format, m.foundry.name) == wanted
+            ),
+            None,
+        )
+
+    @property
+    def foundry_regions(self) -> tuple[str, ...]:
+        """Every region the catalog lists for any deployment type of any Foundry model, sorted."""
+        regions = {r for m in self.models.values() if m.foundry for rs in m.foundry.skus.values() for r in rs}
+        return tuple(sorted(regions))
 
     def replacement_on(self, model: CatalogModel, today: dt.date) -> CatalogModel | None:
         """The first model along the replacement chain that is not deprecated or retired on ``today``."""
@@ -387,6 +517,18 @@ def _channels(row: Mapping[str, Any]) -> tuple[Channel, ...]:
     return tuple(channel for channel in CHANNEL_KEYS if row.get(channel) is not None)
 
 
+def _foundry(channel: Mapping[str, Any] | None) -> FoundryOffer | None:
+    if not channel:
+        return None
+    return FoundryOffer(
+        format=str(channel["format"]),
+        name=str(channel["name"]),
+        version=str(channel["version"]),
+        marketplace=bool(channel["marketplace"]),
+        skus={str(sku): tuple(str(r) for r in regions) for sku, regions in channel["skus"].items()},
+    )
+
+
 @cache
 def catalog_facts(path: Path = CATALOG_PATH) -> CatalogFacts:
     """Read ``catalog.yaml`` (the program validates every field of it strictly; see ``infra/catalog.py``)."""
@@ -404,6 +546,7 @@ def catalog_facts(path: Path = CATALOG_PATH) -> CatalogFacts:
             deprecation_date=_date(row["lifecycle"].get("deprecationDate")),
             retirement_date=_date(row["lifecycle"].get("retirementDate")),
             replacement=row["lifecycle"].get("replacement"),
+            foundry=_foundry(row.get("foundry")),
         )
     return CatalogFacts(
         as_of=dt.date.fromisoformat(str(data["asOf"])),

@@ -306,6 +306,19 @@ WORKSPACE = ResourceType("machinelearningservices", "Workspace", "ML workspace")
 RESOURCE_GROUP = ResourceType("resources", "ResourceGroup", "resource group")
 ROLE_ASSIGNMENT = ResourceType("authorization", "RoleAssignment", "role assignment")
 ROLE_DEFINITION = ResourceType("authorization", "RoleDefinition", "role definition")
+FOUNDRY_ACCOUNT = ResourceType("cognitiveservices", "Account", "Foundry resource")
+FOUNDRY_PROJECT = ResourceType("cognitiveservices", "Project", "Foundry project")
+FOUNDRY_DEPLOYMENT = ResourceType("cognitiveservices", "Deployment", "Foundry deployment")
+RAI_POLICY = ResourceType("cognitiveservices", "RaiPolicy", "content filter policy")
+
+NAME_INPUTS: dict[ResourceType, str] = {
+    WORKSPACE: "workspaceName",
+    FOUNDRY_ACCOUNT: "accountName",
+    FOUNDRY_PROJECT: "projectName",
+    FOUNDRY_DEPLOYMENT: "deploymentName",
+    RAI_POLICY: "raiPolicyName",
+}
+"""The input that holds a resource's Azure name, where it is not ``name``."""
 
 
 def type_of(type_token: str, *candidates: ResourceType) -> ResourceType | None:
@@ -314,8 +327,9 @@ def type_of(type_token: str, *candidates: ResourceType) -> ResourceType | None:
 
 
 def arm_name(resource_type: ResourceType, props: Any) -> str | _Marker:
-    """The Azure name of a resource: its name input (``workspaceName`` for a workspace, ``name`` otherwise)."""
-    return read_str(props, "workspaceName" if resource_type is WORKSPACE else "name")
+    """The Azure name of a resource: its name input (``workspaceName`` for a workspace, ``accountName`` for a
+    Foundry resource... see :data:`NAME_INPUTS`; ``name`` otherwise)."""
+    return read_str(props, NAME_INPUTS.get(resource_type, "name"))
 
 
 def describe(resource_type: ResourceType, props: Any, logical_name: str) -> str:
@@ -349,6 +363,8 @@ class Part:
 PLACEMENT_FORMS = {
     "workspaceName": "the name of a workspace or project",
     "resourceGroupName": "the name of a resource group",
+    "accountName": "the name of a Foundry resource",
+    "raiPolicyName": "the name of a content filter policy",
 }
 
 
@@ -424,3 +440,83 @@ def depends_on(resource: PolicyResource, target: PolicyResource) -> bool:
                 seen.add(dep.urn)
                 stack.append(dep)
     return False
+
+
+# --- Foundry resources and what lives on them -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """The Foundry resource a project, deployment or content filter policy belongs to (or a Foundry resource
+    itself), as far as the stack tells: its name (or the URN of the resource its name comes from) and resource
+    group."""
+
+    account: Part
+    resource_group: Part | None
+
+    def same_as(self, other: AccountRef) -> bool:
+        """Same account name (or source URN); resource groups must agree when both are known."""
+        if self.account.key != other.account.key:
+            return False
+        if self.resource_group is None or other.resource_group is None:
+            return True
+        return self.resource_group.key == other.resource_group.key
+
+    def __str__(self) -> str:
+        where = self.account.label
+        if not self.account.key.startswith("urn:"):
+            where = f"{FOUNDRY_ACCOUNT.label} {where}"
+        return f"{where} in resource group {self.resource_group.label}" if self.resource_group else where
+
+
+def account_of(resource: PolicyResource) -> AccountRef | Unreadable | None:
+    """The Foundry resource a child resource (project, deployment, content filter policy) belongs to: its
+    ``accountName`` when known, otherwise the Foundry resource its ``accountName`` comes from (by that resource's
+    name input, or its URN); None when neither is known; :class:`Unreadable` when a name cannot be read."""
+    account = _part(resource, "accountName", FOUNDRY_ACCOUNT, "accountName")
+    group = _part(resource, "resourceGroupName", RESOURCE_GROUP, "resourceGroupName")
+    if isinstance(account, Unreadable):
+        return account
+    if isinstance(group, Unreadable):
+        return group
+    return AccountRef(account, group) if account is not None else None
+
+
+def own_account(account: PolicyResource) -> AccountRef | Unreadable:
+    """A Foundry resource's own identity: its ``accountName``, or its URN when the name is not known."""
+    name = read_name(account.props, "accountName")
+    group = _part(account, "resourceGroupName", RESOURCE_GROUP, "resourceGroupName")
+    if isinstance(name, Unreadable):
+        return name
+    if isinstance(group, Unreadable):
+        return group
+    if not isinstance(name, Part):
+        name = Part(f"urn:{account.urn}", f"{FOUNDRY_ACCOUNT.label} {account.name!r} (name known after create)")
+    return AccountRef(name, group)
+
+
+def find_account(ref: AccountRef, accounts: Sequence[tuple[PolicyResource, AccountRef]]) -> PolicyResource | None:
+    """The Foundry resource of the stack that ``ref`` names, if exactly one matches."""
+    found = [account for account, own in accounts if own.same_as(ref)]
+    return found[0] if len(found) == 1 else None
+
+
+def read_bool(value: Any, path: KeyPath, expected: str) -> bool | _Marker | Unreadable:
+    """The boolean at ``path``, :data:`MISSING`, :data:`UNKNOWN`, or :class:`Unreadable` for anything else."""
+    found = lookup(value, path, expected)
+    if isinstance(found, bool | _Marker | Unreadable):
+        return found
+    return Unreadable.wrong_type(path, found, "a boolean", expected)
+
+
+def read_choice(value: Any, path: KeyPath, choices: Sequence[str], expected: str) -> str | _Marker | Unreadable:
+    """The string at ``path`` as the one of ``choices`` it names (compared case-insensitively); any other
+    string or type is :class:`Unreadable`."""
+
+    def parse(text: str) -> str:
+        found = next((choice for choice in choices if choice.lower() == text.strip().lower()), None)
+        if found is None:
+            raise ValueError(f"is not one of {', '.join(repr(c) for c in choices)}")
+        return found
+
+    return read_parsed(value, path, parse, expected)
