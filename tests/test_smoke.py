@@ -1,6 +1,7 @@
-"""``maas smoke`` end to end against a local server on 127.0.0.1 that serves both chat routes as documented,
-with the dev stack's recorded ``pulumi stack output --json --show-secrets`` document pointed at it (allowed with
-``--allow-host 127.0.0.1``), or over TLS under the endpoints' Azure host names; and against hostile servers and
+"""``maas smoke`` end to end against a local server on 127.0.0.1 that serves both chat routes of serverless
+endpoints and the ``/openai/v1`` route of Foundry resources as documented, with the dev stack's and a Foundry stack's
+recorded ``pulumi stack output --json --show-secrets`` documents pointed at it (allowed with ``--allow-host
+127.0.0.1``), or over TLS under the endpoints' and accounts' Azure host names; and against hostile servers and
 outputs that try to get a credential sent elsewhere or printed, to hold a check, or to exhaust memory."""
 
 from __future__ import annotations
@@ -23,22 +24,27 @@ import pytest
 import trustme
 from azure.core.exceptions import ClientAuthenticationError
 
+from infra import catalog as catalog_module
 from infra.cli import app as cli
 from infra.cli import http, output
 from infra.cli.commands import smoke
 from infra.cli.stack_outputs import OutputsError, parse
 from tests import harness
-from tests.chat_server import ChatServer, Endpoint, Scripted, chunks, completion, sse
-from tests.conftest import ROOT
+from tests.chat_server import Account, ChatServer, Endpoint, Scripted, chunks, completion, sse
+from tests.conftest import ROOT, stack
 from tests.docs import blocks, page, section
 from tests.fakes import Credential, Fakes
 from tests.harness import SIG_KEY, Run, run_program
 
 RECORDED = ROOT / "tests" / "data" / "stack-output-dev.json"
+FOUNDRY_RECORDED = ROOT / "tests" / "data" / "stack-output-foundry.json"
 TODAY = harness.TODAY.isoformat()
 TOKEN = "entra-token-0c4f"
 NO_ROLE_TOKEN = "entra-token-without-role"
 KEYS = {"chat-mistral-medium": "pk-chat-mistral-medium", "chat-ministral": "pk-chat-ministral"}
+FOUNDRY_KEY = "key1-fdy-chat"
+"""``key1`` of the Foundry resource fdy-chat (the only one of the Foundry stack with local auth on)."""
+STALE_KEY = "key1-fdy-chat-before-rotation"
 ODD_KEY = "pk/od\"d\\k+e=y%<&>'"
 """A valid key (printable ASCII) whose escaped forms differ from it: JSON, repr, URL encoding and HTML all change it."""
 NOT_HEADER_VALUES = [
@@ -54,6 +60,9 @@ SECRETS = [
     *KEYS.values(),
     "sk-chat-mistral-medium",
     "sk-chat-ministral",
+    FOUNDRY_KEY,
+    "key2-fdy-chat",
+    STALE_KEY,
     TOKEN,
     NO_ROLE_TOKEN,
     ODD_KEY,
@@ -157,10 +166,10 @@ def maas(capsys: pytest.CaptureFixture[str], *args: str, allow: bool = True) -> 
 
 
 def smoke_json(
-    capsys: pytest.CaptureFixture[str], path: Path, *args: str, allow: bool = True
+    capsys: pytest.CaptureFixture[str], path: Path, *args: str, allow: bool = True, stderr: str = ""
 ) -> tuple[int, dict[str, Any]]:
     code, out, err = maas(capsys, "--outputs", str(path), "--format", "json", *args, allow=allow)
-    assert err == ""
+    assert err == stderr
     document: dict[str, Any] = json.loads(out)
     for check in document["checks"]:
         assert isinstance(check["latencyMs"], int | None)
@@ -287,7 +296,10 @@ def test_outputs_on_stdin(
     [
         ('{"endpointKeys": {"x": "pk-chat-ministral"', "{path} is not JSON (line 1, column 43)"),
         ("[]", "{path} is not a JSON object of stack outputs"),
-        ('{"resourceGroup": {}}', "{path} has no `endpoints` output: is the stack deployed (`pulumi up`)?"),
+        (
+            '{"resourceGroup": {}}',
+            "{path} has no `endpoints` or `foundryDeployments` output: is the stack deployed (`pulumi up`)?",
+        ),
         (
             '{"endpoints": {"a": {"workspace": "w", "modelId": "m", "inferenceUri": "u", "chatCompletionsUrl": "u", '
             '"nativeChatCompletionsUrl": "u", "authMode": "Token", "contentSafety": "yes", '
@@ -629,7 +641,7 @@ def runner(client: httpx.Client, waits: list[float], **policy: Any) -> smoke.Smo
     )
 
 
-def one(outputs: Any, name: str = "chat-mistral-medium", **selection: Any) -> list[smoke.Target]:
+def one(outputs: Any, name: str = "chat-mistral-medium", **selection: Any) -> list[smoke.Target[Any]]:
     return smoke.targets(outputs, [name], allow_hosts=["127.0.0.1"], **selection)
 
 
@@ -838,17 +850,25 @@ def _words(text: str) -> list[list[str]]:
 
 
 def test_the_docs_samples_are_what_the_commands_print(
-    capsys: pytest.CaptureFixture[str], server: ChatServer, tmp_path: Path, credential: Credential
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, credential: Credential
 ) -> None:
-    """Against the local server, with a signed-in identity that has no role on proj-eval (as the docs say)."""
+    """Against the local server, with a signed-in identity that has no role on proj-eval nor on fdy-docs (as the
+    docs say): a sample of ``--stack dev`` reads the dev stack's recorded outputs, one of ``--stack foundry`` the
+    Foundry stack's (whose OCR deployment is skipped on stderr)."""
     credential.token = NO_ROLE_TOKEN
-    path = outputs_file(tmp_path, pointed_at(server))
+    (tmp_path / "foundry").mkdir()
+    outputs = {
+        "dev": (outputs_file(tmp_path, pointed_at(foundry)), ""),
+        "foundry": (outputs_file(tmp_path / "foundry", foundry_pointed_at(foundry)), SKIPPED_OCR),
+    }
     samples = [b.partition("\n") for b in blocks(SMOKE_SECTION, "console") if b.startswith(COMMAND)]
+    stacks = [re.search(r"--stack (\S+)", command)[1] for command, _, _ in samples]  # type: ignore[index]
 
-    assert len(samples) == 2
-    for command, _, shown in samples:
+    assert (stacks.count("dev"), set(stacks) <= {"dev", "foundry"}) == (2, True)
+    for (command, _, shown), name in zip(samples, stacks, strict=True):
+        path, stderr = outputs[name]
         code, out, err = maas(capsys, *command.removeprefix(COMMAND).split(), "--outputs", str(path))
-        assert (code, err) == (0 if "passed" in shown and "✗" not in shown else 1, "")
+        assert (code, err) == (0 if "passed" in shown and "✗" not in shown else 1, stderr)
         assert _words(out) == _words(shown)
 
 
@@ -962,13 +982,14 @@ PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "AL
 
 @pytest.fixture
 def names(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Names under models.ai.azure.com and .example resolve to 127.0.0.1; any other name but localhost fails to
-    resolve: no test reaches the network, and a credential sent to one of these names reaches a local server."""
+    """Names under the Azure inference domains (models.ai.azure.com, openai.azure.com, services.ai.azure.com) and
+    .example resolve to 127.0.0.1; any other name but localhost fails to resolve: no test reaches the network, and a
+    credential sent to one of these names reaches a local server."""
     real = socket.getaddrinfo
 
     def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         name = host.decode() if isinstance(host, bytes) else str(host)
-        if name.endswith((".models.ai.azure.com", ".example")):
+        if name.endswith((".models.ai.azure.com", ".openai.azure.com", ".services.ai.azure.com", ".example")):
             return real("127.0.0.1", port, *args, **kwargs)
         if name in ("127.0.0.1", "localhost", "::1"):
             return real(host, port, *args, **kwargs)
@@ -986,14 +1007,19 @@ def ca() -> trustme.CA:
 
 @pytest.fixture
 def azure(ca: trustme.CA, names: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ChatServer]:
-    """The chat server over TLS with a certificate for *.eastus2.models.ai.azure.com and gateway.contoso.example
-    (a gateway in front of the endpoints) from a CA the client trusts (``SSL_CERT_FILE``, which httpx reads)."""
+    """The chat server over TLS, serving the dev endpoints and the Foundry stack's accounts, with a certificate for
+    *.eastus2.models.ai.azure.com, *.openai.azure.com, *.services.ai.azure.com and gateway.contoso.example (a gateway
+    in front of the endpoints) from a CA the client trusts (``SSL_CERT_FILE``, which httpx reads)."""
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("*.eastus2.models.ai.azure.com", GATEWAY).configure_cert(context)
-    with ChatServer(dev_endpoints(), rejected_tokens=frozenset({NO_ROLE_TOKEN}), tls=context) as running:
+    ca.issue_cert(
+        "*.eastus2.models.ai.azure.com", "*.openai.azure.com", "*.services.ai.azure.com", GATEWAY
+    ).configure_cert(context)
+    with ChatServer(
+        dev_endpoints(), rejected_tokens=frozenset({NO_ROLE_TOKEN}), tls=context, accounts=foundry_accounts()
+    ) as running:
         yield running
 
 
@@ -1188,7 +1214,9 @@ def test_the_runner_refuses_a_hand_made_target(names: None, outputs: Any, url: s
     [target] = one(outputs)
     output = target.output.model_copy(update={"inference_uri": "http://evil.example"})
     with httpx.Client() as client:
-        [result] = runner(client, []).run([smoke.Target(target.endpoint, "inference", url, "key", output, target.key)])
+        [result] = runner(client, []).run(
+            [smoke.EndpointTarget(target.endpoint, "inference", url, "key", output, target.key)]
+        )
 
     assert (result.ok, result.status, result.attempts, result.problem) == (False, None, 0, problem)
 
@@ -1492,3 +1520,946 @@ def test_the_table_layout_does_not_depend_on_latency(seconds: float) -> None:
     lines = [line.rstrip() for line in console.file.getvalue().splitlines()]  # type: ignore[attr-defined]
     assert lines[1] == " Endpoint         Route       Auth   Status     Latency   Tokens   Reply"
     assert lines[3] == f" chat-ministral   inference   key    200 ok   {seconds * 1000:>6.0f} ms        -   pong"
+
+
+# --- Foundry deployments: the openai/v1 route ---------------------------------------------------------------
+
+ML_SCOPE = "https://ml.azure.com/.default"
+AI_SCOPE = "https://ai.azure.com/.default"
+OLDER_SCOPE = "https://cognitiveservices.azure.com/.default"
+FOUNDRY_STACK = {
+    "azure-native:location": "eastus2",
+    **stack(
+        location="eastus2",
+        resourceGroup={"name": "rg-maas-foundry"},
+        foundries=[
+            {
+                "name": "fdy-chat",
+                "localAuth": True,
+                "projects": [{"name": "proj-chat", "description": "Chat assistants"}],
+                "contentFilters": [{"name": "strict", "severityThreshold": "Low"}],
+                "deployments": [
+                    {
+                        "name": "mistral-medium",
+                        "model": "mistral-medium-2505",
+                        "contentFilter": "strict",
+                        "capacity": 50,
+                    },
+                    {"name": "ministral", "model": "ministral-3b"},
+                ],
+            },
+            {
+                "name": "fdy-docs",
+                "projects": [{"name": "proj-docs"}],
+                "deployments": [
+                    {"name": "document-ai", "model": "mistral-document-ai-2512"},
+                    {"name": "mistral-large-3", "model": "mistral-large-3", "capacity": 20},
+                ],
+            },
+        ],
+    ),
+}
+"""The stack whose outputs tests/data/stack-output-foundry.json records: fdy-chat takes keys (local auth on), fdy-docs
+takes Entra ID tokens only and deploys an OCR model besides a chat model."""
+SKIPPED_OCR = (
+    "maas smoke: skipped Foundry deployment 'fdy-docs/document-ai': Mistral Document AI 25.12 "
+    "(Mistral AI/mistral-document-ai-2512) answers the OCR / document AI API, not chat completions\n"
+)
+FOUNDRY_ROUTE = "/openai/v1/chat/completions"
+
+
+def foundry_accounts() -> dict[str, Account]:
+    """The Foundry stack's accounts as the local server serves them: deployment name to the model it answers with."""
+    return {
+        "fdy-chat": Account(
+            {"ministral": "Ministral-3B", "mistral-medium": "mistral-medium-2505"},
+            keys={FOUNDRY_KEY, "key2-fdy-chat"},
+            tokens={TOKEN},
+        ),
+        "fdy-docs": Account(
+            {"document-ai": "mistral-document-ai-2512", "mistral-large-3": "Mistral-Large-3"},
+            tokens={TOKEN},
+            local_auth=False,
+        ),
+    }
+
+
+@pytest.fixture
+def foundry() -> Iterator[ChatServer]:
+    """The local server with the dev endpoints and the Foundry stack's accounts."""
+    with ChatServer(
+        dev_endpoints(), rejected_tokens=frozenset({NO_ROLE_TOKEN}), accounts=foundry_accounts()
+    ) as running:
+        yield running
+
+
+def foundry_recorded() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(FOUNDRY_RECORDED.read_text(encoding="utf-8"))
+    return document
+
+
+def foundry_pointed_at(
+    server: ChatServer, document: dict[str, Any] | None = None, host: Callable[[str], str] = lambda _: "127.0.0.1"
+) -> dict[str, Any]:
+    """The recorded Foundry outputs with every deployment's URLs on the local server, under ``host(account)``."""
+    document = document or foundry_recorded()
+    for deployment in document["foundryDeployments"].values():
+        base = server.foundry_base(deployment["foundry"], host(deployment["foundry"]))
+        deployment["baseUrl"] = base
+        if deployment["api"] == "chat":
+            deployment["chatCompletionsUrl"] = f"{base}/chat/completions"
+    return document
+
+
+def mixed(server: ChatServer) -> dict[str, Any]:
+    """One stack with both channels: the dev stack's endpoints and the Foundry stack's deployments."""
+    document = pointed_at(server)
+    foundry = foundry_pointed_at(server)
+    document.update({key: foundry[key] for key in ("foundries", "foundryDeployments", "foundryKeys")})
+    return document
+
+
+def foundry_check(name: str, auth: str = "key", **fields: Any) -> dict[str, Any]:
+    """One ``checks`` entry of a Foundry deployment; a passed check unless ``fields`` say otherwise."""
+    account, _, deployment = name.partition("/")
+    passed = check("chat-ministral", "openai", auth) | {
+        "endpoint": name,
+        "model": foundry_accounts()[account].deployments[deployment],
+    }
+    if fields.get("ok") is False:
+        passed.update(model=None, usage=None, reply=None)
+    return passed | fields
+
+
+def headers_of(request: Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in request.headers.items()}
+
+
+def test_the_recorded_foundry_document_is_what_a_foundry_stack_exports() -> None:
+    run: Run = run_program(FOUNDRY_STACK, stack="foundry")
+
+    assert foundry_recorded() == _plain(run.outputs)
+
+
+def test_parsed_foundry_outputs_hold_keys_as_secrets() -> None:
+    outputs = parse(FOUNDRY_RECORDED.read_text(encoding="utf-8"), "recorded")
+
+    assert list(outputs.foundry_deployments) == [
+        "fdy-chat/ministral",
+        "fdy-chat/mistral-medium",
+        "fdy-docs/document-ai",
+        "fdy-docs/mistral-large-3",
+    ]
+    assert outputs.endpoints == {}
+    assert FOUNDRY_KEY not in repr(outputs)
+    key = outputs.foundry_key_of("fdy-chat")
+    assert key is not None
+    assert key.get_secret_value() == FOUNDRY_KEY
+    assert outputs.foundry_key_of("fdy-docs") is None
+    older = {name: value for name, value in recorded().items() if not name.startswith("foundr")}
+    assert parse(json.dumps(older), "older").foundry_deployments == {}  # a stack from before the Foundry channel
+
+
+def test_every_foundry_deployment_answers_on_the_openai_v1_route(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    code, report = smoke_json(capsys, outputs_file(tmp_path, foundry_pointed_at(foundry)), stderr=SKIPPED_OCR)
+
+    assert code == 0
+    assert report == {
+        "schemaVersion": 1,
+        "stack": "dev",
+        "passed": 3,
+        "failed": 0,
+        "checks": [
+            foundry_check("fdy-chat/ministral"),
+            foundry_check("fdy-chat/mistral-medium"),
+            foundry_check("fdy-docs/mistral-large-3", auth="entra"),
+        ],
+    }
+    sent = sorted(
+        (r.endpoint, r.path, r.query, headers_of(r).get("api-key"), headers_of(r).get("authorization"))
+        for r in foundry.requests
+    )
+    assert sent == [
+        ("fdy-chat/ministral", FOUNDRY_ROUTE, "", FOUNDRY_KEY, None),
+        ("fdy-chat/mistral-medium", FOUNDRY_ROUTE, "", FOUNDRY_KEY, None),
+        ("fdy-docs/mistral-large-3", FOUNDRY_ROUTE, "", None, f"Bearer {TOKEN}"),
+    ]
+    assert {r.endpoint: r.body for r in foundry.requests} == {
+        name: {"model": name.partition("/")[2], **BODY}
+        for name in ("fdy-chat/ministral", "fdy-chat/mistral-medium", "fdy-docs/mistral-large-3")
+    }
+    assert credential.scopes == [(AI_SCOPE,)]
+
+
+def test_a_foundry_deployment_streamed(capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path) -> None:
+    path = outputs_file(tmp_path, foundry_pointed_at(foundry))
+
+    code, report = smoke_json(capsys, path, "-e", "fdy-chat/mistral-medium", "--stream")
+
+    assert (code, report["checks"]) == (0, [foundry_check("fdy-chat/mistral-medium", stream=True)])
+    [request] = foundry.requests
+    assert request.body == {"model": "mistral-medium", **BODY, "stream": True}
+    assert headers_of(request)["accept"] == "text/event-stream"
+
+
+def test_entra_id_for_a_foundry_resource_that_takes_keys(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    path = outputs_file(tmp_path, foundry_pointed_at(foundry))
+
+    code, report = smoke_json(capsys, path, "--auth", "entra", "-e", "fdy-chat/ministral")
+
+    assert (code, report["checks"]) == (0, [foundry_check("fdy-chat/ministral", auth="entra")])
+    [request] = foundry.requests
+    assert (headers_of(request).get("api-key"), headers_of(request)["authorization"]) == (None, f"Bearer {TOKEN}")
+    assert credential.scopes == [(AI_SCOPE,)]
+
+
+def test_both_channels_in_one_stack_get_one_token_per_scope(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    code, report = smoke_json(capsys, outputs_file(tmp_path, mixed(foundry)), stderr=SKIPPED_OCR)
+
+    assert code == 0
+    assert [(c["endpoint"], c["route"], c["auth"], c["ok"]) for c in report["checks"]] == [
+        ("chat-ministral", "inference", "key", True),
+        ("chat-mistral-medium", "inference", "key", True),
+        ("eval-phi4", "inference", "entra", True),
+        ("fdy-chat/ministral", "openai", "key", True),
+        ("fdy-chat/mistral-medium", "openai", "key", True),
+        ("fdy-docs/mistral-large-3", "openai", "entra", True),
+    ]
+    assert credential.scopes == [(ML_SCOPE,), (AI_SCOPE,)]
+
+
+@pytest.mark.parametrize(
+    ("args", "scopes"),
+    [
+        pytest.param([], [ML_SCOPE, AI_SCOPE], id="each channel's default"),
+        pytest.param(["--token-scope", f"foundry={OLDER_SCOPE}"], [ML_SCOPE, OLDER_SCOPE], id="one channel"),
+        pytest.param(["--token-scope", OLDER_SCOPE], [OLDER_SCOPE], id="every channel: one token"),
+        pytest.param(
+            ["--token-scope", OLDER_SCOPE, "--token-scope", f"serverless={ML_SCOPE}"],
+            [ML_SCOPE, OLDER_SCOPE],
+            id="a later value wins",
+        ),
+    ],
+)
+def test_token_scopes_per_channel(
+    capsys: pytest.CaptureFixture[str],
+    foundry: ChatServer,
+    tmp_path: Path,
+    credential: Credential,
+    args: list[str],
+    scopes: list[str],
+) -> None:
+    path = outputs_file(tmp_path, mixed(foundry))
+
+    code, report = smoke_json(capsys, path, "-e", "eval-phi4", "-e", "fdy-docs/mistral-large-3", *args)
+
+    assert (code, report["passed"]) == (0, 2)
+    assert credential.scopes == [(scope,) for scope in scopes]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("fondry=https://ai.azure.com/.default", "'fondry' is not a channel: use serverless or foundry"),
+        ("foundry=", "'foundry=' is not a scope: [CHANNEL=]SCOPE, the scope without spaces"),
+        ("", "'' is not a scope: [CHANNEL=]SCOPE, the scope without spaces"),
+        (
+            "https://ai.azure.com/.default x",
+            "'https://ai.azure.com/.default x' is not a scope: [CHANNEL=]SCOPE, the scope without spaces",
+        ),
+    ],
+)
+def test_token_scope_takes_a_scope_for_every_channel_or_for_one(
+    capsys: pytest.CaptureFixture[str], value: str, problem: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["smoke", "--token-scope", value])
+
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"maas smoke: error: argument --token-scope: {problem}"
+
+
+def test_the_text_report_of_both_channels(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    """With a signed-in identity that has no role on proj-eval nor on fdy-docs."""
+    credential.token = NO_ROLE_TOKEN
+
+    code, out, err = maas(capsys, "--outputs", str(outputs_file(tmp_path, mixed(foundry))))
+
+    assert (code, err) == (1, SKIPPED_OCR)
+    assert [without_latency(line).rstrip() for line in out.splitlines()] == [
+        "",
+        " Endpoint                   Route       Auth       Status         Latency      Tokens   Reply",
+        " " + "━" * 92,
+        " chat-ministral             inference   key        200 ok            N ms   6 + 2 = 8   pong",
+        " chat-mistral-medium        inference   key        200 ok            N ms   6 + 2 = 8   pong",
+        " eval-phi4                  inference   Entra ID   403 failed        N ms           -   -",
+        " fdy-chat/ministral         openai/v1   key        200 ok            N ms   6 + 2 = 8   pong",
+        " fdy-chat/mistral-medium    openai/v1   key        200 ok            N ms   6 + 2 = 8   pong",
+        " fdy-docs/mistral-large-3   openai/v1   Entra ID   403 failed        N ms           -   -",
+        "",
+        "✗ eval-phi4 (inference): 403 Forbidden: the signed-in identity has no role allowing inference on workspace "
+        "'proj-eval': grant Azure AI Developer (`role: developer` in azure-maas:access) (the service says: Principal "
+        "does not have access to the API/Operation.)",
+        "✗ fdy-docs/mistral-large-3 (openai/v1): 403 Forbidden: the signed-in identity has no role allowing inference "
+        "on Foundry resource 'fdy-docs': grant Foundry User (`role: developer`, `scope: fdy-docs` in azure-maas:access) "
+        "(the service says: The principal lacks the required data action `Microsoft.CognitiveServices/accounts/OpenAI/"
+        "deployments/chat/completions/action` to perform `POST /openai/deploym…)",
+        "4 of 6 checks passed",
+    ]
+
+
+# --- Foundry: failures and their diagnoses ------------------------------------------------------------------
+
+
+def retire(monkeypatch: pytest.MonkeyPatch, key: str, replacement: str | None) -> None:
+    """The catalog as if ``key`` had retired on 2026-10-01 (before the tests' today) in favour of ``replacement``."""
+    known = catalog_module.load()
+    model = known.models[key]
+    lifecycle = model.lifecycle.model_copy(
+        update={"stage": "Retired", "retirement_date": dt.date(2026, 10, 1), "replacement": replacement}
+    )
+    models = {**known.models, key: model.model_copy(update={"lifecycle": lifecycle})}
+    patched = known.model_copy(update={"models": models})
+    monkeypatch.setattr(catalog_module, "load", lambda *_, **__: patched)
+
+
+GONE = Scripted(410, body={"error": {"code": "ModelRetired", "message": "The model has been retired."}})
+
+
+def _stale_key(server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch) -> None:
+    document["foundryKeys"]["fdy-chat"]["key1"] = STALE_KEY
+
+
+def _other_tenant(server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch) -> None:
+    credential.token = "token-of-another-tenant"
+
+
+def _no_role(server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch) -> None:
+    credential.token = NO_ROLE_TOKEN
+
+
+def _keys_off(server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch) -> None:
+    server.accounts["fdy-chat"].local_auth = False
+
+
+def _deleted(server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch) -> None:
+    del server.accounts["fdy-chat"].deployments["ministral"]
+
+
+def _retired(server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch) -> None:
+    server.script("fdy-chat/ministral", GONE)
+    retire(mp, "ministral-3b", "mistral-small")  # itself retired: its replacement mistral-small-2503 is named
+
+
+def _retired_deleted(
+    server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch
+) -> None:
+    del server.accounts["fdy-chat"].deployments["ministral"]
+    retire(mp, "ministral-3b", "mistral-small-2503")
+
+
+def _retired_off_foundry(
+    server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch
+) -> None:
+    server.script("fdy-chat/ministral", GONE)
+    retire(mp, "ministral-3b", "phi-4")
+
+
+def _retired_unannounced(
+    server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch
+) -> None:
+    server.script("fdy-chat/ministral", GONE)
+    retire(mp, "ministral-3b", None)
+
+
+def _gone(server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch) -> None:
+    server.script("fdy-chat/ministral", GONE)
+
+
+def _throttled(server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch) -> None:
+    server.script("fdy-chat/mistral-medium", *[Scripted(429, {"retry-after-ms": "0"})] * 2)
+
+
+def _provisioned(server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch) -> None:
+    document["foundryDeployments"]["fdy-chat/mistral-medium"].update(sku="GlobalProvisionedManaged", capacity=15)
+    server.script("fdy-chat/mistral-medium", *[Scripted(429, {"Retry-After": "0"})] * 2)
+
+
+def _busy(server: ChatServer, document: dict[str, Any], credential: Credential, mp: pytest.MonkeyPatch) -> None:
+    server.script("fdy-chat/mistral-medium", *[Scripted(503, {"Retry-After": "0"}, {"error": {"message": "Busy"}})] * 2)
+
+
+Setup = Callable[[ChatServer, dict[str, Any], Credential, pytest.MonkeyPatch], None]
+
+
+@pytest.mark.parametrize(
+    ("setup", "name", "args", "status", "problem"),
+    [
+        pytest.param(
+            _stale_key,
+            "fdy-chat/ministral",
+            [],
+            401,
+            (
+                "401 Unauthorized: Foundry resource 'fdy-chat' rejected the key from the stack outputs; it "
+                "changed since the last `pulumi up` (run `pulumi refresh` and `pulumi up`, then smoke again) "
+                "(the service says: Access denied due to invalid subscription key or wrong API endpoint. Make "
+                "sure to provide a valid key for an active subscription and use a correct regional API…)"
+            ),
+            id="401 key",
+        ),
+        pytest.param(
+            _other_tenant,
+            "fdy-docs/mistral-large-3",
+            [],
+            401,
+            (
+                "401 Unauthorized: Foundry resource 'fdy-docs' rejected the Entra ID token (scope "
+                "https://ai.azure.com/.default); sign in to its tenant, or try --token-scope "
+                "foundry=https://cognitiveservices.azure.com/.default (the service says: Unauthorized. Access "
+                "token is missing, invalid, audience is incorrect, or have expired.)"
+            ),
+            id="401 token",
+        ),
+        pytest.param(
+            _other_tenant,
+            "fdy-docs/mistral-large-3",
+            ["--token-scope", f"foundry={OLDER_SCOPE}"],
+            401,
+            (
+                "401 Unauthorized: Foundry resource 'fdy-docs' rejected the Entra ID token (scope "
+                "https://cognitiveservices.azure.com/.default); sign in to its tenant, or try --token-scope "
+                "foundry=https://ai.azure.com/.default (the service says: Unauthorized. Access token is "
+                "missing, invalid, audience is incorrect, or have expired.)"
+            ),
+            id="401 token of the older scope",
+        ),
+        pytest.param(
+            _no_role,
+            "fdy-docs/mistral-large-3",
+            [],
+            403,
+            (
+                "403 Forbidden: the signed-in identity has no role allowing inference on Foundry resource "
+                "'fdy-docs': grant Foundry User (`role: developer`, `scope: fdy-docs` in azure-maas:access) "
+                "(the service says: The principal lacks the required data action "
+                "`Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action` to perform "
+                "`POST /openai/deploym…)"
+            ),
+            id="403 token",
+        ),
+        pytest.param(
+            _keys_off,
+            "fdy-chat/ministral",
+            [],
+            403,
+            (
+                "403 Forbidden: Foundry resource 'fdy-chat' refused the key: local auth (keys) was turned off "
+                "since the last `pulumi up` (run `pulumi refresh`; --auth entra smokes it with a token) (the "
+                "service says: Key based authentication is disabled for this resource.)"
+            ),
+            id="403 key",
+        ),
+        pytest.param(
+            _deleted,
+            "fdy-chat/ministral",
+            [],
+            404,
+            (
+                "404 Not Found: Foundry resource 'fdy-chat' has no deployment named 'ministral' (sent as "
+                "`model`): deleted or renamed outside Pulumi, or the outputs are stale (run `pulumi refresh`) "
+                "(the service says: The API deployment for this resource does not exist. If you created the "
+                "deployment within the last 5 minutes, please wait a moment and try again.)"
+            ),
+            id="404",
+        ),
+        pytest.param(
+            _retired_deleted,
+            "fdy-chat/ministral",
+            [],
+            404,
+            (
+                "404 Not Found: the model is retired: Ministral-3B (Mistral AI/Ministral-3B) was retired on "
+                "2026-10-01; deploy 'mistral-small-2503' (Mistral AI/mistral-small-2503 version 1) instead "
+                "(the service says: The API deployment for this resource does not exist. If you created the "
+                "deployment within the last 5 minutes, please wait a moment and try again.)"
+            ),
+            id="404 retired",
+        ),
+        pytest.param(
+            _retired,
+            "fdy-chat/ministral",
+            [],
+            410,
+            (
+                "410 Gone: the model is retired: Ministral-3B (Mistral AI/Ministral-3B) was retired on "
+                "2026-10-01; deploy 'mistral-small-2503' (Mistral AI/mistral-small-2503 version 1) instead "
+                "(the service says: The model has been retired.)"
+            ),
+            id="410 living replacement",
+        ),
+        pytest.param(
+            _retired_off_foundry,
+            "fdy-chat/ministral",
+            [],
+            410,
+            (
+                "410 Gone: the model is retired: Ministral-3B (Mistral AI/Ministral-3B) was retired on "
+                "2026-10-01; its replacement 'phi-4' (Phi-4) is offered only as: serverless API "
+                "('serverless') (the service says: The model has been retired.)"
+            ),
+            id="410 replacement off Foundry",
+        ),
+        pytest.param(
+            _retired_unannounced,
+            "fdy-chat/ministral",
+            [],
+            410,
+            (
+                "410 Gone: the model is retired: Ministral-3B (Mistral AI/Ministral-3B) was retired on "
+                "2026-10-01; no replacement is announced (the service says: The model has been retired.)"
+            ),
+            id="410 no replacement",
+        ),
+        pytest.param(
+            _gone,
+            "fdy-chat/ministral",
+            [],
+            410,
+            (
+                "410 Gone: the model of deployment 'ministral' (Mistral AI/Ministral-3B version 1) is "
+                "retired, though the catalog does not say so yet: deploy a living one (`maas models --channel "
+                "foundry`; `maas catalog sync` updates the catalog) (the service says: The model has been "
+                "retired.)"
+            ),
+            id="410 unknown to the catalog",
+        ),
+        pytest.param(
+            _throttled,
+            "fdy-chat/mistral-medium",
+            ["--retries", "1"],
+            429,
+            (
+                "429 Too Many Requests: still failing after 2 attempts (the deployment's capacity: 50 "
+                "thousand tokens per minute, GlobalStandard; raise its `capacity` in azure-maas:foundries)"
+            ),
+            id="429",
+        ),
+        pytest.param(
+            _provisioned,
+            "fdy-chat/mistral-medium",
+            ["--retries", "1"],
+            429,
+            (
+                "429 Too Many Requests: still failing after 2 attempts (the deployment's capacity: 15 "
+                "provisioned throughput units, GlobalProvisionedManaged; raise its `capacity` in "
+                "azure-maas:foundries)"
+            ),
+            id="429 provisioned",
+        ),
+        pytest.param(
+            _busy,
+            "fdy-chat/mistral-medium",
+            ["--retries", "1"],
+            503,
+            ("503 Service Unavailable: still failing after 2 attempts (Busy)"),
+            id="503",
+        ),
+    ],
+)
+def test_a_foundry_failure_is_diagnosed_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+    foundry: ChatServer,
+    tmp_path: Path,
+    credential: Credential,
+    monkeypatch: pytest.MonkeyPatch,
+    setup: Setup,
+    name: str,
+    args: list[str],
+    status: int,
+    problem: str,
+) -> None:
+    document = foundry_pointed_at(foundry)
+    setup(foundry, document, credential, monkeypatch)
+
+    code, report = smoke_json(capsys, outputs_file(tmp_path, document), "-e", name, *args)
+
+    [result] = report["checks"]
+    assert (code, result["ok"], result["status"]) == (1, False, status)
+    assert result["problem"] == problem
+
+
+# --- Foundry: selection, keys, and outputs that are not what the program exports ---------------------------
+
+ALL_NAMES = (
+    "endpoints: chat-ministral, chat-mistral-medium, eval-phi4; Foundry deployments: fdy-chat/ministral, "
+    "fdy-chat/mistral-medium, fdy-docs/document-ai, fdy-docs/mistral-large-3"
+)
+
+
+def test_a_foundry_deployment_is_selected_as_account_slash_deployment(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path
+) -> None:
+    path = outputs_file(tmp_path, mixed(foundry))
+
+    code, report = smoke_json(capsys, path, "--endpoint", "fdy-chat/mistral-medium", "-e", "chat-ministral")
+
+    assert code == 0
+    assert report["checks"] == [check("chat-ministral"), foundry_check("fdy-chat/mistral-medium")]
+    assert sorted(r.endpoint for r in foundry.requests) == ["chat-ministral", "fdy-chat/mistral-medium"]
+
+
+def test_a_route_applies_to_serverless_endpoints_only(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    """``--route native`` checks each selected endpoint's native route; a Foundry deployment, its one route."""
+    path = outputs_file(tmp_path, mixed(foundry))
+
+    code, report = smoke_json(capsys, path, "--route", "native", "-e", "chat-ministral", "-e", "fdy-chat/ministral")
+
+    assert code == 0
+    assert report["checks"] == [check("chat-ministral", "native"), foundry_check("fdy-chat/ministral")]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["-e", "fdy-chat/nope", "-e", "fdy-chat", "-e", "ministral", "-e", "fdy-chat/ministral"],
+            f"--endpoint 'fdy-chat/nope', 'fdy-chat', 'ministral': not an endpoint of the stack; {ALL_NAMES}",
+            id="unknown names",
+        ),
+        pytest.param(
+            ["-e", "fdy-docs/document-ai"],
+            "--endpoint 'fdy-docs/document-ai': Mistral Document AI 25.12 (Mistral AI/mistral-document-ai-2512) "
+            "answers the OCR / document AI API, not chat completions; maas smoke sends chat requests only",
+            id="an OCR deployment",
+        ),
+        pytest.param(
+            ["--route", "native", "--route", "inference", "--route", "native", "-e", "fdy-chat/ministral"],
+            "--route native, inference: chooses routes of serverless endpoints, and none is selected; a Foundry "
+            "deployment has one route, openai/v1 ({baseUrl}/chat/completions): leave --route out",
+            id="a route without serverless endpoints",
+        ),
+        pytest.param(
+            ["--auth", "key", "-e", "fdy-docs/mistral-large-3"],
+            "--auth key: Foundry deployment 'fdy-docs/mistral-large-3' takes Entra ID tokens only (authMode AAD: "
+            "keys are off on Foundry resource 'fdy-docs')",
+            id="a key for an AAD resource",
+        ),
+    ],
+)
+def test_an_invalid_foundry_selection_exits_2_before_any_request(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, args: list[str], message: str
+) -> None:
+    path = outputs_file(tmp_path, mixed(foundry))
+
+    assert maas(capsys, "--outputs", str(path), *args) == (2, "", f"maas smoke: {message}\n")
+    assert foundry.requests == []
+
+
+def test_a_route_with_a_foundry_only_stack_exits_2(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path
+) -> None:
+    path = outputs_file(tmp_path, foundry_pointed_at(foundry))
+
+    code, out, err = maas(capsys, "--outputs", str(path), "--route", "inference")
+
+    assert (code, out) == (2, "")
+    assert err.startswith("maas smoke: --route inference: chooses routes of serverless endpoints, and none is selected")
+
+
+def test_hidden_foundry_keys_are_an_error_only_for_deployments_that_would_use_one(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    document = foundry_pointed_at(foundry)
+    document["foundryKeys"] = "[secret]"  # pulumi stack output --json without --show-secrets
+    path = outputs_file(tmp_path, document)
+
+    assert maas(capsys, "--outputs", str(path)) == (
+        2,
+        "",
+        "maas smoke: Foundry deployment 'fdy-chat/ministral' needs its resource's key, and foundryKeys is hidden: "
+        "read the outputs with `pulumi stack output --json --show-secrets`, or pass --auth entra\n",
+    )
+    code, report = smoke_json(
+        capsys, path, "-e", "fdy-docs/mistral-large-3", "-e", "fdy-chat/ministral", "--auth", "entra"
+    )
+    assert (code, report["passed"]) == (0, 2)
+    assert len(foundry.requests) == 2
+    assert all(headers_of(r).get("api-key") is None for r in foundry.requests)
+
+
+def test_without_foundry_keys_auto_takes_a_token_and_key_exits_2(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    document = foundry_pointed_at(foundry)
+    del document["foundryKeys"]  # outputs that hold no keys (or a program that exported none)
+    path = outputs_file(tmp_path, document)
+
+    code, report = smoke_json(capsys, path, "-e", "fdy-chat/ministral")
+    assert (code, report["checks"]) == (0, [foundry_check("fdy-chat/ministral", auth="entra")])
+    assert maas(capsys, "--outputs", str(path), "-e", "fdy-chat/ministral", "--auth", "key") == (
+        2,
+        "",
+        "maas smoke: foundryKeys has no key for Foundry resource 'fdy-chat' (authMode KeyAndAAD): run `pulumi up`\n",
+    )
+
+
+@pytest.mark.parametrize(("key", "why"), NOT_HEADER_VALUES)
+def test_a_foundry_key_that_is_not_a_header_value_is_refused_without_printing_it(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, key: str, why: str
+) -> None:
+    document = foundry_pointed_at(foundry)
+    document["foundryKeys"]["fdy-chat"]["key1"] = key
+
+    assert maas(capsys, "--outputs", str(outputs_file(tmp_path, document)), "-e", "fdy-chat/ministral") == (
+        2,
+        "",
+        f"maas smoke: foundryKeys.fdy-chat.key1 cannot be sent: it {why} (keys and tokens are printable ASCII "
+        "without spaces)\n",
+    )
+    assert foundry.requests == []
+
+
+def _deployment(document: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    document["foundryDeployments"]["fdy-chat/ministral"].update(fields)
+    return document
+
+
+def _renamed(document: dict[str, Any]) -> dict[str, Any]:
+    deployments = document["foundryDeployments"]
+    deployments["fdy-chat/other"] = deployments.pop("fdy-chat/ministral")
+    return document
+
+
+def _colliding(document: dict[str, Any]) -> dict[str, Any]:
+    document["endpoints"] = {"fdy-chat/ministral": recorded()["endpoints"]["eval-phi4"]}
+    return document
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        pytest.param(
+            _renamed,
+            "foundryDeployments.fdy-chat/other: the key is not `<foundry>/<deployment>` of its entry "
+            "(fdy-chat/ministral)",
+            id="a key that is not its entry's name",
+        ),
+        pytest.param(
+            _colliding,
+            "foundryDeployments.fdy-chat/ministral: the name of a serverless endpoint too "
+            "(endpoints.fdy-chat/ministral)",
+            id="a name of both channels",
+        ),
+        pytest.param(
+            lambda d: _deployment(d, deployment="ministral\n\x1b[31mred"),
+            "foundryDeployments.fdy-chat/ministral.deployment: String should match pattern "
+            "'^[A-Za-z0-9][A-Za-z0-9._-]*$'",
+            id="a name with a line break and a terminal escape",
+        ),
+        pytest.param(
+            lambda d: {
+                **d,
+                "foundryDeployments": {"fdy-chat/x\n\x1b[2J": d["foundryDeployments"]["fdy-chat/ministral"]},
+            },
+            "foundryDeployments.'fdy-chat/x\\n\\x1b[2J': the key is not `<foundry>/<deployment>` of its entry "
+            "(fdy-chat/ministral)",
+            id="a key with a line break and a terminal escape",
+        ),
+        pytest.param(
+            lambda d: {**d, "endpoints": {"eval\nphi4": {**recorded()["endpoints"]["eval-phi4"], "authMode": "Token"}}},
+            "endpoints.'eval\\nphi4'.authMode: Input should be 'Key', 'AAD' or 'KeyAndAAD'",
+            id="an endpoint name with a line break",
+        ),
+        pytest.param(
+            lambda d: _deployment(d, authMode="Key"),
+            "foundryDeployments.fdy-chat/ministral.authMode: Input should be 'AAD' or 'KeyAndAAD'",
+            id="a serverless auth mode",
+        ),
+        pytest.param(
+            lambda d: _deployment(d, capacity="50", api="completions"),
+            "foundryDeployments.fdy-chat/ministral.api: Input should be 'chat' or 'ocr'; "
+            "foundryDeployments.fdy-chat/ministral.capacity: Input should be a valid integer",
+            id="wrong types",
+        ),
+        pytest.param(
+            lambda d: {**d, "foundryDeployments": [d["foundryDeployments"]]},
+            "foundryDeployments: Input should be a valid dictionary",
+            id="not a map",
+        ),
+        pytest.param(
+            lambda d: {**d, "foundryKeys": "hidden"},
+            "foundryKeys: Input should be a valid dictionary; foundryKeys: Input should be '[secret]'",
+            id="keys neither a map nor hidden",
+        ),
+        pytest.param(
+            lambda d: {**d, "foundryKeys": {"fdy-chat": {"key1": 7, "primaryKey": "x"}}},
+            "foundryKeys.fdy-chat.key1: Input should be a valid string; foundryKeys.fdy-chat.key2: Field required",
+            id="keys that are not key1 and key2",
+        ),
+    ],
+)
+def test_foundry_outputs_that_are_not_what_the_program_exports_exit_2(
+    capsys: pytest.CaptureFixture[str],
+    foundry: ChatServer,
+    tmp_path: Path,
+    tamper: Callable[[dict[str, Any]], dict[str, Any]],
+    message: str,
+) -> None:
+    path = outputs_file(tmp_path, tamper(foundry_pointed_at(foundry)))
+
+    assert maas(capsys, "--outputs", str(path)) == (2, "", f"maas smoke: {path}: {message}\n")
+    assert foundry.requests == []
+
+
+# --- Foundry: where credentials may go -----------------------------------------------------------------------
+
+FOUNDRY_HOSTS = "*.openai.azure.com, *.services.ai.azure.com"
+
+
+def foundry_host(account: str) -> str:
+    """fdy-chat under openai.azure.com, fdy-docs under services.ai.azure.com: both are a Foundry resource's hosts."""
+    return f"{account}.openai.azure.com" if account == "fdy-chat" else f"{account}.services.ai.azure.com"
+
+
+def test_a_foundry_host_over_https_needs_no_option(
+    capsys: pytest.CaptureFixture[str], azure: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    path = outputs_file(tmp_path, foundry_pointed_at(azure, host=foundry_host))
+
+    code, report = smoke_json(capsys, path, allow=False, stderr=SKIPPED_OCR)
+
+    assert (code, report["passed"]) == (0, 3)
+    assert sorted((r.endpoint, r.path, r.headers["Host"]) for r in azure.requests) == [
+        ("fdy-chat/ministral", FOUNDRY_ROUTE, f"fdy-chat.openai.azure.com:{azure.port}"),
+        ("fdy-chat/mistral-medium", FOUNDRY_ROUTE, f"fdy-chat.openai.azure.com:{azure.port}"),
+        ("fdy-docs/mistral-large-3", FOUNDRY_ROUTE, f"fdy-docs.services.ai.azure.com:{azure.port}"),
+    ]
+
+
+def _moved_deployment(server: ChatServer, key: str, url: str) -> dict[str, Any]:
+    return _deployment(foundry_pointed_at(server), **{key: url})
+
+
+@pytest.mark.parametrize(
+    ("move", "args", "message"),
+    [
+        pytest.param(
+            lambda server, other: foundry_pointed_at(server),
+            [],
+            f"foundryDeployments.fdy-chat/ministral.baseUrl: 127.0.0.1 is not an Azure inference host "
+            f"({FOUNDRY_HOSTS}); keys and tokens go to another host only with --allow-host 127.0.0.1",
+            id="another host",
+        ),
+        pytest.param(
+            lambda server, other: foundry_pointed_at(
+                server, host=lambda account: f"{account}.eastus2.models.ai.azure.com"
+            ),
+            [],
+            f"foundryDeployments.fdy-chat/ministral.baseUrl: fdy-chat.eastus2.models.ai.azure.com is not an Azure "
+            f"inference host ({FOUNDRY_HOSTS}); keys and tokens go to another host only with --allow-host "
+            "fdy-chat.eastus2.models.ai.azure.com",
+            id="a serverless host",
+        ),
+        pytest.param(
+            lambda server, other: _moved_deployment(
+                server, "chatCompletionsUrl", f"{other.foundry_base('fdy-chat')}/chat/completions"
+            ),
+            LOOPBACK,
+            "foundryDeployments.fdy-chat/ministral.chatCompletionsUrl: http://127.0.0.1:{other} is not the origin of "
+            "baseUrl (http://127.0.0.1:{port}); keys and tokens go there only",
+            id="another port",
+        ),
+        pytest.param(
+            lambda server, other: _moved_deployment(
+                server, "chatCompletionsUrl", "ftp://files.example/chat/completions"
+            ),
+            LOOPBACK,
+            "foundryDeployments.fdy-chat/ministral.chatCompletionsUrl: ftp://files.example is not the origin of "
+            "baseUrl (http://127.0.0.1:{port}); keys and tokens go there only",
+            id="another scheme",
+        ),
+        pytest.param(
+            lambda server, other: foundry_pointed_at(server, host=foundry_host),
+            [],
+            "foundryDeployments.fdy-chat/ministral.baseUrl: http://fdy-chat.openai.azure.com:{port} is not https; "
+            "keys and tokens go over plain http only to a loopback address given to --allow-host",
+            id="an Azure host over http",
+        ),
+        pytest.param(
+            lambda server, other: _moved_deployment(server, "baseUrl", "fdy-chat.openai.azure.com/openai/v1"),
+            LOOPBACK,
+            "foundryDeployments.fdy-chat/ministral.baseUrl: not an absolute http(s) URL",
+            id="no scheme",
+        ),
+    ],
+)
+def test_a_foundry_credential_is_sent_to_the_deployments_own_origin_only(
+    capsys: pytest.CaptureFixture[str],
+    foundry: ChatServer,
+    names: None,
+    tmp_path: Path,
+    move: Callable[[ChatServer, ChatServer], dict[str, Any]],
+    args: Any,
+    message: str,
+) -> None:
+    """A tampered outputs document exits 2 before any request; the server on the other origin records none."""
+    with ChatServer({}, accounts=foundry_accounts()) as other:
+        path = outputs_file(tmp_path, move(foundry, other))
+
+        code, out, err = maas(capsys, "--outputs", str(path), "-e", "fdy-chat/ministral", *args, allow=False)
+
+    assert (code, out, err) == (2, "", f"maas smoke: {message.format(port=foundry.port, other=other.port)}\n")
+    assert (foundry.requests, other.requests) == ([], [])
+
+
+def test_the_runner_refuses_a_hand_made_foundry_target(foundry: ChatServer) -> None:
+    outputs = parse(json.dumps(foundry_pointed_at(foundry)), "outputs")
+    [target] = smoke.targets(outputs, ["fdy-chat/ministral"], allow_hosts=["127.0.0.1"])
+    with ChatServer({}, accounts=foundry_accounts()) as other:
+        url = f"{other.foundry_base('fdy-chat')}/chat/completions"
+        with httpx.Client() as client:
+            [result] = runner(client, []).run(
+                [smoke.FoundryTarget(target.endpoint, "openai", url, "key", target.output, target.key)]
+            )
+
+    assert (result.ok, result.attempts, result.problem) == (
+        False,
+        0,
+        f"refused to send a credential to {url}: not the origin of the deployment's baseUrl",
+    )
+    assert (foundry.requests, other.requests) == ([], [])
+
+
+def test_credentials_of_both_channels_echoed_by_a_foundry_resource_are_redacted(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, credential: Credential
+) -> None:
+    foundry.script(
+        "fdy-chat/ministral",
+        Scripted(400, body={"error": {"message": f"api-key {FOUNDRY_KEY!r} with {KEYS['chat-ministral']}"}}),
+    )
+    foundry.script("fdy-docs/mistral-large-3", Scripted(body=completion(quote(TOKEN), 6)))
+
+    code, report = smoke_json(capsys, outputs_file(tmp_path, mixed(foundry)), stderr=SKIPPED_OCR)
+
+    assert code == 1
+    assert report["checks"][3:] == [
+        foundry_check(
+            "fdy-chat/ministral",
+            ok=False,
+            status=400,
+            problem="400 Bad Request: the request was refused (the service says: api-key '***' with ***)",
+        ),
+        foundry_check("fdy-chat/mistral-medium"),
+        foundry_check("fdy-docs/mistral-large-3", auth="entra", model="***"),
+    ]

@@ -1,9 +1,11 @@
 """A deployed stack's outputs, as ``pulumi stack output --json --show-secrets`` prints them.
 
 Read from the Pulumi CLI, or from a saved copy of that document (a file, or ``-`` for stdin). Only what
-``maas smoke`` needs is validated (the endpoints and their keys); other outputs are ignored, so outputs of
-a newer or older program still read. Keys are held as :class:`pydantic.SecretStr` and the document is
-never echoed: an error names the key path and says what was expected, nothing more.
+``maas smoke`` needs is validated: the serverless endpoints and their keys (``endpoints``, ``endpointKeys``) and the
+Foundry deployments and their accounts' keys (``foundryDeployments``, ``foundryKeys``); other outputs are ignored, so
+outputs of a newer or older program still read (a stack deployed before the Foundry channel has no Foundry outputs).
+Keys are held as :class:`pydantic.SecretStr` and the document is never echoed: an error names the key path and says
+what was expected, nothing more.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from infra.engine.documents import MAX_BYTES
 from infra.errors import UserError
 
 HIDDEN_SECRET = "[secret]"
 """What ``pulumi stack output --json`` prints for a secret without ``--show-secrets``."""
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+"""Names of Foundry resources and deployments as Azure allows them (letters, digits, ``.``, ``_``, ``-``): a name
+is shown in reports and messages, so the outputs may not smuggle a line break or a terminal escape into one."""
 CLI_TIMEOUT = 120.0
 """Seconds ``pulumi stack output`` may take (it reads the backend, perhaps a Key Vault)."""
 
@@ -59,19 +64,78 @@ class EndpointKeys(_Model):
     secondary_key: SecretStr = Field(alias="secondaryKey")
 
 
+class FoundryDeploymentOutput(_Model):
+    """One entry of the ``foundryDeployments`` output, keyed ``<account>/<deployment>`` (the shared contract of
+    issue 15: a deployment on a Foundry resource, called at ``{baseUrl}/chat/completions`` with ``model`` set to
+    ``deployment``)."""
+
+    foundry: str = Field(pattern=NAME_PATTERN, max_length=64)
+    """The config name of its Foundry resource (the key of ``foundries`` and ``foundryKeys``)."""
+    deployment: str = Field(pattern=NAME_PATTERN, max_length=64)
+    """The deployment's name: what requests send as ``model``."""
+    format: str
+    model_name: str = Field(alias="modelName")
+    version: str
+    api: Literal["chat", "ocr"]
+    base_url: str = Field(alias="baseUrl")
+    """``https://<subdomain>.openai.azure.com/openai/v1``."""
+    chat_completions_url: str | None = Field(default=None, alias="chatCompletionsUrl")
+    """``{baseUrl}/chat/completions``; null (or absent) for an ``ocr`` model."""
+    auth_mode: Literal["AAD", "KeyAndAAD"] = Field(alias="authMode")
+    """``AAD`` when the resource's local auth (keys) is off, ``KeyAndAAD`` when it is on."""
+    content_filter: str = Field(alias="contentFilter")
+    sku: str
+    capacity: int = Field(ge=0)
+
+
+class FoundryKeys(_Model):
+    key1: SecretStr
+    key2: SecretStr
+
+
+Hidden = Literal["[secret]"]
+
+
 class StackOutputs(_Model):
-    endpoints: dict[str, EndpointOutput]
-    endpoint_keys: dict[str, EndpointKeys] | Literal["[secret]"] = Field(default_factory=dict, alias="endpointKeys")
+    endpoints: dict[str, EndpointOutput] = Field(default_factory=dict)
+    endpoint_keys: dict[str, EndpointKeys] | Hidden = Field(default_factory=dict, alias="endpointKeys")
+    foundry_deployments: dict[str, FoundryDeploymentOutput] = Field(default_factory=dict, alias="foundryDeployments")
+    foundry_keys: dict[str, FoundryKeys] | Hidden = Field(default_factory=dict, alias="foundryKeys")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StackOutputs:
+        """Each Foundry deployment is keyed by its own ``<account>/<deployment>`` (what ``--endpoint`` selects and
+        the report shows), and no name selects both a serverless endpoint and a Foundry deployment."""
+        for name, output in self.foundry_deployments.items():
+            if name != f"{output.foundry}/{output.deployment}":
+                raise ValueError(
+                    f"foundryDeployments.{_key(name)}: the key is not `<foundry>/<deployment>` of its entry "
+                    f"({output.foundry}/{output.deployment})"
+                )
+            if name in self.endpoints:
+                raise ValueError(f"foundryDeployments.{name}: the name of a serverless endpoint too (endpoints.{name})")
+        return self
 
     @property
     def keys_hidden(self) -> bool:
         return self.endpoint_keys == HIDDEN_SECRET
+
+    @property
+    def foundry_keys_hidden(self) -> bool:
+        return self.foundry_keys == HIDDEN_SECRET
 
     def key_of(self, endpoint: str) -> SecretStr | None:
         if isinstance(self.endpoint_keys, str):
             return None
         keys = self.endpoint_keys.get(endpoint)
         return keys.primary_key if keys else None
+
+    def foundry_key_of(self, foundry: str) -> SecretStr | None:
+        """``key1`` of the Foundry resource ``foundry`` (a config name), or ``None`` (no keys, or hidden)."""
+        if isinstance(self.foundry_keys, str):
+            return None
+        keys = self.foundry_keys.get(foundry)
+        return keys.key1 if keys else None
 
 
 def parse(text: str, origin: str) -> StackOutputs:
@@ -84,8 +148,10 @@ def parse(text: str, origin: str) -> StackOutputs:
         raise OutputsError(f"{origin} is nested too deeply to be stack outputs") from None
     if not isinstance(document, dict):
         raise OutputsError(f"{origin} is not a JSON object of stack outputs")
-    if "endpoints" not in document:
-        raise OutputsError(f"{origin} has no `endpoints` output: is the stack deployed (`pulumi up`)?")
+    if "endpoints" not in document and "foundryDeployments" not in document:
+        raise OutputsError(
+            f"{origin} has no `endpoints` or `foundryDeployments` output: is the stack deployed (`pulumi up`)?"
+        )
     try:
         return StackOutputs.model_validate(document)
     except ValidationError as error:
@@ -93,16 +159,29 @@ def parse(text: str, origin: str) -> StackOutputs:
 
 
 def _problems(error: ValidationError) -> str:
+    items = error.errors(include_url=False, include_input=False)
+    deeper = {item["loc"][0] for item in items if len(item["loc"]) > 2 and item["loc"][0] in _SECRET_OUTPUTS}
     problems = []
-    for item in error.errors(include_url=False, include_input=False):
-        where = ".".join(str(part) for part in item["loc"] if not _is_union_branch(part))
-        problems.append(f"{where}: {item['msg']}")
+    for item in items:
+        loc = item["loc"]
+        if len(loc) == 2 and loc[0] in deeper and str(loc[1]).startswith("literal"):
+            continue  # a map of keys with a wrong entry: that it is not "[secret]" either is no news
+        where = ".".join(_key(part) for i, part in enumerate(loc) if not (i == 1 and loc[0] in _SECRET_OUTPUTS))
+        context = item.get("ctx") or {}
+        message = str(context["error"]) if item["type"] == "value_error" and "error" in context else item["msg"]
+        problems.append(f"{where}: {message}" if where else message)
     return "; ".join(dict.fromkeys(problems))
 
 
-def _is_union_branch(part: str | int) -> bool:
-    """Pydantic names the union member it tried (``dict[str,EndpointKeys]``, ``literal['[secret]']``)."""
-    return isinstance(part, str) and ("[" in part or part.startswith("literal"))
+def _key(part: str | int) -> str:
+    """A part of a key path as a message shows it: a map key with a line break or another unprintable character
+    (a tampered document) in its Python repr, so every error stays one line of plain text."""
+    return str(part) if isinstance(part, int) or part.isprintable() else repr(part)
+
+
+_SECRET_OUTPUTS = frozenset({"endpointKeys", "foundryKeys"})
+"""Outputs that are a map of keys or ``[secret]``: pydantic names the member of the union it tried second in an
+error's location (``dict[str,EndpointKeys]``, ``literal['[secret]']``), which is no key path."""
 
 
 def _text(data: bytes, origin: str) -> str:

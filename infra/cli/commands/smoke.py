@@ -1,16 +1,23 @@
 """``maas smoke``: one tiny chat completion per deployed endpoint, checked against the documented schema.
 
-Each check posts to the endpoint's chat route (the Azure AI model inference API at ``{uri}/chat/completions``,
-or the provider's native API at ``{uri}/v1/chat/completions``), plain or streamed, with the endpoint key or
-an Entra ID token as ``Authorization: Bearer``. 429 and 5xx answers are retried with bounded exponential
-backoff that honours ``Retry-After``; 401, 403, 404 and 410 get a one-line diagnosis. Every problem is one line.
+Two channels, one check each per route:
+
+- a **serverless endpoint** is posted at its chat route (the Azure AI model inference API at
+  ``{uri}/chat/completions``, or the provider's native API at ``{uri}/v1/chat/completions``) with the endpoint
+  key or an Entra ID token as ``Authorization: Bearer``;
+- a **Foundry deployment** (``<account>/<deployment>``) is posted at ``{baseUrl}/chat/completions`` (the
+  ``openai/v1`` route, no ``api-version``) with ``model`` set to the deployment's name, with its Foundry resource's
+  key as ``api-key`` or an Entra ID token as ``Authorization: Bearer``.
+
+Plain or streamed. 429 and 5xx answers are retried with bounded exponential backoff that honours ``Retry-After``;
+401, 403, 404 and 410 get a one-line diagnosis of the channel. Every problem is one line.
 
 The outputs document and the service are not trusted. A credential is sent only over https (plain http only to a
-loopback address the user allowed), only to the origin of the endpoint's own ``inferenceUri``, which must be an
-Azure inference host unless the user allowed another, and only when it is a valid header value. ``--timeout`` is
-a deadline for the whole check, every attempt and wait included; bodies are read up to :data:`MAX_BODY`. Whatever
-goes wrong in one check is that check's result, and every text of a result has the credentials redacted, in
-their escaped forms too, before it is cut to length.
+loopback address the user allowed), only to the origin of the endpoint's own ``inferenceUri`` (a deployment's own
+``baseUrl``), which must be an Azure inference host of its channel unless the user allowed another, and only when it
+is a valid header value. ``--timeout`` is a deadline for the whole check, every attempt and wait included; bodies are
+read up to :data:`MAX_BODY`. Whatever goes wrong in one check is that check's result, and every text of a result has
+the credentials redacted, in their escaped forms too, before it is cut to length.
 """
 
 from __future__ import annotations
@@ -26,12 +33,13 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -45,19 +53,30 @@ from infra.cli.command import Command
 from infra.cli.http import DEFAULT_PORTS, Origin, TokenProvider, origin, retry_after
 from infra.cli.output import one_line, progress
 from infra.cli.render import smoke as render
-from infra.cli.stack_outputs import EndpointOutput, StackOutputs
+from infra.cli.stack_outputs import EndpointOutput, FoundryDeploymentOutput, StackOutputs
 from infra.cli.stack_outputs import read as read_outputs
 from infra.errors import ExitCode, UserError
 
-Route = Literal["inference", "native"]
+ServerlessRoute = Literal["inference", "native"]
+Route = Literal["inference", "native", "openai"]
+"""``inference`` and ``native``: the routes of a serverless endpoint; ``openai``: the one route of a Foundry
+deployment (``{baseUrl}/chat/completions``, shown as ``openai/v1``)."""
+ChannelName = Literal["serverless", "foundry"]
 AuthChoice = Literal["auto", "key", "entra"]
 Auth = Literal["key", "entra"]
 
-ROUTES: tuple[Route, ...] = ("inference", "native")
+ROUTES: tuple[ServerlessRoute, ...] = ("inference", "native")
+CHANNELS: tuple[ChannelName, ...] = ("serverless", "foundry")
 NATIVE_ROUTE_REGISTRIES = frozenset({"azureml-mistral", "azureml-ai21"})
 """Registries whose models serve the native route (Mistral's chat API, AI21's client): AZURE_FACTS.md 1.5."""
 TOKEN_SCOPE = "https://ml.azure.com/.default"
-"""The Entra ID scope for serverless endpoints (azure-ai-inference's default for them); ``--token-scope``."""
+"""The Entra ID scope for serverless endpoints (azure-ai-inference's default for them)."""
+FOUNDRY_TOKEN_SCOPE = "https://ai.azure.com/.default"
+"""The Entra ID scope for Foundry deployments in Microsoft's 2026 docs (AZURE_FACTS.md section 6)."""
+OLDER_FOUNDRY_TOKEN_SCOPE = "https://cognitiveservices.azure.com/.default"
+"""The scope older Foundry and Azure OpenAI pages use; a 401 with one suggests the other."""
+TOKEN_SCOPES: dict[ChannelName, str] = {"serverless": TOKEN_SCOPE, "foundry": FOUNDRY_TOKEN_SCOPE}
+"""The default scope of each channel; ``--token-scope`` replaces it for every channel or for one."""
 PROMPT = "Reply with the single word: pong"
 MAX_TOKENS = 16
 DONE = "[DONE]"
@@ -74,9 +93,11 @@ PROBLEM_LIMIT = 600
 """Characters of a problem at most, cut after redaction."""
 REDACTED = "***"
 AZURE_INFERENCE_HOSTS = ("models.ai.azure.com", "services.ai.azure.com", "openai.azure.com")
-"""Domains of Azure inference endpoints: serverless (``<name>.<region>.models.ai.azure.com``) and Foundry resources
-(``<account>.services.ai.azure.com``, ``<account>.openai.azure.com``). Credentials go to other hosts only when
-``--allow-host`` names them."""
+"""Domains of Azure inference hosts a serverless endpoint may be on (``<name>.<region>.models.ai.azure.com``, and
+the Foundry domains its URI may use). Credentials go to other hosts only when ``--allow-host`` names them."""
+FOUNDRY_INFERENCE_HOSTS = ("openai.azure.com", "services.ai.azure.com")
+"""Domains of a Foundry resource's inference endpoints (``<subdomain>.openai.azure.com``,
+``<subdomain>.services.ai.azure.com``)."""
 HEADER_RULE = "keys and tokens are printable ASCII without spaces"
 
 
@@ -97,14 +118,52 @@ class RetryPolicy:
     streamed or not) and the waits between them."""
 
 
+OutputT = TypeVar("OutputT", EndpointOutput, FoundryDeploymentOutput)
+
+
 @dataclass(frozen=True)
-class Target:
+class Target(ABC, Generic[OutputT]):
+    """One check to make: where (``url``), how (``auth``: ``key``, or an Entra ID token for ``scope``) and of
+    what (``output``, the channel's entry in the stack outputs). Each channel is a subclass: what it sends
+    besides the shared request, and how it reads a refusal."""
+
     endpoint: str
+    """The name the report shows: a serverless endpoint's name, or ``<account>/<deployment>``."""
     route: Route
     url: str
     auth: Auth
-    output: EndpointOutput
+    output: OutputT
     key: SecretStr | None = field(default=None, repr=False)
+    scope: str = ""
+    """The Entra ID scope of the token (``auth`` ``entra``)."""
+
+    base_field: ClassVar[str]
+    """The output field whose origin is the only place the credential may go."""
+    owner: ClassVar[str]
+    """How a message names what the check calls: ``the endpoint``, ``the deployment``."""
+
+    @property
+    @abstractmethod
+    def base(self) -> str:
+        """The URL whose origin the credential may go to."""
+
+    def credential_headers(self, secret: str) -> dict[str, str]:
+        """The header that carries the credential: ``Authorization: Bearer`` unless the channel sends keys in
+        another."""
+        return {"Authorization": f"Bearer {secret}"}
+
+    def body(self) -> dict[str, Any]:
+        """What the channel adds to the shared request body."""
+        return {}
+
+    @abstractmethod
+    def quota(self) -> str:
+        """The rate limit or capacity a 429 ran into, for its diagnosis."""
+
+    @abstractmethod
+    def diagnosis(self, status: int, line: str, said: str, today: dt.date) -> str:
+        """One line for a refusal (``status`` other than 200, 429 and 5xx); ``line`` is the status line and
+        ``said`` the service's own message (or ``""``)."""
 
 
 @dataclass(frozen=True)
@@ -258,51 +317,115 @@ def check_stream(events: Iterable[str]) -> tuple[str, str, Usage]:
 def targets(
     outputs: StackOutputs,
     endpoints: Sequence[str] = (),
-    routes: Sequence[Route] = ("inference",),
+    routes: Sequence[ServerlessRoute] | None = None,
     auth: AuthChoice = "auto",
     allow_hosts: Collection[str] = (),
-) -> list[Target]:
-    """One target per selected endpoint and route, in output order; :class:`SmokeInputError` when the
-    selection names an unknown endpoint, needs a key the outputs do not hold or that is not a header value, or
-    would send a credential where it must not go (:func:`destination_problem`; ``allow_hosts``: ``--allow-host``)."""
+    token_scopes: Mapping[ChannelName, str] | None = None,
+) -> list[Target[Any]]:
+    """One target per selected serverless endpoint and route, then one per selected Foundry deployment, each in
+    output order. ``endpoints`` (``--endpoint``) names endpoints, and deployments as ``<account>/<deployment>``;
+    ``routes`` (``--route``, default ``inference``) are routes of serverless endpoints only: a Foundry deployment
+    has one; ``token_scopes`` replaces the Entra ID scope of a channel (:data:`TOKEN_SCOPES`).
+
+    :class:`SmokeInputError` when the selection names an unknown endpoint or deployment, or one that answers no
+    chat completions; when ``routes`` are given and no serverless endpoint is selected (they would choose
+    nothing); when a check needs a key the outputs do not hold or that is not a header value; or when a
+    credential would go where it must not (:func:`destination_problem`; ``allow_hosts``: ``--allow-host``)."""
     allowed = frozenset(allowed_host(host) for host in allow_hosts)
-    known = outputs.endpoints
-    if not known:
-        raise SmokeInputError("the stack has no endpoints")
-    unknown = [name for name in endpoints if name not in known]
+    scopes = TOKEN_SCOPES | dict(token_scopes or {})
+    serverless, foundry = outputs.endpoints, outputs.foundry_deployments
+    if not serverless and not foundry:
+        raise SmokeInputError("the stack has no endpoints and no Foundry deployments")
+    unknown = [name for name in endpoints if name not in serverless and name not in foundry]
     if unknown:
         raise SmokeInputError(
-            f"--endpoint {', '.join(repr(n) for n in unknown)}: not an endpoint of the stack; "
-            f"endpoints: {', '.join(known)}"
+            f"--endpoint {', '.join(repr(n) for n in unknown)}: not an endpoint of the stack; {known_names(outputs)}"
         )
     not_chat = non_chat(outputs)
     named = [name for name in endpoints if name in not_chat]
     if named:
         raise SmokeInputError(f"--endpoint {named[0]!r}: {not_chat[named[0]]}; maas smoke sends chat requests only")
-    chosen = [name for name in known if (not endpoints or name in endpoints) and name not in not_chat]
-    if not chosen:
+    endpoint_names = [n for n in serverless if (not endpoints or n in endpoints) and n not in not_chat]
+    deployment_names = [n for n in foundry if (not endpoints or n in endpoints) and n not in not_chat]
+    if not endpoint_names and not deployment_names:
         raise SmokeInputError("no endpoint of the stack answers chat completions")
-    found: list[Target] = []
-    for name in chosen:
-        output = known[name]
-        how = _auth_for(name, output, auth, outputs)
-        key = outputs.key_of(name) if how == "key" else None
-        why = header_problem(key.get_secret_value()) if key is not None else ""
-        if why:
-            raise SmokeInputError(f"endpointKeys.{name}.primaryKey cannot be sent: it {why} ({HEADER_RULE})")
-        for route in (r for r in ROUTES if r in routes):
-            url = output.chat_completions_url if route == "inference" else output.native_chat_completions_url
-            if url:  # a chat model has both routes (non_chat() set aside the others)
-                problem = destination_problem(name, output, route, allowed)
-                if problem:
-                    raise SmokeInputError(problem)
-                found.append(Target(name, route, url, how, output, key))
+    if routes is not None and not endpoint_names:
+        raise SmokeInputError(
+            f"--route {', '.join(dict.fromkeys(routes))}: chooses routes of serverless endpoints, and none is "
+            "selected; a Foundry deployment has one route, openai/v1 ({baseUrl}/chat/completions): leave --route out"
+        )
+    found: list[Target[Any]] = []
+    for name in endpoint_names:
+        found += _endpoint_targets(name, serverless[name], outputs, routes or ("inference",), auth, scopes, allowed)
+    for name in deployment_names:
+        found.append(_foundry_target(name, foundry[name], outputs, auth, scopes, allowed))
     return found
 
 
+def known_names(outputs: StackOutputs) -> str:
+    """``endpoints: a, b; Foundry deployments: x/y`` (each part only when the stack has some)."""
+    parts = [
+        f"{label}: {', '.join(names_)}"
+        for label, names_ in (("endpoints", outputs.endpoints), ("Foundry deployments", outputs.foundry_deployments))
+        if names_
+    ]
+    return "; ".join(parts)
+
+
+def noun(outputs: StackOutputs, name: str) -> str:
+    """How messages name what ``name`` selects."""
+    return "Foundry deployment" if name in outputs.foundry_deployments else "endpoint"
+
+
+def _endpoint_targets(
+    name: str,
+    output: EndpointOutput,
+    outputs: StackOutputs,
+    routes: Sequence[ServerlessRoute],
+    choice: AuthChoice,
+    scopes: Mapping[ChannelName, str],
+    allowed: Collection[str],
+) -> list[Target[Any]]:
+    how = _auth_for(name, output, choice, outputs)
+    key = outputs.key_of(name) if how == "key" else None
+    why = header_problem(key.get_secret_value()) if key is not None else ""
+    if why:
+        raise SmokeInputError(f"endpointKeys.{name}.primaryKey cannot be sent: it {why} ({HEADER_RULE})")
+    found: list[Target[Any]] = []
+    for route in (r for r in ROUTES if r in routes):
+        url = output.chat_completions_url if route == "inference" else output.native_chat_completions_url
+        if url:  # a chat model has both routes (non_chat() set aside the others)
+            problem = destination_problem(name, output, route, allowed)
+            if problem:
+                raise SmokeInputError(problem)
+            scope = scopes["serverless"] if how == "entra" else ""
+            found.append(EndpointTarget(name, route, url, how, output, key, scope))
+    return found
+
+
+def _foundry_target(
+    name: str,
+    output: FoundryDeploymentOutput,
+    outputs: StackOutputs,
+    choice: AuthChoice,
+    scopes: Mapping[ChannelName, str],
+    allowed: Collection[str],
+) -> Target[Any]:
+    how = _foundry_auth_for(name, output, choice, outputs)
+    key = outputs.foundry_key_of(output.foundry) if how == "key" else None
+    why = header_problem(key.get_secret_value()) if key is not None else ""
+    if why:
+        raise SmokeInputError(f"foundryKeys.{output.foundry}.key1 cannot be sent: it {why} ({HEADER_RULE})")
+    problem = foundry_destination_problem(name, output, allowed)
+    if problem or output.chat_completions_url is None:  # non_chat() set aside deployments without the URL
+        raise SmokeInputError(problem or f"foundryDeployments.{name}.chatCompletionsUrl: none")
+    scope = scopes["foundry"] if how == "entra" else ""
+    return FoundryTarget(name, "openai", output.chat_completions_url, how, output, key, scope)
+
+
 def non_chat(outputs: StackOutputs) -> dict[str, str]:
-    """Endpoints whose catalog model does not answer chat completions (OCR / document AI), with why: nothing
-    sends them a chat request."""
+    """Endpoints and Foundry deployments whose model does not answer chat completions (OCR / document AI, by the
+    outputs or the catalog), with why: nothing sends them a chat request."""
     known = catalog_module.load()
     found = {}
     for name, output in outputs.endpoints.items():
@@ -310,7 +433,22 @@ def non_chat(outputs: StackOutputs) -> dict[str, str]:
         label = model.label if model is not None else output.model_id
         if output.api != "chat" or (model is not None and model.api != "chat") or not output.chat_completions_url:
             found[name] = f"{label} answers the OCR / document AI API, not chat completions"
+    for name, deployment in outputs.foundry_deployments.items():
+        model = known.by_foundry_model(deployment.format, deployment.model_name)
+        if (
+            deployment.api != "chat"
+            or (model is not None and model.api != "chat")
+            or not deployment.chat_completions_url
+        ):
+            found[name] = f"{foundry_label(deployment, model)} answers the OCR / document AI API, not chat completions"
     return found
+
+
+def foundry_label(deployment: FoundryDeploymentOutput, model: catalog_module.Model | None) -> str:
+    """``Name (format/model name)`` of a deployment's model, or ``format/model name`` when the catalog does not
+    know it."""
+    ident = f"{deployment.format}/{deployment.model_name}"
+    return f"{model.name} ({ident})" if model is not None else ident
 
 
 def _auth_for(name: str, output: EndpointOutput, choice: AuthChoice, outputs: StackOutputs) -> Auth:
@@ -334,15 +472,203 @@ def _auth_for(name: str, output: EndpointOutput, choice: AuthChoice, outputs: St
     raise SmokeInputError(f"endpointKeys has no key for endpoint {name!r} (authMode {mode}): run `pulumi up`")
 
 
+def _foundry_auth_for(name: str, output: FoundryDeploymentOutput, choice: AuthChoice, outputs: StackOutputs) -> Auth:
+    """``auto``: the resource's ``key1`` when it takes keys (``KeyAndAAD``) and ``foundryKeys`` holds one, else an
+    Entra ID token (every Foundry resource takes them). Hidden keys are an error unless ``--auth entra``: the
+    report would otherwise test another credential than the one the user meant."""
+    account = output.foundry
+    if choice == "key" and output.auth_mode == "AAD":
+        raise SmokeInputError(
+            f"--auth key: Foundry deployment {name!r} takes Entra ID tokens only (authMode AAD: keys are off on "
+            f"Foundry resource {account!r})"
+        )
+    if choice == "entra" or output.auth_mode == "AAD":
+        return "entra"
+    if outputs.foundry_key_of(account) is not None:
+        return "key"
+    if outputs.foundry_keys_hidden:
+        raise SmokeInputError(
+            f"Foundry deployment {name!r} needs its resource's key, and foundryKeys is hidden: read the outputs with "
+            "`pulumi stack output --json --show-secrets`, or pass --auth entra"
+        )
+    if choice == "key":
+        raise SmokeInputError(
+            f"foundryKeys has no key for Foundry resource {account!r} (authMode KeyAndAAD): run `pulumi up`"
+        )
+    return "entra"
+
+
+# --- the channels: what each sends, and how it reads a refusal ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndpointTarget(Target[EndpointOutput]):
+    """A serverless endpoint's route: the key or token as ``Authorization: Bearer``."""
+
+    base_field: ClassVar[str] = "inferenceUri"
+    owner: ClassVar[str] = "the endpoint"
+
+    @property
+    def base(self) -> str:
+        return self.output.inference_uri
+
+    def quota(self) -> str:
+        limits = self.output.rate_limits
+        return (
+            f"the deployment's quota: {limits.tokens_per_minute} tokens and {limits.requests_per_minute} requests "
+            "per minute"
+        )
+
+    def diagnosis(self, status: int, line: str, said: str, today: dt.date) -> str:
+        output = self.output
+        if status == 401 and self.auth == "key":
+            return (
+                f"{line}: the endpoint rejected the key from the stack outputs; it changed since the last "
+                f"`pulumi up` (run `pulumi refresh` and `pulumi up`, then smoke again){said}"
+            )
+        if status == 401:
+            return (
+                f"{line}: the endpoint rejected the Entra ID token (scope {self.scope}); check the "
+                f"endpoint's authMode ({output.auth_mode}) and that you signed in to its tenant{said}"
+            )
+        if status == 403 and self.auth == "entra":
+            return (
+                f"{line}: the signed-in identity has no role allowing inference on workspace "
+                f"{output.workspace!r}: grant Azure AI Developer (`role: developer` in azure-maas:access){said}"
+            )
+        if status == 403:
+            return f"{line}: the key was not allowed to call this endpoint{said}"
+        if status in (404, 410):
+            return f"{line}: {self._not_found(today)}{said}"
+        return f"{line}: the request was refused{said}"
+
+    def _not_found(self, today: dt.date) -> str:
+        output = self.output
+        known = catalog_module.load()
+        model = known.by_model_id(output.model_id)
+        if model is not None:
+            verdict = catalog_module.judge(model, today, known)
+            if verdict.stage == "Retired":
+                return f"the model is retired: {verdict.reason}"
+        if self.route == "native" and facts.model_registry(output.model_id) not in NATIVE_ROUTE_REGISTRIES:
+            return (
+                f"{output.model_id} does not serve the native route {names.NATIVE_CHAT_ROUTE} (Mistral and AI21 "
+                "models do); use --route inference"
+            )
+        return (
+            f"no endpoint at {self.url}: deleted outside Pulumi, or its model was retired "
+            "(run `pulumi refresh`; `maas models --all` shows retirements)"
+        )
+
+
+@dataclass(frozen=True)
+class FoundryTarget(Target[FoundryDeploymentOutput]):
+    """A Foundry deployment: ``{baseUrl}/chat/completions`` with ``model`` set to the deployment's name, the
+    resource's key as ``api-key`` or a token as ``Authorization: Bearer``."""
+
+    base_field: ClassVar[str] = "baseUrl"
+    owner: ClassVar[str] = "the deployment"
+
+    @property
+    def base(self) -> str:
+        return self.output.base_url
+
+    def credential_headers(self, secret: str) -> dict[str, str]:
+        return {"api-key": secret} if self.auth == "key" else super().credential_headers(secret)
+
+    def body(self) -> dict[str, Any]:
+        return {"model": self.output.deployment}
+
+    def quota(self) -> str:
+        output = self.output
+        units = "provisioned throughput units" if "Provisioned" in output.sku else "thousand tokens per minute"
+        return (
+            f"the deployment's capacity: {output.capacity} {units}, {output.sku}; raise its `capacity` in "
+            "azure-maas:foundries"
+        )
+
+    def diagnosis(self, status: int, line: str, said: str, today: dt.date) -> str:
+        if status in (401, 403):
+            return f"{line}: {self._credential_refused(status)}{said}"
+        if status in (404, 410):
+            return f"{line}: {self._not_found(status, today)}{said}"
+        return f"{line}: the request was refused{said}"
+
+    def _credential_refused(self, status: int) -> str:
+        account = self.output.foundry
+        if status == 401 and self.auth == "key":
+            return (
+                f"Foundry resource {account!r} rejected the key from the stack outputs; it changed since the last "
+                "`pulumi up` (run `pulumi refresh` and `pulumi up`, then smoke again)"
+            )
+        if status == 401:
+            other = OLDER_FOUNDRY_TOKEN_SCOPE if self.scope == FOUNDRY_TOKEN_SCOPE else FOUNDRY_TOKEN_SCOPE
+            return (
+                f"Foundry resource {account!r} rejected the Entra ID token (scope {self.scope}); sign in to its "
+                f"tenant, or try --token-scope foundry={other}"
+            )
+        if self.auth == "entra":
+            return (
+                f"the signed-in identity has no role allowing inference on Foundry resource {account!r}: grant "
+                f"Foundry User (`role: developer`, `scope: {account}` in azure-maas:access)"
+            )
+        return (
+            f"Foundry resource {account!r} refused the key: local auth (keys) was turned off since the last "
+            "`pulumi up` (run `pulumi refresh`; --auth entra smokes it with a token)"
+        )
+
+    def _not_found(self, status: int, today: dt.date) -> str:
+        output = self.output
+        retired = foundry_retirement(output, today)
+        if retired:
+            return f"the model is retired: {retired}"
+        if status == 410:
+            return (
+                f"the model of deployment {output.deployment!r} ({output.format}/{output.model_name} version "
+                f"{output.version}) is retired, though the catalog does not say so yet: deploy a living one (`maas "
+                "models --channel foundry`; `maas catalog sync` updates the catalog)"
+            )
+        return (
+            f"Foundry resource {output.foundry!r} has no deployment named {output.deployment!r} (sent as `model`): "
+            "deleted or renamed outside Pulumi, or the outputs are stale (run `pulumi refresh`)"
+        )
+
+
+def foundry_retirement(output: FoundryDeploymentOutput, today: dt.date) -> str:
+    """Why the catalog says a deployment's model is retired on ``today``, with the first living model along its
+    replacement chain (how to deploy it on a Foundry resource, or where else it is offered); ``""`` when the
+    catalog does not know the model or it is not retired."""
+    known = catalog_module.load()
+    model = known.by_foundry_model(output.format, output.model_name)
+    if model is None or model.lifecycle.stage_on(today) != "Retired":
+        return ""
+    when = model.lifecycle.retirement_date
+    since = f" on {when.isoformat()}" if when else f" (as of the catalog date {known.as_of.isoformat()})"
+    reason = f"{foundry_label(output, model)} was retired{since}"
+    replacement = known.replacement_on(model, today)
+    if replacement is not None and replacement.foundry is not None:
+        offer = replacement.foundry
+        return f"{reason}; deploy {replacement.key!r} ({offer.format}/{offer.name} version {offer.version}) instead"
+    if replacement is not None:
+        return (
+            f"{reason}; its replacement {replacement.key!r} ({replacement.name}) is offered only as: "
+            f"{catalog_module.channels_text(replacement)}"
+        )
+    return f"{reason}; no replacement is announced"
+
+
 # --- where credentials may go, and what they may be --------------------------------------------------------
 
 _HOST_NAME = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
-_AZURE_HOST = re.compile(
-    r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + "|".join(map(re.escape, AZURE_INFERENCE_HOSTS)) + r")$"
-)
-_URL_KEYS: dict[Route, str] = {"inference": "chatCompletionsUrl", "native": "nativeChatCompletionsUrl"}
+_URL_KEYS: dict[ServerlessRoute, str] = {"inference": "chatCompletionsUrl", "native": "nativeChatCompletionsUrl"}
+
+
+@cache
+def _hosts_pattern(domains: tuple[str, ...]) -> re.Pattern[str]:
+    """Host names under one of ``domains``."""
+    return re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + "|".join(map(re.escape, domains)) + r")$")
 
 
 def allowed_host(value: str) -> str:
@@ -370,42 +696,76 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def destination_problem(name: str, output: EndpointOutput, route: Route, allowed: Collection[str] = ()) -> str:
+def destination_problem(
+    name: str, output: EndpointOutput, route: ServerlessRoute, allowed: Collection[str] = ()
+) -> str:
     """Why endpoint ``name``'s credential must not be sent to its ``route`` URL, or ``""``. It goes only to the
     origin of the endpoint's ``inferenceUri``; that host must be an Azure inference host or in ``allowed``
     (normalized by :func:`allowed_host`), and the scheme https, or http to a loopback address in ``allowed``."""
-    where = f"endpoints.{name}"
-    base = origin(output.inference_uri)
+    url = output.chat_completions_url if route == "inference" else output.native_chat_completions_url
+    return _destination_problem(
+        f"endpoints.{name}",
+        ("inferenceUri", output.inference_uri),
+        (_URL_KEYS[route], url),
+        AZURE_INFERENCE_HOSTS,
+        allowed,
+    )
+
+
+def foundry_destination_problem(name: str, output: FoundryDeploymentOutput, allowed: Collection[str] = ()) -> str:
+    """Why Foundry deployment ``name``'s credential must not be sent to its ``chatCompletionsUrl``, or ``""``: as
+    for an endpoint (:func:`destination_problem`), with the deployment's ``baseUrl`` on a Foundry inference host
+    (:data:`FOUNDRY_INFERENCE_HOSTS`)."""
+    return _destination_problem(
+        f"foundryDeployments.{name}",
+        ("baseUrl", output.base_url),
+        ("chatCompletionsUrl", output.chat_completions_url),
+        FOUNDRY_INFERENCE_HOSTS,
+        allowed,
+    )
+
+
+def _destination_problem(
+    where: str,
+    base_field: tuple[str, str],
+    url_field: tuple[str, str | None],
+    domains: tuple[str, ...],
+    allowed: Collection[str],
+) -> str:
+    """Why a credential must not go to ``url_field``'s URL, given the base URL whose origin it may go to."""
+    base_key, base_url = base_field
+    url_key, url = url_field
+    base = origin(base_url)
     if base is None or base[0] not in DEFAULT_PORTS:
-        return f"{where}.inferenceUri: not an absolute http(s) URL"
+        return f"{where}.{base_key}: not an absolute http(s) URL"
     scheme, host, _ = base
-    if host not in allowed and not _AZURE_HOST.match(host):
-        domains = ", ".join(f"*.{domain}" for domain in AZURE_INFERENCE_HOSTS)
+    if host not in allowed and not _hosts_pattern(domains).match(host):
+        shown_domains = ", ".join(f"*.{domain}" for domain in domains)
         return (
-            f"{where}.inferenceUri: {host} is not an Azure inference host ({domains}); keys and tokens go to another "
-            f"host only with --allow-host {host}"
+            f"{where}.{base_key}: {host} is not an Azure inference host ({shown_domains}); keys and tokens go to "
+            f"another host only with --allow-host {host}"
         )
     if scheme != "https" and not (host in allowed and _loopback(host)):
         return (
-            f"{where}.inferenceUri: {_shown(base)} is not https; keys and tokens go over plain http only to a "
+            f"{where}.{base_key}: {_shown(base)} is not https; keys and tokens go over plain http only to a "
             "loopback address given to --allow-host"
         )
-    url = output.chat_completions_url if route == "inference" else output.native_chat_completions_url
     there = origin(url or "")
     if there != base:
         return (
-            f"{where}.{_URL_KEYS[route]}: {_shown(there) if there else 'not an absolute URL'} is not the origin of "
-            f"inferenceUri ({_shown(base)}); keys and tokens go there only"
+            f"{where}.{url_key}: {_shown(there) if there else 'not an absolute URL'} is not the origin of "
+            f"{base_key} ({_shown(base)}); keys and tokens go there only"
         )
     return ""
 
 
-def _refusal(target: Target) -> str:
+def _refusal(target: Target[Any]) -> str:
     """Why the runner will not send ``target`` its credential, whatever made the target: its URL is not on the
-    origin of its ``inferenceUri``, or not https (http only to a loopback address); ``""`` otherwise."""
-    there, base = origin(target.url), origin(target.output.inference_uri)
+    origin of its base URL (``inferenceUri``, ``baseUrl``), or not https (http only to a loopback address); ``""``
+    otherwise."""
+    there, base = origin(target.url), origin(target.base)
     if there is None or there != base:
-        return f"refused to send a credential to {target.url}: not the origin of the endpoint's inferenceUri"
+        return f"refused to send a credential to {target.url}: not the origin of {target.owner}'s {target.base_field}"
     if there[0] != "https" and not (there[0] == "http" and _loopback(there[1])):
         return f"refused to send a credential to {_shown(there)}: not https"
     return ""
@@ -522,7 +882,7 @@ class _Answer:
 class _Check:
     """One check under way: its target, the request, the credentials to redact and its deadline."""
 
-    target: Target
+    target: Target[Any]
     stream: bool
     headers: dict[str, str] = field(repr=False)
     secrets: set[str] = field(repr=False)
@@ -592,14 +952,13 @@ def _shut(sock: socket.socket) -> None:
 
 
 class Smoke:
-    """Runs checks with one HTTP client; an Entra ID token is fetched once, when a target needs one."""
+    """Runs checks with one HTTP client; an Entra ID token is fetched once per scope, when a target needs one."""
 
     def __init__(
         self,
         client: httpx.Client,
         *,
         credential: Callable[[], TokenProvider] | None = None,
-        token_scope: str = TOKEN_SCOPE,
         policy: RetryPolicy = RetryPolicy(),
         today: dt.date | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -607,31 +966,31 @@ class Smoke:
     ) -> None:
         self.client = client
         self.credential = credential
-        self.token_scope = token_scope
         self.policy = policy
         self.today = today or dt.date.today()
         self.sleep = sleep
         self.clock = clock
         self._token_lock = threading.Lock()
-        self._token: SecretStr | None = None
-        self._token_problem = ""
+        self._tokens: dict[str, tuple[SecretStr | None, str]] = {}
+        """By scope: the token, or why there is none."""
 
-    def run(self, checks: Sequence[Target], *, stream: bool = False) -> list[Result]:
+    def run(self, checks: Sequence[Target[Any]], *, stream: bool = False) -> list[Result]:
         """Every target checked, concurrently, results in the targets' order. Each result has every credential
         of the run redacted: a server that several endpoints share could echo another endpoint's key."""
         if not checks:
             return []
-        if any(target.auth == "entra" for target in checks):
-            self._entra_token()
+        for scope in dict.fromkeys(target.scope for target in checks if target.auth == "entra"):
+            self._entra_token(scope)
         keys = [target.key.get_secret_value() for target in checks if target.key is not None]
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(checks)), thread_name_prefix="smoke") as pool:
             return list(pool.map(lambda target: self.check(target, stream=stream, redacting=keys), checks))
 
-    def check(self, target: Target, *, stream: bool = False, redacting: Collection[str] = ()) -> Result:
+    def check(self, target: Target[Any], *, stream: bool = False, redacting: Collection[str] = ()) -> Result:
         """One check; it never raises: whatever goes wrong is its failed result. Its texts have this check's
-        credential, the Entra ID token and ``redacting`` (the run's other keys) redacted, then are cut
+        credential, every Entra ID token of the run and ``redacting`` (the run's other keys) redacted, then are cut
         (:func:`redacted`)."""
-        secrets = {*redacting, *(key.get_secret_value() for key in (target.key, self._token) if key is not None)}
+        held = (target.key, *self._known_tokens())
+        secrets = {*redacting, *(secret.get_secret_value() for secret in held if secret is not None)}
         try:
             result = self._check(target, stream, secrets)
         except Exception as error:  # a defect: this check fails, the others stand
@@ -640,10 +999,11 @@ class Smoke:
             )
         return redacted(result, secrets)
 
-    def _check(self, target: Target, stream: bool, secrets: set[str]) -> Result:
-        secret = target.key if target.auth == "key" else self._entra_token()
+    def _check(self, target: Target[Any], stream: bool, secrets: set[str]) -> Result:
+        secret = target.key if target.auth == "key" else self._entra_token(target.scope)
         if secret is None:
-            return self._result(target, stream, ok=False, status=None, attempts=0, problem=self._token_problem)
+            problem = "the check has no key" if target.auth == "key" else self._tokens[target.scope][1]
+            return self._result(target, stream, ok=False, status=None, attempts=0, problem=problem)
         value = secret.get_secret_value()
         secrets.add(value)
         why = header_problem(value)
@@ -651,7 +1011,7 @@ class Smoke:
         if refused:  # targets() refuses these before any request; a hand-made target is refused here
             return self._result(target, stream, ok=False, status=None, attempts=0, problem=refused)
         headers = {
-            "Authorization": f"Bearer {value}",
+            **target.credential_headers(value),
             "Content-Type": "application/json",
             "Accept-Encoding": "identity",
             "User-Agent": USER_AGENT,
@@ -661,26 +1021,30 @@ class Smoke:
         deadline = self.clock() + self.policy.timeout
         return self._attempts(_Check(target, stream, headers, secrets, deadline, self.clock, self.policy.timeout))
 
-    def _entra_token(self) -> SecretStr | None:
+    def _known_tokens(self) -> list[SecretStr]:
         with self._token_lock:
-            if self._token is None and not self._token_problem:
-                self._token, self._token_problem = self._fetch_token()
-            return self._token
+            return [token for token, _ in self._tokens.values() if token is not None]
 
-    def _fetch_token(self) -> tuple[SecretStr | None, str]:
+    def _entra_token(self, scope: str) -> SecretStr | None:
+        with self._token_lock:
+            if scope not in self._tokens:
+                self._tokens[scope] = self._fetch_token(scope)
+            return self._tokens[scope][0]
+
+    def _fetch_token(self, scope: str) -> tuple[SecretStr | None, str]:
         if self.credential is None:
             return None, "no Entra ID credential is configured"
         try:
-            token = self.credential().get_token(self.token_scope)
+            token = self.credential().get_token(scope)
         except Exception as error:  # azure-identity raises ClientAuthenticationError and subclasses
             first = next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
             return None, (
-                f"no Entra ID token for {self.token_scope}: {first} "
+                f"no Entra ID token for {scope}: {first} "
                 "(sign in with `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID for a workload identity)"
             )
         why = header_problem(str(token.token))
         if why:
-            return None, f"the Entra ID token for {self.token_scope} cannot be sent: it {why} ({HEADER_RULE})"
+            return None, f"the Entra ID token for {scope} cannot be sent: it {why} ({HEADER_RULE})"
         return SecretStr(token.token), ""
 
     def _attempts(self, check: _Check) -> Result:
@@ -736,6 +1100,7 @@ class Smoke:
         """One request; a 200 answer is checked (``outcome``, or ``problem`` when it breaks the schema). Bodies
         are read up to :data:`MAX_BODY` and the check's deadline."""
         body = {
+            **check.target.body(),
             "messages": [{"role": "user", "content": PROMPT}],
             "max_tokens": MAX_TOKENS,
             "temperature": 0,
@@ -776,58 +1141,14 @@ class Smoke:
         if answer.status != 429:
             message = _service_message(answer.body, check.secrets)
             return f" ({message})" if message else ""
-        limits = check.target.output.rate_limits
-        return (
-            f" (the deployment's quota: {limits.tokens_per_minute} tokens and "
-            f"{limits.requests_per_minute} requests per minute)"
-        )
+        return f" ({check.target.quota()})"
 
     def _diagnosis(self, check: _Check, answer: _Answer) -> str:
-        target, status = check.target, answer.status
-        output = target.output
         message = _service_message(answer.body, check.secrets)
         said = f" (the service says: {message})" if message else ""
-        line = self._status_line(answer)
-        if status == 401 and target.auth == "key":
-            return (
-                f"{line}: the endpoint rejected the key from the stack outputs; it changed since the last "
-                f"`pulumi up` (run `pulumi refresh` and `pulumi up`, then smoke again){said}"
-            )
-        if status == 401:
-            return (
-                f"{line}: the endpoint rejected the Entra ID token (scope {self.token_scope}); check the "
-                f"endpoint's authMode ({output.auth_mode}) and that you signed in to its tenant{said}"
-            )
-        if status == 403 and target.auth == "entra":
-            return (
-                f"{line}: the signed-in identity has no role allowing inference on workspace "
-                f"{output.workspace!r}: grant Azure AI Developer (`role: developer` in azure-maas:access){said}"
-            )
-        if status == 403:
-            return f"{line}: the key was not allowed to call this endpoint{said}"
-        if status in (404, 410):
-            return f"{line}: {self._not_found(target)}{said}"
-        return f"{line}: the request was refused{said}"
+        return check.target.diagnosis(answer.status, self._status_line(answer), said, self.today)
 
-    def _not_found(self, target: Target) -> str:
-        output = target.output
-        known = catalog_module.load()
-        model = known.by_model_id(output.model_id)
-        if model is not None:
-            verdict = catalog_module.judge(model, self.today, known)
-            if verdict.stage == "Retired":
-                return f"the model is retired: {verdict.reason}"
-        if target.route == "native" and facts.model_registry(output.model_id) not in NATIVE_ROUTE_REGISTRIES:
-            return (
-                f"{output.model_id} does not serve the native route {names.NATIVE_CHAT_ROUTE} (Mistral and AI21 "
-                "models do); use --route inference"
-            )
-        return (
-            f"no endpoint at {target.url}: deleted outside Pulumi, or its model was retired "
-            "(run `pulumi refresh`; `maas models --all` shows retirements)"
-        )
-
-    def _result(self, target: Target, stream: bool, **fields: Any) -> Result:
+    def _result(self, target: Target[Any], stream: bool, **fields: Any) -> Result:
         return Result(endpoint=target.endpoint, route=target.route, auth=target.auth, stream=stream, **fields)
 
 
@@ -891,24 +1212,58 @@ def default_credential() -> TokenProvider:
 
 # --- the command ------------------------------------------------------------------------------------------
 
+_CHANNEL_PREFIX = re.compile(r"^(?P<channel>[a-z]+)=(?P<scope>.*)$", re.DOTALL)
+
+
+def token_scope(value: str) -> tuple[ChannelName | None, str]:
+    """A ``--token-scope`` value: ``SCOPE`` (every channel) or ``CHANNEL=SCOPE`` (one channel);
+    :class:`argparse.ArgumentTypeError` for an unknown channel or a scope that is empty or holds a space."""
+    channel: ChannelName | None = None
+    scope = value
+    prefixed = _CHANNEL_PREFIX.match(value)
+    if prefixed:
+        named = prefixed["channel"]
+        if named not in CHANNELS:
+            raise argparse.ArgumentTypeError(f"{named!r} is not a channel: use {' or '.join(CHANNELS)}")
+        channel, scope = next(c for c in CHANNELS if c == named), prefixed["scope"]
+    if not scope or any(char.isspace() for char in scope):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a scope: [CHANNEL=]SCOPE, the scope without spaces")
+    return channel, scope
+
+
+def token_scopes(given: Sequence[tuple[ChannelName | None, str]] | None) -> dict[ChannelName, str]:
+    """Each channel's scope: its default (:data:`TOKEN_SCOPES`), replaced by the ``--token-scope`` values in
+    order (a later value wins)."""
+    scopes = dict(TOKEN_SCOPES)
+    for channel, scope in given or ():
+        scopes |= {channel: scope} if channel else dict.fromkeys(CHANNELS, scope)
+    return scopes
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_stack(parser, "the deployed stack (default: dev)")
     parser.add_argument(
-        "--endpoint", "-e", action="append", default=[], metavar="NAME", help="only this endpoint (repeatable)"
+        "--endpoint",
+        "-e",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this serverless endpoint, or Foundry deployment as ACCOUNT/DEPLOYMENT (repeatable)",
     )
     parser.add_argument(
         "--route",
         action="append",
         choices=ROUTES,
-        help="inference: {uri}/chat/completions (default); native: {uri}/v1/chat/completions (repeatable)",
+        help="routes of serverless endpoints: inference, {uri}/chat/completions (default); native, "
+        "{uri}/v1/chat/completions (repeatable; a Foundry deployment has one route, openai/v1)",
     )
     parser.add_argument("--stream", action="store_true", help="stream the answer (server-sent events)")
     parser.add_argument(
         "--auth",
         choices=["auto", "key", "entra"],
         default="auto",
-        help="auto (default): the key for Key and KeyAndAAD endpoints, an Entra ID token for AAD endpoints",
+        help="auto (default): the key for Key and KeyAndAAD endpoints and for Foundry resources with keys in the "
+        "outputs, an Entra ID token otherwise",
     )
     parser.add_argument(
         "--outputs", type=Path, metavar="FILE", help="saved `pulumi stack output --json --show-secrets` (- for stdin)"
@@ -933,7 +1288,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=RetryPolicy.attempts - 1,
         help="retries of a 429 or 5xx answer (default: %(default)s)",
     )
-    parser.add_argument("--token-scope", default=TOKEN_SCOPE, help="Entra ID scope (default: %(default)s)")
+    parser.add_argument(
+        "--token-scope",
+        action="append",
+        type=token_scope,
+        metavar="[CHANNEL=]SCOPE",
+        help=f"Entra ID scope for every channel, or for one: serverless=SCOPE, foundry=SCOPE (repeatable; "
+        f"default: serverless {TOKEN_SCOPE}, foundry {FOUNDRY_TOKEN_SCOPE})",
+    )
     options.add_format(parser, ("text", "json"))
     options.add_cwd(parser)
     options.add_today(parser)
@@ -941,14 +1303,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
     outputs = read_outputs(args.stack, args.cwd, args.outputs)
-    checks = targets(outputs, args.endpoint, args.route or ["inference"], args.auth, args.allow_host)
+    checks = targets(
+        outputs, args.endpoint, args.route, args.auth, args.allow_host, token_scopes=token_scopes(args.token_scope)
+    )
     for name, why in ({} if args.endpoint else non_chat(outputs)).items():
-        errors.print(f"maas smoke: skipped endpoint {name!r}: {why}", markup=False)
+        errors.print(f"maas smoke: skipped {noun(outputs, name)} {name!r}: {why}", markup=False)
     policy = RetryPolicy(attempts=args.retries + 1, timeout=args.timeout)
     with http_client(args.allow_host) as client, progress(errors, text="smoke testing"):
-        runner = Smoke(
-            client, credential=default_credential, token_scope=args.token_scope, policy=policy, today=args.today
-        )
+        runner = Smoke(client, credential=default_credential, policy=policy, today=args.today)
         results = runner.run(checks, stream=args.stream)
     if args.format == "json":
         sys.stdout.write(render.smoke_json(results, args.stack) + "\n")
@@ -959,12 +1321,13 @@ def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
 
 COMMAND = Command(
     name="smoke",
-    help="send one tiny chat completion to each deployed endpoint",
+    help="send one tiny chat completion to each deployed endpoint and Foundry deployment",
     description="Read the stack outputs (pulumi stack output --json --show-secrets, or --outputs FILE), "
-    "send each endpoint a tiny chat completion and check the answer against the documented schema. "
-    "Keys and tokens go only over https to the endpoint's own inferenceUri, an Azure inference host unless "
-    "--allow-host names it. Exit codes: 0 every check passed, 1 a check failed, 2 unreadable outputs, an "
-    "invalid selection or a credential that would go elsewhere, 3 internal failure.",
+    "send each serverless endpoint and each Foundry deployment a tiny chat completion and check the answer against "
+    "the documented schema. Keys and tokens go only over https to the endpoint's own inferenceUri (a deployment's "
+    "own baseUrl), an Azure inference host unless --allow-host names it. Exit codes: 0 every check passed, 1 a "
+    "check failed, 2 unreadable outputs, an invalid selection or a credential that would go elsewhere, 3 internal "
+    "failure.",
     add_arguments=add_arguments,
     execute=execute,
 )

@@ -24,9 +24,11 @@ JSON_FIELDS: dict[str, str] = {
     "stack": "The stack whose outputs were read.",
     "passed": "Checks that passed.",
     "failed": "Checks that failed.",
-    "checks": "One entry per endpoint and route (and stream), in the order of the outputs.",
-    "checks[].endpoint": "The endpoint's name.",
-    "checks[].route": "`inference` (`{uri}/chat/completions`) or `native` (`{uri}/v1/chat/completions`).",
+    "checks": "One entry per serverless endpoint and route, then one per Foundry deployment, in the order of the "
+    "outputs.",
+    "checks[].endpoint": "The serverless endpoint's name, or `<account>/<deployment>` for a Foundry deployment.",
+    "checks[].route": "`inference` (`{uri}/chat/completions`) or `native` (`{uri}/v1/chat/completions`) for a "
+    "serverless endpoint; `openai` for a Foundry deployment (`{baseUrl}/chat/completions`, the `openai/v1` route).",
     "checks[].stream": "True when the answer was streamed.",
     "checks[].auth": "`key` or `entra`.",
     "checks[].ok": "Whether the check passed.",
@@ -43,6 +45,8 @@ JSON_FIELDS: dict[str, str] = {
 }
 """Every field of ``maas smoke --format json``; docs/cli.md shows them and a test holds them to the document."""
 
+ROUTE_LABELS = {"openai": "openai/v1"}
+"""How the text report shows a route whose JSON name is shorter than its path."""
 REPLY_LIMIT = 24
 LATENCY_WIDTH = len(f"{MAX_SECONDS * 1000:.0f} ms")
 """The latency column is as wide as the longest latency a check can take, so the table's layout never depends
@@ -84,6 +88,10 @@ def smoke_json(results: Sequence[SmokeResult], stack: str) -> str:
     )
 
 
+def route_label(route: str) -> str:
+    return ROUTE_LABELS.get(route, route)
+
+
 def print_smoke(results: Sequence[SmokeResult], console: Console) -> None:
     table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
     for column in ("Endpoint", "Route", "Auth", "Status", "Latency", "Tokens", "Reply"):
@@ -98,7 +106,7 @@ def print_smoke(results: Sequence[SmokeResult], console: Console) -> None:
         tries = f" ({r.attempts} tries)" if r.attempts > 1 else ""
         table.add_row(
             escape(r.endpoint),
-            r.route + (" stream" if r.stream else ""),
+            route_label(r.route) + (" stream" if r.stream else ""),
             "key" if r.auth == "key" else "Entra ID",
             f"[green]{status} ok[/]{tries}" if r.ok else f"[red]{status} failed[/]{tries}",
             "-" if r.latency is None else f"{r.latency * 1000:.0f} ms",
@@ -110,6 +118,6 @@ def print_smoke(results: Sequence[SmokeResult], console: Console) -> None:
     console.print(table)
     for r in results:
         if not r.ok:
-            console.print(f"✗ {r.endpoint} ({r.route}): {r.problem}", markup=False, soft_wrap=True)
+            console.print(f"✗ {r.endpoint} ({route_label(r.route)}): {r.problem}", markup=False, soft_wrap=True)
     passed = sum(r.ok for r in results)
     console.print(f"{passed} of {len(results)} checks passed", markup=False)
