@@ -120,16 +120,10 @@ def config_keys() -> str:
 
 # --- naming-rules --------------------------------------------------------------------------------------------
 
-NAME_RULES: tuple[facts.NameRule, ...] = (
-    facts.ENDPOINT_NAME,
-    names.WORKSPACE_NAME,
-    names.RESOURCE_GROUP_NAME,
-    names.MARKETPLACE_SUBSCRIPTION_NAME,
-    names.STACK_NAME,
-    names.GUID,
-    facts.MODEL_ID,
-    names.WORKSPACE_ID,
+NAME_RULES: tuple[facts.NameRule, ...] = tuple(
+    {id(rule): rule for rule in vars(names).values() if isinstance(rule, facts.NameRule)}.values()
 )
+"""Every rule ``infra.names`` defines or re-exports from the pack, in the order they are written."""
 
 
 def naming_rules() -> str:
