@@ -1,4 +1,5 @@
-"""Role facts: the built-in role azure-maas grants and the permissions of its least-privilege ``deployer`` roles.
+"""Role facts: the built-in roles azure-maas grants (Azure AI Developer on hubs and workspaces, Foundry User on
+Foundry resources; both from the pack's facts) and the permissions of its least-privilege ``deployer`` roles.
 
 Source: the Azure docs for deploying Mistral and AI21 models as serverless APIs ("Prerequisites": Azure
 AI Developer on the resource group, or a custom role with these permissions at these scopes).
@@ -9,14 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from azure_maas_policy.facts import AZURE_AI_DEVELOPER
+from azure_maas_policy.facts import AZURE_AI_DEVELOPER, FOUNDRY_USER
 
 __all__ = ["AZURE_AI_DEVELOPER", "DEPLOYER_ROLES", "FOUNDRY_USER", "CustomRole", "role_definition_id"]
-
-FOUNDRY_USER = "53ca6127-db72-4b80-b1b0-d745d6d5456d"
-"""Foundry User (named Azure AI User before 2026; the GUID is unchanged): build with and call a Foundry resource's
-models and projects, least privilege; what ``developer`` grants at a Foundry scope. Source: AZURE_FACTS.md section
-6 (MicrosoftDocs/azure-ai-docs, articles/foundry/concepts/rbac-foundry.md), as of 2026-11-24."""
 
 
 @dataclass(frozen=True)

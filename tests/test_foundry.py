@@ -324,6 +324,15 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         ],
     ),
     (
+        "unknown-sku",
+        config(foundry(deployments=[{"name": "dx", "model": "mistral-large-3", "sku": "Global"}])),
+        [
+            f"{DEPLOYMENTS}[0].sku: 'Global' is not a deployment type; valid: GlobalStandard, DataZoneStandard, "
+            "Standard, GlobalProvisionedManaged, DataZoneProvisionedManaged, ProvisionedManaged, GlobalBatch, "
+            "DataZoneBatch, DeveloperTier"
+        ],
+    ),
+    (
         "existing-without-subdomain",
         config(foundry(id=EXISTING)),
         [

@@ -91,7 +91,7 @@ def _issue_from_pydantic(error: Mapping[str, Any]) -> Issue | None:
         return Issue(loc, f"unknown key; {hint} keys here: {', '.join(valid)}")
     if kind == "missing":
         return Issue(loc, "required key is missing")
-    if kind in ("invalid_name", "invalid_model_id", "invalid_role"):
+    if kind in ("invalid_name", "invalid_model_id", "invalid_role", "invalid_choice"):
         return Issue(loc, str(error["msg"]))
     if kind == "too_short":
         # pydantic also reports a list whose items all failed as too short: those items say why.

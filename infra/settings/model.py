@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from azure_maas_policy.facts import shown
+from azure_maas_policy.facts import DEPLOYMENT_TYPES, shown
 from infra import catalog as catalog_module
 from infra import names
 from infra.settings.sources import EnvOverrideSource, PulumiConfigSource
@@ -129,17 +129,17 @@ class WorkspaceConfig(_Config):
 
 BUILT_IN_CONTENT_FILTERS = ("Microsoft.DefaultV2", "Microsoft.Default")
 """Content-filter (RAI) policies every Foundry resource has; a deployment may name one instead of its own."""
-DeploymentType = Literal[
-    "GlobalStandard",
-    "DataZoneStandard",
-    "Standard",
-    "GlobalProvisionedManaged",
-    "DataZoneProvisionedManaged",
-    "ProvisionedManaged",
-    "GlobalBatch",
-    "DataZoneBatch",
-    "DeveloperTier",
-]
+
+
+def _check_deployment_type(value: str) -> str:
+    if value in DEPLOYMENT_TYPES:
+        return value
+    problem = f"{shown(value)} is not a deployment type; valid: {', '.join(DEPLOYMENT_TYPES)}"
+    raise PydanticCustomError("invalid_choice", "{problem}", {"problem": problem})
+
+
+DeploymentType = Annotated[str, AfterValidator(_check_deployment_type)]
+"""A Foundry deployment's sku name: one of the pack's ``DEPLOYMENT_TYPES``."""
 
 
 class ContentFilterConfig(_Config):
