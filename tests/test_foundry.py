@@ -423,3 +423,17 @@ def test_allow_retired_deploys_it_anyway() -> None:
     # An OCR model answers no chat route: no chat URL (Pulumi leaves null values out of outputs).
     assert "chatCompletionsUrl" not in run.outputs["foundryDeployments"]["fdy-main/docs"]
     assert run.outputs["foundryDeployments"]["fdy-main/docs"]["api"] == "ocr"
+
+
+def test_the_default_subdomain_is_the_name_and_a_stable_hash() -> None:
+    import hashlib
+
+    digest = hashlib.sha256("\x1f".join([SUBSCRIPTION_ID, RG, "foundry", "Fdy--Main-"]).encode()).hexdigest()[:6]
+
+    assert names.foundry_subdomain(SUBSCRIPTION_ID, RG, account="Fdy--Main-") == f"fdy-main-{digest}"
+    assert (
+        names.foundry_subdomain(SUBSCRIPTION_ID, RG, account="a" * 64)
+        == f"{'a' * 57}-"
+        + hashlib.sha256("\x1f".join([SUBSCRIPTION_ID, RG, "foundry", "a" * 64]).encode()).hexdigest()[:6]
+    )
+    assert names.SUBDOMAIN.problem(names.foundry_subdomain(SUBSCRIPTION_ID, RG, account="a" * 64)) is None
