@@ -379,18 +379,28 @@ def _foundries(
 
 
 def _role_definitions(
-    rg: ResourceGroupSpec, workspaces: tuple[WorkspaceSpec, ...], subscription_id: str, project: str, stack: str
+    rg: ResourceGroupSpec,
+    workspaces: tuple[WorkspaceSpec, ...],
+    foundries: tuple[FoundrySpec, ...],
+    subscription_id: str,
+    project: str,
+    stack: str,
 ) -> tuple[RoleDefinitionSpec, ...]:
-    """One set per stack: role names are unique per tenant, so they name project, stack and group."""
+    """One set per stack: role names are unique per tenant, so they name project, stack and group. The Foundry
+    Deployer only in a stack with Foundry resources."""
     subscription_scope = f"/subscriptions/{subscription_id}"
     outside_rg = tuple(ws.id for ws in workspaces if ws.resource_group.lower() != rg.name.lower())
+    foundries_outside = tuple(f.id for f in foundries if f.resource_group.lower() != rg.name.lower())
     scopes = {
         "subscription": (subscription_scope,),
         "resourceGroup": (rg.id,),
         "workspace": (rg.id, *outside_rg),
+        "foundry": (rg.id, *foundries_outside),
     }
     specs = []
     for spec in roles.DEPLOYER_ROLES:
+        if spec.scope == "foundry" and not foundries:
+            continue
         guid = names.deterministic_guid("role-definition", rg.id, project, stack, spec.key)
         specs.append(
             RoleDefinitionSpec(
@@ -459,15 +469,19 @@ def _role_assignments(
         target = scopes[grant.scope]
         if grant.role == "deployer":
             # Each permission at the scope the Azure docs name for it.
+            everywhere = target.kind == "resourceGroup"
             targets = {
                 "subscription": [ScopeRef("subscription", f"/subscriptions/{subscription_id}")],
                 "resourceGroup": [rg_scope],
                 "workspace": [target]
                 if target.kind == "workspace"
-                else [ScopeRef("workspace", ws.id, ws.key) for ws in workspaces],
+                else [ScopeRef("workspace", ws.id, ws.key) for ws in workspaces if everywhere],
+                "foundry": [target]
+                if target.kind == "foundry"
+                else [ScopeRef("foundry", f.id, f.key) for f in foundries if everywhere],
             }
             for spec in roles.DEPLOYER_ROLES:
-                for scope in targets[spec.scope]:
+                for scope in targets[spec.scope]:  # none for a role the stack has no resource for
                     specs.append(
                         _assignment(
                             grant.principal_id,
@@ -540,12 +554,12 @@ def _compute(settings: Settings, catalog: Catalog, *, project: str, stack: str, 
     definitions: tuple[RoleDefinitionSpec, ...] = ()
     if settings.deployer_roles is not None:
         # Existing role definitions (the bootstrap's): the program creates none and needs no role-definition write.
-        deployer_ids = {
-            spec.key: roles.role_definition_id(subscription_id, getattr(settings.deployer_roles, spec.key))
-            for spec in roles.DEPLOYER_ROLES
-        }
+        given = {spec.key: getattr(settings.deployer_roles, spec.key) for spec in roles.DEPLOYER_ROLES}
+        deployer_ids = {key: roles.role_definition_id(subscription_id, guid) for key, guid in given.items() if guid}
     else:
-        definitions = _role_definitions(rg, workspaces, subscription_id, project, stack) if uses_deployer else ()
+        definitions = (
+            _role_definitions(rg, workspaces, foundries, subscription_id, project, stack) if uses_deployer else ()
+        )
         deployer_ids = {d.key: d.id for d in definitions}
     return Desired(
         location=settings.location,

@@ -20,7 +20,7 @@ class CustomRole:
     key: str
     title: str
     description: str
-    scope: Literal["subscription", "resourceGroup", "workspace"]
+    scope: Literal["subscription", "resourceGroup", "workspace", "foundry"]
     """Where the permissions are granted (and where the role is assignable)."""
     actions: tuple[str, ...]
 
@@ -56,7 +56,23 @@ DEPLOYER_ROLES: tuple[CustomRole, ...] = (
             "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints/*",
         ),
     ),
+    CustomRole(
+        key="foundry",
+        title="azure-maas Foundry Deployer",
+        description="Manage model deployments and content filters of a Foundry resource (granted at each Foundry "
+        "resource).",
+        scope="foundry",
+        # Deploying needs accounts/deployments/write at the Foundry resource (AZURE_FACTS.md section 6, "RBAC");
+        # a deployment names a content filter (RAI policy) of the resource. The Marketplace and SaaS actions a
+        # partner model's deployment needs are the other deployer roles'.
+        actions=(
+            "Microsoft.CognitiveServices/accounts/read",
+            "Microsoft.CognitiveServices/accounts/deployments/*",
+            "Microsoft.CognitiveServices/accounts/raiPolicies/*",
+        ),
+    ),
 )
+"""Only a stack with Foundry resources creates or assigns the ``foundry`` role."""
 
 
 def role_definition_id(subscription_id: str, guid: str) -> str:

@@ -373,7 +373,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         minimal(deployerRoles={**DEPLOYER_ROLES, "serverles": DEPLOYER_ROLES["serverless"]}),
         [
             "azure-maas:deployerRoles.serverles: unknown key; did you mean 'serverless'? Valid keys here: "
-            "marketplace, saas, serverless"
+            "marketplace, saas, serverless, foundry"
         ],
     ),
     (

@@ -346,13 +346,35 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         ["azure-maas:foundries[0].publicNetworkAccess: only valid for a Foundry resource this stack creates (no 'id')"],
     ),
     (
-        "deployer-at-a-foundry-scope",
+        "deployer-at-a-project",
         config(
-            access=[{"principalId": SP, "principalType": "ServicePrincipal", "role": "deployer", "scope": "fdy-main"}]
+            access=[
+                {
+                    "principalId": SP,
+                    "principalType": "ServicePrincipal",
+                    "role": "deployer",
+                    "scope": "fdy-main/proj-chat",
+                }
+            ]
         ),
         [
-            "azure-maas:access[0].role: 'deployer' covers serverless endpoints only (its roles hold no Foundry "
-            "deployment rights); at Foundry scope 'fdy-main' use 'developer' (Foundry User) or a role definition GUID"
+            "azure-maas:access[0].scope: 'deployer' at project 'fdy-main/proj-chat': deployments are the Foundry "
+            "resource's, not a project's; use scope 'fdy-main'"
+        ],
+    ),
+    (
+        "deployer-roles-without-foundry",
+        config(
+            access=[{"principalId": SP, "principalType": "ServicePrincipal", "role": "deployer"}],
+            deployerRoles={
+                "marketplace": "0fc6114f-d1ba-5963-b15f-5d7deed1e9db",
+                "saas": "635bd9e0-7716-59e5-b2ad-648892f80768",
+                "serverless": "cc128442-e27e-54cd-b386-18d0b519b0c2",
+            },
+        ),
+        [
+            "azure-maas:deployerRoles.foundry: required: 'deployer' at azure-maas:access[0] covers the stack's "
+            "Foundry resources; set it to the bootstrap's Foundry Deployer role (scripts/bootstrap.sh prints it)"
         ],
     ),
     (
@@ -437,3 +459,36 @@ def test_the_default_subdomain_is_the_name_and_a_stable_hash() -> None:
         + hashlib.sha256("\x1f".join([SUBSCRIPTION_ID, RG, "foundry", "a" * 64]).encode()).hexdigest()[:6]
     )
     assert names.SUBDOMAIN.problem(names.foundry_subdomain(SUBSCRIPTION_ID, RG, account="a" * 64)) is None
+
+
+def test_deployer_gets_the_foundry_deployer_role_at_each_foundry_resource() -> None:
+    run = run_program(config(access=[{"principalId": SP, "principalType": "ServicePrincipal", "role": "deployer"}]))
+    definitions = {r.name: r.inputs for r in run.of_type("azure-native:authorization:RoleDefinition")}
+    rg_id = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{RG}"
+
+    assert sorted(definitions) == [f"access-{key}-role" for key in ("foundry", "marketplace", "saas", "serverless")]
+    assert definitions["access-foundry-role"]["permissions"] == [
+        {
+            "actions": [
+                "Microsoft.CognitiveServices/accounts/read",
+                "Microsoft.CognitiveServices/accounts/deployments/*",
+                "Microsoft.CognitiveServices/accounts/raiPolicies/*",
+            ]
+        }
+    ]
+    assert definitions["access-foundry-role"]["assignableScopes"] == [rg_id]
+    assignments = {r.name: r.inputs["scope"] for r in run.of_type("azure-native:authorization:RoleAssignment")}
+    assert assignments == {
+        f"access-{SP}-deployer-marketplace-subscription": f"/subscriptions/{SUBSCRIPTION_ID}",
+        f"access-{SP}-deployer-saas-resourceGroup": rg_id,
+        f"access-{SP}-deployer-foundry-fdy-main": f"{ACCOUNT_ID}/fdy-main",
+    }
+
+
+def test_a_stack_without_foundry_resources_creates_no_foundry_deployer_role() -> None:
+    workspaces = [{"name": "ws-main", "kind": "workspace", "deployments": [{"name": "ep", "model": "phi-4"}]}]
+    grant = {"principalId": SP, "principalType": "ServicePrincipal", "role": "deployer"}
+    run = run_program(stack(location="eastus2", workspaces=workspaces, access=[grant]))
+
+    names_ = sorted(r.name for r in run.of_type("azure-native:authorization:RoleDefinition"))
+    assert names_ == ["access-marketplace-role", "access-saas-role", "access-serverless-role"]

@@ -615,7 +615,7 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 ADO_ISSUER = "https://vstoken.dev.azure.com/0a1b2c3d-0000-4000-8000-000000000000"
 
 # A sample stack set: `dev` grants the built-in Azure AI Developer to a group and the least-privilege
-# `deployer` roles (the three custom roles the bootstrap creates, named in azure-maas:deployerRoles) to a service
+# `deployer` roles (the custom roles the bootstrap creates, named in azure-maas:deployerRoles) to a service
 # principal; `prod` grants a built-in role by GUID (Reader, written in upper case) to a group on one workspace.
 # No stack grants anything to a user.
 DEPLOYER_ROLES = {
@@ -624,6 +624,7 @@ DEPLOYER_ROLES = {
     "marketplace": "6a2f9a2a-b8a9-5f37-9e91-0b594555283f",
     "saas": "468bdbd7-56f3-5810-ba5b-287f47920d60",
     "serverless": "575fc52f-dda8-554b-9ff6-db47d3cd97e8",
+    "foundry": "50aabd71-0405-5b0d-987d-a59735824817",
 }
 DEPLOYER_ROLES_CONFIG = "".join(f"    {key}: {guid}\n" for key, guid in DEPLOYER_ROLES.items())
 DEV_STACK = (
@@ -855,7 +856,7 @@ def test_stacks_that_grant_nothing_give_the_deploy_identity_no_role_assignment_r
             "bootstrap: Pulumi.dev.yaml: azure-maas:access[1].role: 'deployer' needs azure-maas:deployerRoles (the "
             "deploy identity cannot create role definitions): add azure-maas:deployerRoles: {marketplace: "
             "6a2f9a2a-b8a9-5f37-9e91-0b594555283f, saas: 468bdbd7-56f3-5810-ba5b-287f47920d60, serverless: "
-            "575fc52f-dda8-554b-9ff6-db47d3cd97e8}\n",
+            "575fc52f-dda8-554b-9ff6-db47d3cd97e8, foundry: 50aabd71-0405-5b0d-987d-a59735824817}\n",
         ),
         (
             {
@@ -865,7 +866,8 @@ def test_stacks_that_grant_nothing_give_the_deploy_identity_no_role_assignment_r
             "bootstrap: Pulumi.dev.yaml: azure-maas:deployerRoles.saas: 0fc6114f-d1ba-5963-b15f-5d7deed1e9db is not "
             "the bootstrap's azure-maas SaaS Resource Writer role (468bdbd7-56f3-5810-ba5b-287f47920d60); set "
             "azure-maas:deployerRoles to {marketplace: 6a2f9a2a-b8a9-5f37-9e91-0b594555283f, saas: "
-            "468bdbd7-56f3-5810-ba5b-287f47920d60, serverless: 575fc52f-dda8-554b-9ff6-db47d3cd97e8}\n",
+            "468bdbd7-56f3-5810-ba5b-287f47920d60, serverless: 575fc52f-dda8-554b-9ff6-db47d3cd97e8, foundry: "
+            "50aabd71-0405-5b0d-987d-a59735824817}\n",
         ),
         (
             {
@@ -978,6 +980,20 @@ DEPLOYER_ROLE_DEFINITIONS = {
             "permissions": role_permissions(
                 "Microsoft.MachineLearningServices/workspaces/marketplaceModelSubscriptions/*",
                 "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints/*",
+            ),
+            "assignableScopes": [RG_ID],
+        }
+    },
+    DEPLOYER_ROLES["foundry"]: {
+        "properties": {
+            "roleName": "azure-maas Foundry Deployer (octo/maas)",
+            "description": "Manage model deployments and content filters of a Foundry resource (granted at each "
+            "Foundry resource).",
+            "type": "CustomRole",
+            "permissions": role_permissions(
+                "Microsoft.CognitiveServices/accounts/read",
+                "Microsoft.CognitiveServices/accounts/deployments/*",
+                "Microsoft.CognitiveServices/accounts/raiPolicies/*",
             ),
             "assignableScopes": [RG_ID],
         }
@@ -1537,7 +1553,7 @@ def test_bootstrap_refuses_a_deployer_stack_without_the_deployer_roles(fakes: Fa
         "bootstrap: Pulumi.dev.yaml: azure-maas:access[1].role: 'deployer' needs azure-maas:deployerRoles (the "
         "deploy identity cannot create role definitions): add azure-maas:deployerRoles: {marketplace: "
         "6a2f9a2a-b8a9-5f37-9e91-0b594555283f, saas: 468bdbd7-56f3-5810-ba5b-287f47920d60, serverless: "
-        "575fc52f-dda8-554b-9ff6-db47d3cd97e8}\n",
+        "575fc52f-dda8-554b-9ff6-db47d3cd97e8, foundry: 50aabd71-0405-5b0d-987d-a59735824817}\n",
     )
     assert [c.tool for c in fakes.calls()] == ["uv"]
 

@@ -163,9 +163,9 @@ def deployer_role_guids(subscription_id: str, repo: str) -> dict[str, str]:
 
 
 def deployer_role_definitions(subscription_id: str, resource_group: str, repo: str) -> dict[str, dict[str, Any]]:
-    """The three ``deployer`` roles of ``infra/roles.py`` as ``PUT .../roleDefinitions/<GUID>`` bodies, by GUID:
-    the Marketplace Subscriber assignable at the subscription, the other two at the stacks' ``resource_group``
-    (their workspaces are in it: the bootstrap refuses a stack that assigns roles outside it)."""
+    """The ``deployer`` roles of ``infra/roles.py`` as ``PUT .../roleDefinitions/<GUID>`` bodies, by GUID: the
+    Marketplace Subscriber assignable at the subscription, the others at the stacks' ``resource_group`` (their
+    workspaces and Foundry resources are in it: the bootstrap refuses a stack that assigns roles outside it)."""
     subscription = f"/subscriptions/{subscription_id}"
     scopes = {"subscription": subscription, "resourceGroup": f"{subscription}/resourceGroups/{resource_group}"}
     guids = deployer_role_guids(subscription_id, repo)
@@ -280,7 +280,7 @@ def stack_grants(
     if settings.deployer_roles is not None:
         for key, guid in expected.items():
             given = getattr(settings.deployer_roles, key)
-            if given != guid:
+            if given is not None and given != guid:  # an optional role left out: settings say when it is needed
                 title = next(role.title for role in DEPLOYER_ROLES if role.key == key)
                 raise BootstrapError(
                     f"{path.name}: {key_path(('deployerRoles', key))}: {given} is not the bootstrap's {title} "

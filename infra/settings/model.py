@@ -246,6 +246,9 @@ class DeployerRolesConfig(_Config):
     """Assigned at the resource group: the SaaS resource actions."""
     serverless: Guid
     """Assigned at each workspace: marketplace model subscriptions and serverless endpoints."""
+    foundry: Guid | None = None
+    """Assigned at each Foundry resource: model deployments and content filters; required when ``deployer``
+    covers a Foundry resource of the stack."""
 
 
 def nested_model(annotation: Any) -> type[BaseModel] | None:

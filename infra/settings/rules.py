@@ -342,15 +342,32 @@ def _check_access(settings: Settings) -> list[Issue]:
         kind = scopes.get(grant.scope)
         if kind is None:
             issues.append(Issue(("access", i, "scope"), f"{grant.scope!r} is not a scope; valid: {', '.join(scopes)}"))
-        elif grant.role == "deployer" and kind in ("foundry", "foundryProject"):
+        elif grant.role == "deployer" and kind == "foundryProject":
+            foundry = grant.scope.split("/", 1)[0]
             issues.append(
                 Issue(
-                    ("access", i, "role"),
-                    "'deployer' covers serverless endpoints only (its roles hold no Foundry deployment rights); "
-                    f"at Foundry scope {grant.scope!r} use 'developer' (Foundry User) or a role definition GUID",
+                    ("access", i, "scope"),
+                    f"'deployer' at project {grant.scope!r}: deployments are the Foundry resource's, not a project's; "
+                    f"use scope {foundry!r}",
                 )
             )
     return issues
+
+
+def deployer_covers_foundry(settings: Settings) -> int | None:
+    """The index of the first ``deployer`` grant that covers a Foundry resource of the stack (at the resource
+    group, which holds them, or at a Foundry resource), or None."""
+    if not settings.foundries:
+        return None
+    foundries = {f.name for f in settings.foundries}
+    return next(
+        (
+            i
+            for i, grant in enumerate(settings.access)
+            if grant.role == "deployer" and (grant.scope == "resourceGroup" or grant.scope in foundries)
+        ),
+        None,
+    )
 
 
 def _check_deployer_roles(settings: Settings) -> list[Issue]:
@@ -359,8 +376,19 @@ def _check_deployer_roles(settings: Settings) -> list[Issue]:
         return []
     issues: list[Issue] = []
     seen: dict[str, str] = {}
+    covering = deployer_covers_foundry(settings)
+    if given.foundry is None and covering is not None:
+        issues.append(
+            Issue(
+                ("deployerRoles", "foundry"),
+                f"required: 'deployer' at {key_path(('access', covering))} covers the stack's Foundry resources; "
+                "set it to the bootstrap's Foundry Deployer role (scripts/bootstrap.sh prints it)",
+            )
+        )
     for key in (spec.key for spec in roles.DEPLOYER_ROLES):
         guid = getattr(given, key)
+        if guid is None:
+            continue
         first = seen.setdefault(guid, key)
         if first != key:
             issues.append(
