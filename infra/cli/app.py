@@ -20,7 +20,7 @@ from infra.cli.commands import COMMANDS, GROUPS
 from infra.cli.output import consoles
 from infra.errors import ExitCode, InternalError, UserError
 
-DESCRIPTION = "Partner models on Azure as serverless APIs."
+DESCRIPTION = "Partner models on Azure: serverless APIs and Microsoft Foundry deployments."
 
 
 def parser() -> argparse.ArgumentParser:
