@@ -223,11 +223,9 @@ def standard_tags(settings: Settings, project: str, stack: str) -> dict[str, str
     return {**settings.tags, "managed-by": "pulumi", "pulumi-project": project, "pulumi-stack": stack}
 
 
-def _workspace_id(subscription_id: str, resource_group: str, name: str) -> str:
-    return (
-        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-        f"/providers/Microsoft.MachineLearningServices/workspaces/{name}"
-    )
+def _resource_id(subscription_id: str, resource_group: str, resource_type: str, name: str) -> str:
+    """``/subscriptions/<s>/resourceGroups/<g>/providers/<resource_type>/<name>``."""
+    return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/{resource_type}/{name}"
 
 
 def _existing(key: str | None, resource_id: str, origin: KeyPath) -> WorkspaceSpec:
@@ -249,7 +247,7 @@ def _created(
         key=key,
         name=key,
         resource_group=rg.name,
-        id=_workspace_id(subscription_id, rg.name, key),
+        id=_resource_id(subscription_id, rg.name, "Microsoft.MachineLearningServices/workspaces", key),
         kind=kind,
         origin=origin,
         storage_account=names.storage_account_name(*scope, workspace=key) if own_storage else None,
@@ -287,13 +285,6 @@ def _endpoints(settings: Settings, catalog: Catalog) -> tuple[tuple[Subscription
                 )
             )
     return tuple(subscriptions.values()), tuple(endpoints)
-
-
-def _foundry_id(subscription_id: str, resource_group: str, name: str) -> str:
-    return (
-        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-        f"/providers/Microsoft.CognitiveServices/accounts/{name}"
-    )
 
 
 def _foundry_deployment(
@@ -341,7 +332,10 @@ def _foundries(
             resource_id, created = foundry.id, False
         else:
             resource_group, name = rg.name, foundry.name
-            resource_id, created = _foundry_id(subscription_id, rg.name, foundry.name), True
+            resource_id, created = (
+                _resource_id(subscription_id, rg.name, "Microsoft.CognitiveServices/accounts", foundry.name),
+                True,
+            )
         subdomain = foundry.subdomain or names.foundry_subdomain(subscription_id, rg.name, account=foundry.name)
         specs.append(
             FoundrySpec(

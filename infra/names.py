@@ -115,25 +115,27 @@ FOUNDRY_ID = NameRule(
 
 
 def foundry_id_parts(resource_id: str) -> tuple[str, str]:
-    """(resource group, account name) of a Foundry resource ID that matches :data:`FOUNDRY_ID`."""
-    match = FOUNDRY_ID.pattern.fullmatch(resource_id)
-    if match is None:
-        raise ValueError(f"not a Foundry resource ID: {resource_id}")
-    return match["resource_group"], match["name"]
+    """``(resource group, account name)`` of a valid Foundry resource ID."""
+    return _id_parts(FOUNDRY_ID, resource_id)
 
 
 def foundry_subdomain(*scope: str, account: str) -> str:
     """The default custom subdomain: the account name lowercased (at most 57 characters) and 6 hex characters of
     a hash of ``scope`` (subscription, resource group) and the name; globally unique in practice, stable."""
-    stem = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "", account.lower())).strip("-")[:57].rstrip("-")
+    stem = _dns_stem(account, 57)
     return f"{stem}-{_suffix(*scope, 'foundry', account)}" if stem else _suffix(*scope, "foundry", account)
 
 
 def workspace_id_parts(resource_id: str) -> tuple[str, str]:
     """``(resource group, workspace name)`` of a valid workspace resource ID."""
-    match = WORKSPACE_ID.pattern.fullmatch(resource_id)
+    return _id_parts(WORKSPACE_ID, resource_id)
+
+
+def _id_parts(rule: NameRule, resource_id: str) -> tuple[str, str]:
+    """``(resource group, name)`` of a resource ID that ``rule`` (with those named groups) accepts."""
+    match = rule.pattern.fullmatch(resource_id)
     if match is None:
-        raise ValueError(WORKSPACE_ID.problem(resource_id))
+        raise ValueError(rule.problem(resource_id))
     return match["resource_group"], match["name"]
 
 
@@ -190,9 +192,15 @@ def storage_account_name(*scope: str, workspace: str) -> str:
     return f"st{stem}{_suffix(*scope, workspace)}"
 
 
+def _dns_stem(name: str, limit: int) -> str:
+    """``name`` lowercased with only letters, digits and single ``-`` kept, no ``-`` at either end, at most
+    ``limit`` characters: the readable part of a derived DNS-label name."""
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "", name.lower())).strip("-")[:limit].rstrip("-")
+
+
 def key_vault_name(*scope: str, workspace: str) -> str:
     """Globally unique, 3-24 letters, digits and single '-', starting with a letter, stable like the storage name."""
-    stem = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "", workspace.lower())).strip("-")[:14].rstrip("-")
+    stem = _dns_stem(workspace, 14)
     return f"kv-{stem}-{_suffix(*scope, workspace)}" if stem else f"kv-{_suffix(*scope, workspace)}"
 
 

@@ -32,6 +32,8 @@ SECRET_SIG_KEY = rpc._special_sig_key
 SECRET_SIG = rpc._special_secret_sig
 RESOURCE_SIG = rpc._special_resource_sig
 MASK = "[secret]"
+UNKNOWN_TEXT = "[unknown]"
+"""How reports show a value unknown at preview."""
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 

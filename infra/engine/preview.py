@@ -30,7 +30,7 @@ from infra.engine.analyzer import (
     StackInfo,
     load_policy_config,
 )
-from infra.engine.capture import MASK, Capture, PreviewMocks, capture
+from infra.engine.capture import MASK, UNKNOWN_TEXT, Capture, PreviewMocks, capture
 from infra.engine.documents import DocumentError, first_line, load_mapping
 from infra.engine.resource import Resource
 from infra.engine.stack_files import StackFileError, read_stack_file
@@ -141,7 +141,7 @@ def model_slots(captured: Capture) -> list[Slot]:
 
 
 def _shown(value: object) -> str:
-    return "[unknown]" if value == UNKNOWN or value is None else str(value)
+    return UNKNOWN_TEXT if value == UNKNOWN or value is None else str(value)
 
 
 def _content_filter(deployment: Resource, by_urn: Mapping[str, Resource]) -> str:
@@ -151,7 +151,7 @@ def _content_filter(deployment: Resource, by_urn: Mapping[str, Resource]) -> str
     if name != UNKNOWN:
         return _shown(name)
     policies = [by_urn[u] for u in deployment.dependencies if u in by_urn and by_urn[u].type == RAI_POLICY_TYPE]
-    return _shown(policies[0].inputs.get("raiPolicyName")) if len(policies) == 1 else "[unknown]"
+    return _shown(policies[0].inputs.get("raiPolicyName")) if len(policies) == 1 else UNKNOWN_TEXT
 
 
 def foundry_deployments(captured: Capture) -> list[FoundryDeploymentRow]:

@@ -18,12 +18,11 @@ from rich.table import Table
 from rich.tree import Tree
 
 from infra.engine.analyzer import Diagnostic, EnforcementLevel, Severity
-from infra.engine.capture import mask_secrets
+from infra.engine.capture import UNKNOWN_TEXT, mask_secrets
 from infra.engine.preview import PLACEHOLDER_ID, PreviewResult
 from infra.engine.resource import Resource
 
 SCHEMA_VERSION = 1
-UNKNOWN_TEXT = "[unknown]"
 MERMAID_LIMIT = 150
 """More resources than this and the Markdown graph is left out (GitHub renders large graphs poorly)."""
 
