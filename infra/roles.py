@@ -62,7 +62,8 @@ DEPLOYER_ROLES: tuple[CustomRole, ...] = (
         description="Manage model deployments and content filters of a Foundry resource (granted at each Foundry "
         "resource).",
         scope="foundry",
-        # Deploying needs accounts/deployments/write at the Foundry resource (AZURE_FACTS.md section 6, "RBAC");
+        # Deploying needs accounts/deployments/write at the Foundry resource (AZURE_FACTS.md section 6, "RBAC",
+        # as of 2026-11-24);
         # a deployment names a content filter (RAI policy) of the resource. The Marketplace and SaaS actions a
         # partner model's deployment needs are the other deployer roles'.
         actions=(

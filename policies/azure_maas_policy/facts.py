@@ -363,7 +363,8 @@ def filter_key(name: str) -> str:
 
 FOUNDRY_USER = "53ca6127-db72-4b80-b1b0-d745d6d5456d"
 """Foundry User (was Azure AI User): build with projects and call deployments; the least-privilege role for
-people and applications."""
+people and applications. The Foundry role GUIDs here: AZURE_FACTS.md section 6 ("RBAC", from MicrosoftDocs
+azure-ai-docs, roles renamed in 2026 with GUIDs unchanged), as of 2026-11-24."""
 FOUNDRY_MANAGER_ROLES: Mapping[str, str] = {
     "c883944f-8b7b-4483-af10-35834be79c4a": "Foundry Owner",
     "e47c6f54-e4a2-4754-9501-8e0985b135e1": "Foundry Account Owner",
