@@ -62,3 +62,36 @@ def test_unnamespaced_keys_belong_to_the_project(tmp_path: Path) -> None:
 
 def test_the_docs_show_complete_stack_examples() -> None:
     assert len(DOCUMENTED) >= 2
+
+
+def test_the_example_without_content_safety_plans_with_its_documented_exception(tmp_path: Path) -> None:
+    """docs/configuration.md turns content safety off for one endpoint and shows the stack's policy config that
+    grants it an exception: with that file beside it the example plans clean; without it, the rule fails it."""
+    import json
+
+    from infra.engine.preview import run_preview
+
+    text = page("configuration.md")
+    (stack,) = [b for b in blocks(text, "yaml") if "contentSafety: false" in b]
+    (policy,) = [b for b in blocks(text, "json") if "content-safety-enabled" in b]
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT / "Pulumi.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "Pulumi.team-a.yaml").write_text(stack, encoding="utf-8")
+
+    without = run_preview(tmp_path, "team-a")
+    (tmp_path / "Pulumi.team-a.policy.json").write_text(policy, encoding="utf-8")
+    planned = run_preview(tmp_path, "team-a")
+
+    assert [
+        (d.policy_name, d.enforcement_level.value)
+        for d in without.report.diagnostics
+        if d.urn.endswith("::team-a-codestral-endpoint")
+    ] == [("content-safety-enabled", "mandatory"), ("required-tags", "advisory")]
+    assert without.exit_code == 1
+    assert planned.exit_code == 0
+    assert planned.policy_config == tmp_path / "Pulumi.team-a.policy.json"
+    assert json.loads(policy)["content-safety-enabled"]["exceptions"] == {
+        "proj-team-a/team-a-codestral": "Code completion only; outputs are compiled and reviewed, never shown to end "
+        "users"
+    }
+    mandatory = [d.policy_name for d in planned.report.diagnostics if d.enforcement_level.value == "mandatory"]
+    assert mandatory == []

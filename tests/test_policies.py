@@ -288,6 +288,19 @@ def _scenarios() -> Iterator[Scenario]:
         [want("content-safety-enabled", disabled), want("content-safety-enabled", unset)],
     )
 
+    yield Scenario(
+        "content-safety: an exception by workspace and endpoint name, case-insensitive",
+        [disabled, unset],
+        [want("content-safety-enabled", unset)],
+        {"content-safety-enabled": {"exceptions": {"WS1/Disabled": "red-team evaluation of raw outputs"}}},
+    )
+    yield Scenario(
+        "content-safety: an exception names the workspace too",
+        [disabled],
+        [want("content-safety-enabled", disabled)],
+        {"content-safety-enabled": {"exceptions": {"ws2/disabled": "red-team evaluation of raw outputs"}}},
+    )
+
     bool_status = s.endpoint("boolstatus", s.PHI_4, content_safety=True, workspace_name="ws1")
     string_block = s.with_input(
         s.endpoint("stringblock", s.PHI_4, workspace_name="ws2"), "Enabled", "properties", "contentSafety"
@@ -656,10 +669,11 @@ MESSAGES = {
     ("content-safety: disabled and unset", "content-safety-enabled"): (
         "serverless endpoint 'disabled' has content safety 'Disabled'; only 'Enabled' is allowed. Set "
         "properties.contentSafety.contentSafetyStatus to 'Enabled' (azure-maas: leave contentSafety at its default, "
-        "true).\n"
+        "true), or list the endpoint under this policy's exceptions as '<workspace>/<endpoint>' with the reason.\n"
         "serverless endpoint 'unset' has no properties.contentSafety.contentSafetyStatus; only 'Enabled' is allowed. "
         "Set properties.contentSafety.contentSafetyStatus to 'Enabled' (azure-maas: leave contentSafety at its "
-        "default, true)."
+        "default, true), or list the endpoint under this policy's exceptions as '<workspace>/<endpoint>' with the "
+        "reason."
     ),
     ("approved-models: not listed", "approved-models"): (
         "marketplace subscription 'chat-subscription' uses azureml://registries/azureml-mistral/models/Ministral-3B, "

@@ -86,7 +86,7 @@ def test_defaults_are_applied_for_every_policy(session: PolicyPackSession) -> No
         "approved-models": PolicyConfig(
             EnforcementLevel.MANDATORY, {"approvedModels": [], "approvedFoundryModels": []}
         ),
-        "content-safety-enabled": PolicyConfig(EnforcementLevel.MANDATORY, {}),
+        "content-safety-enabled": PolicyConfig(EnforcementLevel.MANDATORY, {"exceptions": {}}),
         "endpoint-name": PolicyConfig(EnforcementLevel.MANDATORY, {}),
         "marketplace-subscription-required": PolicyConfig(EnforcementLevel.MANDATORY, {"externalSubscriptions": []}),
         "no-retired-models": PolicyConfig(EnforcementLevel.MANDATORY, {"allowDeprecated": False}),
@@ -170,11 +170,29 @@ def test_all_then_per_policy_levels_and_properties(session: PolicyPackSession) -
         ),
         (
             {"required-tags": {"requiredTag": ["owner"]}},
-            ["required-tags: unknown property 'requiredTag'; properties: requiredTags"],
+            ["required-tags: unknown property 'requiredTag'; did you mean 'requiredTags'? properties: requiredTags"],
+        ),
+        (
+            {"content-safty-enabled": "advisory"},
+            [
+                "content-safty-enabled: no such policy in the pack; did you mean 'content-safety-enabled'? policies: "
+                "approved-models, content-safety-enabled, "
+                "endpoint-name, foundry-content-filters, foundry-deployment-types, foundry-deployments-serialized, "
+                "foundry-local-auth-disabled, foundry-project-management, foundry-region-allowlist, "
+                "marketplace-subscription-required, no-retired-models, one-deployment-per-model, "
+                "rbac-least-privilege, required-tags, serverless-region-allowlist"
+            ],
         ),
         (
             {"endpoint-name": {"maxLength": 10}},
             ["endpoint-name: unknown property 'maxLength'; properties: none (this policy takes only enforcementLevel)"],
+        ),
+        (
+            {"content-safety-enabled": {"exceptions": {"chat": "short"}}},
+            [
+                "content-safety-enabled.exceptions: 'chat' does not match '^[^/]+/[^/]+$'",
+                "content-safety-enabled.exceptions.chat: 'short' is too short",
+            ],
         ),
         (
             {"serverless-region-allowlist": {"allowedRegions": []}},
@@ -194,7 +212,17 @@ def test_all_then_per_policy_levels_and_properties(session: PolicyPackSession) -
         ),
         ({"all": {"allowedRegions": ["eastus"]}}, ["all: takes only an enforcement level; set properties per policy"]),
     ],
-    ids=["unknown policy", "unknown property", "policy without properties", "empty list", "types", "required", "all"],
+    ids=[
+        "unknown policy",
+        "unknown property",
+        "misspelled policy",
+        "policy without properties",
+        "exceptions",
+        "empty list",
+        "types",
+        "required",
+        "all",
+    ],
 )
 def test_invalid_config_names_each_problem(
     session: PolicyPackSession, data: dict[str, object], problems: list[str]
@@ -619,7 +647,10 @@ PACK_README = pack_readme()
 def test_readme_policy_config_example_is_valid(session: PolicyPackSession) -> None:
     (block,) = blocks(section(PACK_README, "## Policy config"), "json")
     config = session.configure(parse_policy_config(json.loads(block)), "README")
-    assert config["content-safety-enabled"].enforcement_level == EnforcementLevel.ADVISORY
+    assert config["content-safety-enabled"] == PolicyConfig(
+        EnforcementLevel.MANDATORY,
+        {"exceptions": {"proj-shared/raw-codestral": "Red-team evaluation of unfiltered outputs, until 2027-03-31"}},
+    )
     assert config["required-tags"] == PolicyConfig(
         EnforcementLevel.ADVISORY, {"requiredTags": ["cost-center", "environment", "owner"]}
     )

@@ -82,7 +82,10 @@ class Workspace(pulumi.ComponentResource):
                 opts=child,
             )
             self.id = workspace.id
-            self.workspace_name = workspace.name
+            # The name is the config's, known at preview (a policy exception or a report can name the workspace),
+            # and the output still carries the dependency on the workspace: the URN is known once registered.
+            name = spec.name
+            self.workspace_name = workspace.urn.apply(lambda _: name)
             self.resource_group_name = pulumi.Output.from_input(resource_group_name)
         self.register_outputs(
             {"id": self.id, "workspaceName": self.workspace_name, "resourceGroupName": self.resource_group_name}

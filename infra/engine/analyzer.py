@@ -34,6 +34,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from infra.engine.documents import DocumentError, load, read_text
 from infra.engine.resource import Resource
 from infra.errors import UserError
+from infra.suggest import closest
 
 DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 """The azure-maas policy pack in this repository."""
@@ -216,6 +217,12 @@ def load_policy_config(path: Path) -> dict[str, GivenConfig]:
     return parse_policy_config(data, str(path))
 
 
+def _unknown_policy(name: str, names: set[str]) -> str:
+    hint = closest(name, names)
+    guess = f"did you mean {hint!r}? " if hint else ""
+    return f"{name}: no such policy in the pack; {guess}policies: {', '.join(sorted(names))}"
+
+
 def reconcile(
     policies: Sequence[PolicyInfo],
     initial: Mapping[str, GivenConfig],
@@ -227,11 +234,7 @@ def reconcile(
     validated against the policy's schema. Unlike the engine, a policy name or property the pack does not
     have is an error, so a typo cannot switch a rule off silently."""
     names = {p.name for p in policies}
-    problems = [
-        f"{name}: no such policy in the pack; policies: {', '.join(sorted(names))}"
-        for name in given
-        if name != "all" and name not in names
-    ]
+    problems = [_unknown_policy(name, names) for name in given if name != "all" and name not in names]
     if "all" in given and given["all"].properties:
         problems.append("all: takes only an enforcement level; set properties per policy")
     levels: dict[str, EnforcementLevel] = {p.name: p.enforcement_level for p in policies}
@@ -255,7 +258,9 @@ def reconcile(
         for key in properties[policy.name]:
             if key not in known:
                 valid = ", ".join(sorted(known)) or "none (this policy takes only enforcementLevel)"
-                problems.append(f"{policy.name}: unknown property {key!r}; properties: {valid}")
+                hint = closest(key, known)
+                guess = f"did you mean {hint!r}? " if hint else ""
+                problems.append(f"{policy.name}: unknown property {key!r}; {guess}properties: {valid}")
         validator = jsonschema.Draft7Validator(schema)
         for error in sorted(validator.iter_errors(properties[policy.name]), key=lambda e: list(e.absolute_path)):
             path = ".".join(str(p) for p in error.absolute_path)

@@ -31,9 +31,9 @@ from infra.engine.analyzer import (
     load_policy_config,
 )
 from infra.engine.capture import MASK, UNKNOWN_TEXT, Capture, PreviewMocks, capture
-from infra.engine.documents import DocumentError, first_line, load_mapping
+from infra.engine.documents import first_line
 from infra.engine.resource import Resource
-from infra.engine.stack_files import StackFileError, read_stack_file
+from infra.engine.stack_files import StackFileError, esc_missing, esc_warning, read_project, read_stack_file
 from infra.errors import ExitCode, InternalError, UserError
 from infra.names import STACK_NAME
 from infra.settings import ConfigError
@@ -99,6 +99,12 @@ class PreviewResult:
     report: Report
     secure_keys: frozenset[str]
     timings: dict[str, float] = field(default_factory=dict)
+    policy_config: Path | None = None
+    """The policy config file the pack ran with: ``--policy-pack-config``, else the stack's
+    ``Pulumi.<stack>.policy.json`` when it exists, else None (the pack's defaults)."""
+    warnings: tuple[str, ...] = ()
+    """What the preview could not do as ``pulumi preview`` would (one line each), such as an ESC environment
+    it cannot read offline."""
 
     @property
     def resources(self) -> list[Resource]:
@@ -227,17 +233,11 @@ def offline_calls(identity: Identity) -> dict[str, Callable[[Mapping[str, Any]],
 
 
 def project_name(directory: Path) -> str:
-    path = directory / "Pulumi.yaml"
-    if not path.is_file():
-        raise PreviewInputError(f"no Pulumi.yaml in {directory}; run maas in the project directory (or pass --cwd)")
+    """The name in ``directory``'s ``Pulumi.yaml``; :class:`PreviewInputError` when there is none."""
     try:
-        document = load_mapping(path, "project file")
-    except DocumentError as error:
+        return read_project(directory).name
+    except StackFileError as error:
         raise PreviewInputError(str(error)) from None
-    name = document.get("name")
-    if not isinstance(name, str) or not name:
-        raise PreviewInputError(f"{path} has no project name")
-    return name
 
 
 def run_preview(
@@ -254,18 +254,22 @@ def run_preview(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     step("reading the stack config")
-    project = project_name(directory)
     problem = STACK_NAME.problem(stack)
     if problem:
         raise PreviewInputError(f"--stack: {problem}")
-    stack_path = directory / f"Pulumi.{stack}.yaml"
-    if not stack_path.is_file():
-        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
-        raise PreviewInputError(f"{stack_path.name} not found; stacks here: {', '.join(known) or 'none'}")
     try:
-        stack_file = read_stack_file(stack_path, project)
+        project_file = read_project(directory)
+        stack_path = project_file.stack_file(stack)
+        if not stack_path.is_file():
+            known = ", ".join(project_file.stacks()) or "none"
+            raise PreviewInputError(f"{stack_path.name} not found; stacks here: {known}")
+        stack_file = read_stack_file(stack_path, project_file)
     except StackFileError as error:
         raise PreviewInputError(str(error)) from None
+    project = project_file.name
+    warnings = (esc_warning(stack_path.name, stack_file.environments),) if stack_file.environments else ()
+    if policy_config is None and project_file.policy_config(stack).is_file():
+        policy_config = project_file.policy_config(stack)
     ours = sorted(k for k in stack_file.secure_keys if k.startswith(f"{NAMESPACE}:"))
     if ours:
         raise PreviewInputError(
@@ -306,6 +310,10 @@ def run_preview(
             # Registration order depends on how the SDK's asynchronous calls interleave; sort for stable output.
             captured.resources.sort(key=lambda r: r.urn)
             if isinstance(failure, ConfigError):
+                if stack_file.environments and any(issue.missing for issue in failure.issues):
+                    raise PreviewInputError(
+                        f"{failure}\n  {esc_missing(stack_path.name, stack_file.environments)}"
+                    ) from None
                 raise PreviewInputError(str(failure)) from None
             if failure is not None:
                 raise PreviewInternalError(f"the program failed: {first_line(failure)}") from None
@@ -328,4 +336,6 @@ def run_preview(
             if session is not None:
                 session.close()
     timings["total"] = time.perf_counter() - started
-    return PreviewResult(project, stack, identity, captured, report, stack_file.secure_keys, timings)
+    return PreviewResult(
+        project, stack, identity, captured, report, stack_file.secure_keys, timings, policy_config, warnings
+    )

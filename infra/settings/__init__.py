@@ -17,7 +17,7 @@ import pulumi
 from pydantic import ValidationError
 
 from infra import catalog as catalog_module
-from infra.settings.errors import ConfigError, Issue, Path, key_path, validation_issues
+from infra.settings.errors import MISSING, ConfigError, Issue, Path, key_path, validation_issues
 from infra.settings.model import (
     ROLE_KINDS,
     AccessConfig,
@@ -33,7 +33,34 @@ from infra.settings.model import (
     WorkspaceConfig,
 )
 from infra.settings.rules import RESERVED_TAGS, ResolvedModel, check, resolve_model
-from infra.settings.sources import ENV_OVERRIDES, NAMESPACE, env_overrides, pulumi_config_values
+from infra.settings.sources import ENV_OVERRIDES, NAMESPACE, env_overrides, pulumi_config_keys, pulumi_config_values
+from infra.suggest import closest
+
+
+def misspelled_namespaces(keys: list[str], project: str | None = None) -> list[Issue]:
+    """Keys whose namespace looks like ``azure-maas`` but is not (``azure-mass:location``), and azure-maas keys
+    in the namespace of a project renamed from ``azure-maas`` (``my-project:location``, from an unqualified
+    ``location:``): the engine hands them to the program like any other key, and the program would never read
+    them."""
+    ours = {field.alias or name for name, field in Settings.model_fields.items()}
+    issues = []
+    for key in keys:
+        namespace, _, name = key.partition(":")
+        if namespace == NAMESPACE:
+            continue
+        if namespace == project and name in ours:
+            issues.append(
+                Issue(
+                    (),
+                    f"{key}: azure-maas reads its keys from the {NAMESPACE!r} namespace, not the project's "
+                    f"({project!r}, where a key without a namespace goes); write '{NAMESPACE}:{name}'",
+                )
+            )
+        elif closest(namespace, [NAMESPACE]):
+            issues.append(
+                Issue((), f"{key}: unknown config namespace {namespace!r}; did you mean '{NAMESPACE}:{name}'?")
+            )
+    return issues
 
 
 def load_settings(today: dt.date | None = None) -> Settings:
@@ -48,7 +75,7 @@ def load_settings(today: dt.date | None = None) -> Settings:
         Issue((), f"{v}: not a known environment override; valid: {', '.join(ENV_OVERRIDES)}")
         for v in sorted(overrides)
         if v not in ENV_OVERRIDES
-    ]
+    ] + misspelled_namespaces(pulumi_config_keys(), pulumi.get_project())
     try:
         settings = Settings()
     except ValidationError as error:
@@ -63,6 +90,7 @@ def load_settings(today: dt.date | None = None) -> Settings:
 
 __all__ = [
     "ENV_OVERRIDES",
+    "MISSING",
     "NAMESPACE",
     "RESERVED_TAGS",
     "ROLE_KINDS",
@@ -84,6 +112,7 @@ __all__ = [
     "check",
     "key_path",
     "load_settings",
+    "misspelled_namespaces",
     "pulumi_config_values",
     "resolve_model",
     "validation_issues",

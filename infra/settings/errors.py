@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -18,6 +18,9 @@ from infra.settings.sources import NAMESPACE
 
 Path = tuple[str | int, ...]
 
+MISSING = "required key is missing"
+"""What an issue says about a key that must be set and is not."""
+
 
 @dataclass(frozen=True, order=True)
 class Issue:
@@ -25,6 +28,8 @@ class Issue:
 
     path: Path
     message: str
+    missing: bool = field(default=False, compare=False)
+    """The problem is a key that is not set (an ESC environment the offline preview cannot open may set it)."""
 
     def render(self, env_paths: Mapping[Path, str] | None = None) -> str:
         if not self.path:  # a problem outside the config file, e.g. an environment variable
@@ -90,7 +95,7 @@ def _issue_from_pydantic(error: Mapping[str, Any]) -> Issue | None:
         hint = f"did you mean {close[0]!r}? Valid" if close else "valid"
         return Issue(loc, f"unknown key; {hint} keys here: {', '.join(valid)}")
     if kind == "missing":
-        return Issue(loc, "required key is missing")
+        return Issue(loc, MISSING, missing=True)
     if kind in ("invalid_name", "invalid_model_id", "invalid_role", "invalid_choice"):
         return Issue(loc, str(error["msg"]))
     if kind == "too_short":

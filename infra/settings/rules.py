@@ -53,12 +53,20 @@ def _check_location(settings: Settings, catalog: Catalog) -> list[Issue]:
     ]
     if not settings.workspaces and not settings.foundries:
         issues.append(
-            Issue(("workspaces",), "a stack needs at least one workspace, or one Foundry resource in 'foundries'")
+            Issue(
+                ("workspaces",),
+                "a stack needs at least one workspace, or one Foundry resource in 'foundries'",
+                missing=True,
+            )
         )
     allowed = ", ".join(settings.allowed_regions)
     if settings.location is None:
         issues.append(
-            Issue(("location",), f"required (or set azure-native:location); one of allowedRegions: {allowed}")
+            Issue(
+                ("location",),
+                f"required (or set azure-native:location); one of allowedRegions: {allowed}",
+                missing=True,
+            )
         )
     elif settings.location not in settings.allowed_regions:
         issues.append(Issue(("location",), f"{settings.location!r} is not in allowedRegions; valid: {allowed}"))

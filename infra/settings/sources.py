@@ -35,13 +35,17 @@ def _parse_config_value(raw: Any) -> Any:
     return raw
 
 
+def pulumi_config_keys() -> list[str]:
+    """Every config key of the running stack, in every namespace, sorted."""
+    return sorted(set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.get_config_env()))
+
+
 def pulumi_config_values() -> dict[str, Any]:
     """Every ``azure-maas:*`` key of the running stack, plus ``azure-native:location`` as the location default."""
-    keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.get_config_env())
     prefix = f"{NAMESPACE}:"
     values = {
         key[len(prefix) :]: _parse_config_value(pulumi.runtime.get_config(key))
-        for key in sorted(keys)
+        for key in pulumi_config_keys()
         if key.startswith(prefix)
     }
     provider_location = pulumi.runtime.get_config("azure-native:location")

@@ -498,13 +498,33 @@ endpoint_name = StackValidationPolicy(
 # --- 5. content-safety-enabled ------------------------------------------------------------------------------
 
 
+CONTENT_SAFETY_SCHEMA = PolicyConfigSchema(
+    properties={
+        "exceptions": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[^/]+/[^/]+$"},
+            "additionalProperties": {"type": "string", "minLength": 10},
+            "default": {},
+            "description": "Serverless endpoints that may run without content safety, as '<workspace>/<endpoint>' "
+            "(their Azure names, compared case-insensitively) mapped to the reason, at least 10 characters, which "
+            "reviewers read in the stack's policy config. Default: none.",
+        }
+    }
+)
+
+
 def check_content_safety(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """An unknown status is skipped; an unset one is a violation (filtering would depend on a service default),
-    and so is one that cannot be read."""
+    and so is one that cannot be read. An endpoint listed under ``exceptions`` (by workspace and endpoint name,
+    both known) is not judged."""
     if not SERVERLESS_ENDPOINT.matches(args.resource_type):
         return
     status = read_text(args.props, ("properties", "contentSafety", "contentSafetyStatus"), "'Enabled'")
     if status is UNKNOWN or (isinstance(status, str) and status.lower() == "enabled"):
+        return
+    exceptions = {str(key).lower() for key in config_of(args.get_config(), CONTENT_SAFETY_SCHEMA)["exceptions"]}
+    workspace, name = read_str(args.props, "workspaceName"), arm_name(SERVERLESS_ENDPOINT, args.props)
+    if isinstance(workspace, str) and isinstance(name, str) and f"{workspace}/{name}".lower() in exceptions:
         return
     what = describe(SERVERLESS_ENDPOINT, args.props, args.name)
     if isinstance(status, Unreadable):
@@ -515,7 +535,8 @@ def check_content_safety(args: ResourceValidationArgs, report_violation: ReportV
     )
     report_violation(
         f"{what} has {found}; only 'Enabled' is allowed. Set properties.contentSafety.contentSafetyStatus "
-        "to 'Enabled' (azure-maas: leave contentSafety at its default, true).",
+        "to 'Enabled' (azure-maas: leave contentSafety at its default, true), or list the endpoint under this "
+        "policy's exceptions as '<workspace>/<endpoint>' with the reason.",
         args.urn,
     )
 
@@ -526,8 +547,10 @@ content_safety_enabled = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     validate=check_content_safety,
+    config_schema=CONTENT_SAFETY_SCHEMA,
     remediation_steps="Set properties.contentSafety.contentSafetyStatus to 'Enabled' on every serverless endpoint. "
-    "A team that must turn filtering off for one endpoint sets this policy to advisory for its stack.",
+    "A team that must turn filtering off for one endpoint lists it under this policy's exceptions, "
+    "'<workspace>/<endpoint>': '<reason>', in the stack's policy config (azure-maas: Pulumi.<stack>.policy.json).",
     url=f"{LEARN}/ai-foundry/concepts/content-filtering",
 )
 
