@@ -68,8 +68,9 @@ def test_project_values_and_defaults_sit_under_the_stack_values(tmp_path: Path) 
         "    default: [eastus2, swedencentral]\n"
         "  azure-native:subscriptionId:\n"
         "    value: 11111111-1111-1111-1111-111111111111\n"
+        "  owner: {type: string, default: null, description: null}\n"  # null is unset: required
     )
-    stack = "config:\n  azure-maas:tags: {team: b}\n  azure-native:location: eastus\n"
+    stack = "config:\n  azure-maas:tags: {team: b}\n  azure-native:location: eastus\n  owner: ops\n"
 
     config = read(tmp_path, extra, stack)
 
@@ -79,6 +80,7 @@ def test_project_values_and_defaults_sit_under_the_stack_values(tmp_path: Path) 
         "azure-maas:location": "eastus2",
         "azure-maas:allowedRegions": '["eastus2", "swedencentral"]',
         "azure-native:subscriptionId": "11111111-1111-1111-1111-111111111111",
+        "azure-maas:owner": "ops",
     }
     stack_file = read_stack_file(tmp_path / "Pulumi.dev.yaml", read_project(tmp_path))
     assert stack_file.from_project == {
@@ -107,6 +109,13 @@ def test_a_required_project_key_missing_from_the_stack_is_named(tmp_path: Path) 
     assert refused(tmp_path, extra, "config:\n  team: a\n") == (
         "Pulumi.dev.yaml: Stack 'dev' is missing configuration values 'costCenter' and 'owner' "
         "(Pulumi.yaml declares them without a default)"
+    )
+
+
+def test_a_null_default_is_no_default(tmp_path: Path) -> None:
+    assert refused(tmp_path, "config:\n  owner: {type: string, default: null}\n") == (
+        "Pulumi.dev.yaml: Stack 'dev' is missing configuration value 'owner' (Pulumi.yaml declares it without a "
+        "default)"
     )
 
 

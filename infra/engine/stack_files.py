@@ -178,6 +178,7 @@ def _declaration(path: Path, project: str, key: Any, raw: Any) -> Declaration:
                 f"{guess}valid: {', '.join(DECLARATION_KEYS)} (an object value goes under 'value' or 'default')"
             )
     where = _location(path, "config." + key)
+    raw = {attribute: value for attribute, value in raw.items() if value is not None}  # null is unset, as in Go
     type_ = raw.get("type")
     if type_ is not None and type_ not in CONFIG_TYPES:
         raise StackFileError(f"{where}.type: {type_!r} is not a config type; valid: {', '.join(CONFIG_TYPES)}")
