@@ -320,7 +320,9 @@ fi
 # Deploy identity: read, write and lock the state; decrypt and encrypt the stack secrets; the stacks'
 # resources; the Marketplace actions of the `deployer` role at the subscription (no role-definition write);
 # and role assignments of exactly the roles the stacks grant (the conditions, from the stack files): the
-# Marketplace Subscriber role at the subscription, everything else in the stacks' resource group.
+# Marketplace Subscriber role at the subscription, everything else in the stacks' resource group; to itself
+# only the data-plane `developer` role a stack grants it (its smoke test after each deploy), to the preview
+# identity nothing.
 deployer_roles
 assign "$deploy_principal" "Storage Blob Data Contributor" "$container_scope"
 assign "$deploy_principal" "Key Vault Crypto User" "$key_scope"
@@ -332,7 +334,7 @@ for at in subscription resourceGroup; do
   scope="$subscription_scope"
   [[ "$at" == subscription ]] || scope="$deploy_rg_id"
   delegate "$deploy_principal" "$scope" "$(stack_facts rbac-condition --at "$at" \
-    --exclude-principal "$deploy_principal" --exclude-principal "$preview_principal")"
+    --deploy-principal "$deploy_principal" --exclude-principal "$preview_principal")"
 done
 
 # Preview identity: read everything a refresh reads, the endpoint keys a preview reads, the state (a preview
@@ -404,6 +406,6 @@ Azure DevOps: PULUMI_BACKEND_URL in a variable group named azure-maas), and the 
 pulumi stack init --secrets-provider:
 DONE
 printf '%s\n' "${variables[@]}" "PULUMI_SECRETS_PROVIDER=${secrets_provider}" \
-  "Pipeline identities (never list them under azure-maas:access): deploy ${deploy_principal}, preview ${preview_principal}." \
+  "Pipeline identities: deploy ${deploy_principal} (a stack may grant it role: developer, which its smoke test needs, and nothing else), preview ${preview_principal} (never list it under azure-maas:access)." \
   "The deployer roles, for the config of every stack file that uses role: deployer:"
 facts deployer-roles-config --subscription "$subscription" --repo "$repo"

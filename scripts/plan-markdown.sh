@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run `maas plan --format markdown` for one stack into FILE and never fail on the plan's verdict:
+# Run `maas plan --format markdown` for one stack into FILE (with `--policy-pack-config Pulumi.<stack>.policy.json`
+# when the stack has that file: scripts/policy-config.sh) and never fail on the plan's verdict:
 # the exit code goes to the step output `exit-code` (GitHub Actions: GITHUB_OUTPUT; Azure Pipelines:
 # the variable planExitCode) and the Markdown to the run summary, so the next steps can comment first
 # and fail after. A plan that could
@@ -11,10 +12,15 @@ stack="$1"
 file="$2"
 [[ "$stack" =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "plan-markdown: '${stack}' is not a stack name" >&2; exit 2; }
 
+# The stack's policy config, when it has one, as the Pulumi commands of the pipelines get it.
+plan=(run --locked maas plan --stack "$stack" --format markdown)
+config="$("$(dirname "${BASH_SOURCE[0]}")/policy-config.sh" "$stack")"
+if [[ -n "$config" ]]; then plan+=(--policy-pack-config "$config"); fi
+
 errors="$(mktemp)"
 trap 'rm -f "$errors"' EXIT
 code=0
-uv run --locked maas plan --stack "$stack" --format markdown >"$file" 2>"$errors" || code=$?
+uv "${plan[@]}" >"$file" 2>"$errors" || code=$?
 cat "$errors" >&2
 
 if ((code >= 2)); then

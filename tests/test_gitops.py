@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from infra.cli import bootstrap
+from infra.engine.stack_files import POLICY_CONFIG_FILE, policy_config_path
 from tests.conftest import DEV_STACK as DEV_STACK_FILE
 from tests.conftest import PROJECT, ROOT
 from tests.docs import blocks, page, section
@@ -124,10 +125,14 @@ def test_shell_scripts_pass_shellcheck() -> None:
 
     assert [p.name for p in scripts] == [
         "bootstrap.sh",
+        "deploy-smoke.sh",
         "list-stacks.sh",
         "plan-markdown.sh",
+        "policy-config.sh",
         "pr-comment.sh",
         "pulumi-ci.sh",
+        "pulumi-lock-retry.sh",
+        "pulumi-stack.sh",
         "run",
     ]
     assert (result.returncode, result.stdout) == (0, "")
@@ -218,6 +223,7 @@ def test_pull_requests_get_an_offline_plan_comment_and_a_same_repository_preview
         True,
         True,
     )
+    assert pulumi["policyPackConfigs"] == "${{ steps.policy.outputs.file }}"
     assert step_using(preview, SETUP_ACTION)["with"]["client-id"] == "${{ vars.AZURE_PREVIEW_CLIENT_ID }}"
     assert preview["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_PREVIEW_CLIENT_ID }}"
 
@@ -231,6 +237,7 @@ def test_main_deploys_each_stack_in_its_environment_one_update_at_a_time() -> No
     assert up["concurrency"] == {"group": "pulumi-${{ matrix.stack }}", "cancel-in-progress": False}
     pulumi = step_using(up, "pulumi/actions@")["with"]
     assert (pulumi["command"], pulumi["stack-name"], pulumi["policyPacks"]) == ("up", "${{ matrix.stack }}", "policies")
+    assert pulumi["policyPackConfigs"] == "${{ steps.policy.outputs.file }}"
     assert pulumi["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
     assert step_using(up, SETUP_ACTION)["with"]["client-id"] == "${{ vars.AZURE_DEPLOY_CLIENT_ID }}"
     assert up["env"] == {
@@ -242,28 +249,30 @@ def test_main_deploys_each_stack_in_its_environment_one_update_at_a_time() -> No
 
 
 def test_schedule_runs_a_refreshing_preview_that_fails_on_any_change() -> None:
+    """pulumi/actions only installs the CLI (no `command`): the preview is scripts/pulumi-stack.sh drift, which
+    waits while the stack is locked (its test below runs it), with the backend named by PULUMI_BACKEND_URL. The
+    concurrency group is not the deploy's: a newly queued job cancels the pending one of its group."""
     document = workflow("drift.yml")
     drift = document["jobs"]["drift"]
 
     assert document["on"] == {"schedule": [{"cron": "23 5 * * *"}], "workflow_dispatch": None}
     assert drift["concurrency"] == {"group": "pulumi-drift-${{ matrix.stack }}", "cancel-in-progress": False}
-    pulumi = step_using(drift, "pulumi/actions@")["with"]
-    assert (pulumi["command"], pulumi["refresh"], pulumi["expect-no-changes"], pulumi["policyPacks"]) == (
-        "preview",
-        True,
-        True,
-        "policies",
-    )
+    assert drift["concurrency"]["group"] != workflow("deploy.yml")["jobs"]["up"]["concurrency"]["group"]
+    names = [s.get("uses", s.get("name")) for s in steps(drift)]
+    assert names[1:] == [
+        SETUP_ACTION,
+        "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d",
+        "pulumi preview --refresh --expect-no-changes",
+        "Report drift",
+    ]
+    assert step_using(drift, "pulumi/actions@")["with"] == {"pulumi-version": locked_pulumi_version()}
+    preview = steps(drift)[3]
+    assert preview["run"] == 'scripts/pulumi-stack.sh drift "$STACK"'
+    assert preview["env"] == {"STACK": "${{ matrix.stack }}", "PULUMI_BACKEND_URL": "${{ vars.PULUMI_BACKEND_URL }}"}
     report = steps(drift)[-1]
     assert report["if"] == "${{ failure() }}"
     assert "::error title=Drift in stack ${STACK}::" in report["run"]
     assert step_using(drift, SETUP_ACTION)["with"]["client-id"] == "${{ vars.AZURE_PREVIEW_CLIENT_ID }}"
-    # The preview identity cannot write state, so `refresh: true` must mean `pulumi preview --refresh` (state
-    # untouched), which it does from pulumi/actions v6 on; before, it ran a separate `pulumi refresh` that
-    # writes the checkpoint (pulumi/actions#1118, released in 6.0.0).
-    lines = (WORKFLOWS / "drift.yml").read_text(encoding="utf-8").splitlines()
-    (line,) = (text for text in lines if "pulumi/actions@" in text and PINNED.match(text))
-    assert int(line.rsplit("# v", 1)[1].split(".")[0]) >= 6
 
 
 def test_a_daily_check_judges_every_stacks_models_and_syncs_where_azure_is_reachable() -> None:
@@ -285,6 +294,110 @@ def test_ci_workflow_runs_the_readme_test_command() -> None:
     test = workflow("ci.yml")["jobs"]["test"]
 
     assert [s.get("run") for s in steps(test)] == [None, None, "bash .ci/run"]
+
+
+POLICY_STEP_RUN = 'file="$(scripts/policy-config.sh "$STACK")"\necho "file=${file}" >> "$GITHUB_OUTPUT"\n'
+"""The step (id `policy`) that puts the stack's policy config file, or nothing, into the step output `file`."""
+PACK_SCRIPTS = ("scripts/plan-markdown.sh", "scripts/pulumi-stack.sh", "scripts/pulumi-ci.sh")
+"""The scripts that run the policy pack and add the stack's policy config themselves (their tests below run them
+against a fake pulumi and uv, with and without the file)."""
+RUNS_PULUMI = re.compile(r"^\s*(pulumi (preview|up|refresh|destroy)\b|uv run\b.*\bmaas plan\b)", re.MULTILINE)
+"""A shell line that runs a Pulumi operation or maas plan itself (not one that names it in a message)."""
+
+
+def test_every_workflow_step_that_runs_the_policy_pack_passes_the_stacks_policy_config() -> None:
+    """A pulumi/actions step that runs a command gets `policyPackConfigs` from the `policy` step before it (empty
+    when the stack has no file: pulumi/actions then passes no --policy-pack-config); every other step that runs the
+    pack calls one of the scripts that add it; no step runs pulumi or maas plan directly."""
+    found = []
+    for name in sorted(p.name for p in WORKFLOWS.glob("*.yml")):
+        for job_name, job in workflow(name)["jobs"].items():
+            for index, step in enumerate(steps(job)):
+                inputs, run = step.get("with", {}), step.get("run", "")
+                if str(step.get("uses", "")).startswith("pulumi/actions@") and "command" in inputs:
+                    assert (inputs["policyPacks"], inputs["policyPackConfigs"]) == (
+                        "policies",
+                        "${{ steps.policy.outputs.file }}",
+                    ), f"{name}: {job_name}"
+                    (policy,) = (s for s in steps(job)[:index] if s.get("id") == "policy")
+                    assert (policy["run"], policy["env"]) == (POLICY_STEP_RUN, {"STACK": "${{ matrix.stack }}"})
+                    found.append((name, job_name, inputs["command"]))
+                elif any(script in run for script in PACK_SCRIPTS):
+                    found.append((name, job_name, run))
+                else:
+                    assert not RUNS_PULUMI.search(run), run
+
+    assert found == [
+        ("deploy.yml", "up", "up"),
+        ("drift.yml", "drift", 'scripts/pulumi-stack.sh drift "$STACK"'),
+        ("pull-request.yml", "plan", 'scripts/plan-markdown.sh "$STACK" plan.md'),
+        ("pull-request.yml", "preview", "preview"),
+    ]
+
+
+def test_every_azure_pipelines_step_that_runs_the_policy_pack_calls_a_script_that_passes_it() -> None:
+    pipeline = yaml.safe_load((ROOT / "azure-pipelines.yml").read_text(encoding="utf-8"))
+    found = []
+    for stage in pipeline["stages"]:
+        for job in next(iter(stage["jobs"][0].values())):
+            for step in job.get("steps") or job["strategy"]["runOnce"]["deploy"]["steps"]:
+                if step.get("task") == "AzureCLI@2":
+                    found.append((stage["stage"], step["inputs"]["scriptPath"], step["inputs"]["arguments"]))
+                elif any(script in step.get("bash", "") for script in PACK_SCRIPTS):
+                    found.append((stage["stage"], "bash", step["bash"]))
+                else:
+                    assert not RUNS_PULUMI.search(step.get("bash", "")), step
+
+    assert found == [
+        ("plan", "bash", 'scripts/plan-markdown.sh "$STACK" "$(Build.ArtifactStagingDirectory)/plan-${STACK}.md"'),
+        ("preview", "scripts/pulumi-ci.sh", "preview ${{ stack }}"),
+        ("deploy", "scripts/pulumi-ci.sh", "up ${{ stack }}"),
+        ("deploy", "scripts/pulumi-ci.sh", "smoke ${{ stack }}"),
+        ("drift", "scripts/pulumi-ci.sh", "drift ${{ stack }}"),
+    ]
+
+
+def test_a_deploy_ends_with_maas_smoke_signed_in_again_as_the_deploy_identity() -> None:
+    """After `pulumi up` succeeds (a step runs only when every step before it succeeded), azure/login signs the
+    Azure CLI in again as the deploy identity (the first sign-in may have expired during a long update), then
+    scripts/deploy-smoke.sh runs `maas smoke`, which reads the outputs itself: no step handles them."""
+    up = workflow("deploy.yml")["jobs"]["up"]
+    names = [s.get("uses", s.get("name")) for s in steps(up)]
+
+    assert names == [
+        "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1",
+        SETUP_ACTION,
+        "The stack's policy config",
+        "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d",
+        "azure/login@a457da9ea143d694b1b9c7c869ebb04ebe844ef5",
+        "maas smoke",
+    ]
+    relogin, smoke = steps(up)[4:]
+    assert relogin["with"] == step_using(up, SETUP_ACTION)["with"]
+    assert relogin["with"]["client-id"] == "${{ vars.AZURE_DEPLOY_CLIENT_ID }}"
+    assert smoke["run"] == 'scripts/deploy-smoke.sh "$STACK"'
+    assert smoke["env"] == {"STACK": "${{ matrix.stack }}", "PULUMI_BACKEND_URL": "${{ vars.PULUMI_BACKEND_URL }}"}
+    assert not any("if" in s or "continue-on-error" in s or "id" in s for s in steps(up)[3:])
+
+
+def test_no_pipeline_reads_the_stack_outputs_itself() -> None:
+    """Only `maas smoke` reads the outputs (with the keys), inside its own process; no workflow, pipeline or script
+    line that runs runs `pulumi stack output` or passes --show-secrets (comments may name them)."""
+    files = [
+        *sorted((ROOT / ".github").rglob("*.yml")),
+        ROOT / "azure-pipelines.yml",
+        *sorted(SCRIPTS.glob("*.sh")),
+    ]
+    lines = [
+        (f.name, line)
+        for f in files
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if not line.strip().startswith("#")
+    ]
+
+    assert len(files) >= 12
+    assert [(f, line) for f, line in lines if "--show-secrets" in line or "stack output" in line] == []
+    assert [(f, line) for f, line in lines if "maas smoke" in line and "--outputs" in line] == []
 
 
 def test_the_pulumi_cli_version_is_the_locked_sdk_version_everywhere() -> None:
@@ -328,11 +441,13 @@ def test_azure_pipelines_runs_the_same_flow() -> None:
         for stage in ("preview", "deploy", "drift")
         for job in jobs(stage)
     }
-    for stage, operation in (("preview", "preview"), ("deploy", "up"), ("drift", "drift")):
-        (azure_cli,) = (s for s in cli_steps[stage] if s["task"] == "AzureCLI@2")
-        assert azure_cli["inputs"]["scriptPath"] == "scripts/pulumi-ci.sh"
-        assert azure_cli["inputs"]["arguments"] == f"{operation} ${{{{ stack }}}}"
-        assert azure_cli["inputs"]["addSpnToEnvironment"] is True
+    for stage, operations in (("preview", ["preview"]), ("deploy", ["up", "smoke"]), ("drift", ["drift"])):
+        azure_cli = [s for s in cli_steps[stage] if s["task"] == "AzureCLI@2"]
+        assert [s["inputs"]["arguments"] for s in azure_cli] == [f"{op} ${{{{ stack }}}}" for op in operations]
+        for step in azure_cli:
+            assert step["inputs"]["scriptPath"] == "scripts/pulumi-ci.sh"
+            assert step["inputs"]["addSpnToEnvironment"] is True
+            assert step.get("condition") is None  # the smoke runs only when pulumi up succeeded
     plan_steps = jobs("plan")[0]["steps"]
     assert any("scripts/plan-markdown.sh" in s.get("bash", "") for s in plan_steps)
 
@@ -356,7 +471,7 @@ def test_azure_pipelines_pull_requests_never_reference_the_deploy_connection() -
     assert {stage: connections(stage) for stage in stages} == {
         "plan": [],
         "preview": ["previewServiceConnection"],
-        "deploy": ["serviceConnection"],
+        "deploy": ["serviceConnection", "serviceConnection"],  # pulumi up, then maas smoke as the same identity
         "drift": ["previewServiceConnection"],
     }
 
@@ -490,6 +605,8 @@ def test_plan_markdown_records_the_exit_code_and_never_fails(
     fakes.answer("uv", ["maas", "plan"], stdout=markdown if kept else "", stderr=stderr, exit=code)
     output, summary = tmp_path / "output", tmp_path / "summary"
 
+    with_policy_config(tmp_path, config=False)
+
     result = fakes.run(
         [str(SCRIPTS / "plan-markdown.sh"), "dev", "plan.md"],
         env={"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)},
@@ -531,21 +648,37 @@ ADO_ENV = {
 }
 
 
-@pytest.mark.parametrize(
-    ("operation", "pulumi_args"),
-    [
-        ("preview", ["preview", "--diff"]),
-        ("up", ["up", "--yes", "--diff", "--suppress-outputs"]),
-        ("drift", ["preview", "--refresh", "--expect-no-changes", "--diff", "--suppress-outputs"]),
-    ],
-)
+OPERATIONS = [
+    ("preview", ["preview", "--diff"]),
+    ("up", ["up", "--yes", "--diff", "--suppress-outputs"]),
+    ("drift", ["preview", "--refresh", "--expect-no-changes", "--diff", "--suppress-outputs"]),
+]
+"""Each Pulumi operation of scripts/pulumi-stack.sh and its command, before --stack."""
+
+
+def policy_args(config: bool) -> list[str]:
+    """What every command that runs the pack adds for the stack `dev` when it has a policy config file."""
+    return ["--policy-pack-config", "Pulumi.dev.policy.json"] if config else []
+
+
+def with_policy_config(directory: Path, config: bool) -> None:
+    """A project directory with `dev`'s policy config file (or without it), next to files that are not it."""
+    (directory / "Pulumi.prod.policy.json").write_text("{}\n", encoding="utf-8")
+    (directory / "Pulumi.dev.policy.yaml").write_text("{}\n", encoding="utf-8")
+    if config:
+        (directory / "Pulumi.dev.policy.json").write_text('{"all": "mandatory"}\n', encoding="utf-8")
+
+
+@pytest.mark.parametrize("config", [False, True], ids=["no-policy-config", "policy-config"])
+@pytest.mark.parametrize(("operation", "pulumi_args"), OPERATIONS)
 def test_pulumi_ci_runs_one_operation_with_the_policy_pack(
-    fakes: Fakes, tmp_path: Path, operation: str, pulumi_args: list[str]
+    fakes: Fakes, tmp_path: Path, operation: str, pulumi_args: list[str], config: bool
 ) -> None:
     fakes.add("az", "pulumi", "uv", "curl")
     fakes.answer("az", ["account", "show"], stdout="33333333-3333-3333-3333-333333333333\n")
     fakes.answer("pulumi", ["version"], stdout="v3.272.0\n")
     arm = ("ARM_USE_OIDC", "ARM_OIDC_TOKEN", "ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID")
+    with_policy_config(tmp_path, config)
 
     result = fakes.run([str(SCRIPTS / "pulumi-ci.sh"), operation, "dev"], env=ADO_ENV, record_env=arm, cwd=tmp_path)
 
@@ -553,7 +686,7 @@ def test_pulumi_ci_runs_one_operation_with_the_policy_pack(
     assert [c.argv for c in fakes.calls("pulumi")] == [
         ["version"],
         ["login", ADO_ENV["PULUMI_BACKEND_URL"]],
-        [*pulumi_args, "--stack", "dev", "--policy-pack", "policies", "--non-interactive"],
+        [*pulumi_args, "--stack", "dev", "--policy-pack", "policies", *policy_args(config), "--non-interactive"],
     ]
     assert fakes.calls("pulumi")[-1].env == {
         "ARM_USE_OIDC": "true",
@@ -570,7 +703,7 @@ def test_pulumi_ci_runs_one_operation_with_the_policy_pack(
 @pytest.mark.parametrize(
     ("args", "unset", "message"),
     [
-        (["deploy", "dev"], None, "pulumi-ci: unknown operation 'deploy' (preview, up or drift)\n"),
+        (["deploy", "dev"], None, "pulumi-ci: unknown operation 'deploy' (preview, up, drift or smoke)\n"),
         (["up", "dev;x"], None, "pulumi-ci: 'dev;x' is not a stack name\n"),
         (
             ["up", "dev"],
@@ -595,6 +728,283 @@ def test_pulumi_ci_refuses_before_running_anything(
 
     assert (result.returncode, result.stderr) == (2, message)
     assert fakes.calls() == []
+
+
+# --- the stack's policy config ---------------------------------------------------------------------------
+
+
+def test_the_policy_config_file_is_named_as_the_program_names_it(tmp_path: Path) -> None:
+    """scripts/policy-config.sh, the one place shell and YAML spell the name, finds exactly the file
+    infra.engine.stack_files names for the stack (and prints nothing when it is absent)."""
+    script = [str(SCRIPTS / "policy-config.sh"), "eu-west.2"]
+    shutil.copy(PROJECT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    expected = policy_config_path(tmp_path, "eu-west.2")
+
+    absent = subprocess.run(script, cwd=tmp_path, capture_output=True, text=True, check=False)
+    expected.write_text("{}\n", encoding="utf-8")
+    present = subprocess.run(script, cwd=tmp_path, capture_output=True, text=True, check=False)
+
+    assert (absent.returncode, absent.stdout, absent.stderr) == (
+        0,
+        "",
+        "policy-config: no Pulumi.eu-west.2.policy.json: stack eu-west.2 runs the policy pack with its defaults\n",
+    )
+    assert (present.returncode, present.stdout, present.stderr) == (
+        0,
+        f"{expected.name}\n",
+        "policy-config: stack eu-west.2 runs the policy pack with Pulumi.eu-west.2.policy.json\n",
+    )
+    assert POLICY_CONFIG_FILE.format(stack="dev") == "Pulumi.dev.policy.json"  # as the argv assertions spell it
+    # The scripts look in the directory they run in, the repository root: this project keeps its stack files (and
+    # so their policy configs) beside Pulumi.yaml, with no stackConfigDir.
+    assert policy_config_path(ROOT, "dev") == ROOT / "Pulumi.dev.policy.json"
+
+
+SPELLED = re.compile(r"Pulumi\.(?P<stack>[^\s.`'\"]+)\.policy\.json")
+STACK_PLACEHOLDERS = {"${stack}": "{stack}", "<stack>": "{stack}"}
+
+
+def test_every_place_that_spells_the_policy_config_name_agrees_with_the_program() -> None:
+    """Workflows, pipeline, scripts and the GitOps docs cannot import POLICY_CONFIG_FILE: every spelling of the
+    name in them, with its stack placeholder, is the constant; the only one that decides anything is the script's."""
+    files = [
+        *sorted((ROOT / ".github").rglob("*.yml")),
+        ROOT / "azure-pipelines.yml",
+        *sorted(SCRIPTS.glob("*.sh")),
+        ROOT / "docs" / "gitops.md",
+    ]
+    spelled: dict[str, set[str]] = {}
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert text.count("policy.json") == len(SPELLED.findall(text)), path.name
+        for match in SPELLED.finditer(text):
+            spelled.setdefault(path.name, set()).add(STACK_PLACEHOLDERS.get(match["stack"], match["stack"]))
+
+    assert all(names == {"{stack}"} for names in spelled.values()), spelled
+    assert {"policy-config.sh", "gitops.md", "deploy.yml", "drift.yml", "pull-request.yml"} <= set(spelled)
+    lines = (SCRIPTS / "policy-config.sh").read_text(encoding="utf-8").splitlines()
+    (code,) = (line for line in lines if "policy.json" in line and not line.startswith("#"))
+    assert code == f'file="{POLICY_CONFIG_FILE.replace("{stack}", "${stack}")}"'
+
+
+@pytest.mark.parametrize("config", [False, True], ids=["no-policy-config", "policy-config"])
+def test_plan_markdown_passes_the_stacks_policy_config_when_it_has_one(
+    fakes: Fakes, tmp_path: Path, config: bool
+) -> None:
+    fakes.add("uv")
+    fakes.answer("uv", ["maas", "plan"], stdout="<!-- maas-plan stack=dev -->\n")
+    with_policy_config(tmp_path, config)
+
+    result = fakes.run([str(SCRIPTS / "plan-markdown.sh"), "dev", "plan.md"], cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert [c.argv for c in fakes.calls("uv")] == [
+        ["run", "--locked", "maas", "plan", "--stack", "dev", "--format", "markdown", *policy_args(config)]
+    ]
+
+
+# --- the Pulumi command of each operation, and the drift check's wait for a lock ---------------------------
+
+LOCK_ERROR = (
+    "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the "
+    "lock file with `pulumi cancel`.\n  azblob://pulumi-state/.pulumi/locks/organization/azure-maas/dev/"
+    "3b5c.json: created by runner@fv-az123 (pid 4242) at 2026-12-01T05:23:09Z\n"
+)
+"""What the Blob backend prints when another update holds the stack (pkg/backend/diy/lock.go, checkForLock)."""
+CLOUD_CONFLICT = "error: [409] Conflict: Another update is currently in progress.\n"
+NO_CHANGES_EXPECTED = "error: no changes were expected but changes were proposed\n"
+
+
+def retry_note(attempt: int, attempts: int = 4, wait: int = 0) -> str:
+    return (
+        f"pulumi-lock-retry: the stack is locked by another update (attempt {attempt} of {attempts}); "
+        f"trying again in {wait} s\n"
+    )
+
+
+@pytest.mark.parametrize("config", [False, True], ids=["no-policy-config", "policy-config"])
+@pytest.mark.parametrize(("operation", "pulumi_args"), OPERATIONS)
+def test_pulumi_stack_runs_one_operation_with_the_pack_and_the_stacks_policy_config(
+    fakes: Fakes, tmp_path: Path, operation: str, pulumi_args: list[str], config: bool
+) -> None:
+    """What the GitHub drift job runs after pulumi/actions installed the CLI (and pulumi-ci.sh on Azure
+    Pipelines): the backend comes from PULUMI_BACKEND_URL, no login."""
+    fakes.add("pulumi")
+    with_policy_config(tmp_path, config)
+
+    result = fakes.run([str(SCRIPTS / "pulumi-stack.sh"), operation, "dev"], cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert [c.argv for c in fakes.calls("pulumi")] == [
+        [*pulumi_args, "--stack", "dev", "--policy-pack", "policies", *policy_args(config), "--non-interactive"]
+    ]
+
+
+@pytest.mark.parametrize(("operation", "calls"), [("drift", 3), ("preview", 1), ("up", 1)])
+def test_only_the_drift_check_waits_for_a_locked_stack(
+    fakes: Fakes, tmp_path: Path, operation: str, calls: int
+) -> None:
+    fakes.add("pulumi")
+    fakes.answer("pulumi", ["--stack"], stderr=LOCK_ERROR, exit=255, times=2)
+
+    result = fakes.run([str(SCRIPTS / "pulumi-stack.sh"), operation, "dev"], env={"LOCK_RETRY_WAIT": "0"}, cwd=tmp_path)
+
+    assert result.returncode == (0 if operation == "drift" else 255)
+    assert len(fakes.calls("pulumi")) == calls
+
+
+@pytest.mark.parametrize(("locked", "message"), [(1, LOCK_ERROR), (3, LOCK_ERROR), (2, CLOUD_CONFLICT)])
+def test_lock_retry_runs_pulumi_again_while_the_stack_is_locked(
+    fakes: Fakes, tmp_path: Path, locked: int, message: str
+) -> None:
+    fakes.add("pulumi")
+    fakes.answer("pulumi", ["preview"], stderr=message, exit=255, times=locked)
+    fakes.answer("pulumi", ["preview"], stdout="Resources:\n    4 unchanged\n")
+
+    result = fakes.run(
+        [str(SCRIPTS / "pulumi-lock-retry.sh"), "preview", "--stack", "dev"],
+        env={"LOCK_RETRY_WAIT": "0", "LOCK_RETRY_ATTEMPTS": "4"},
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 0
+    assert [c.argv for c in fakes.calls("pulumi")] == [["preview", "--stack", "dev"]] * (locked + 1)
+    assert result.stdout == "Resources:\n    4 unchanged\n"
+    assert result.stderr == "".join(message + retry_note(n) for n in range(1, locked + 1))
+
+
+def test_lock_retry_gives_up_after_its_attempts_with_pulumis_exit_code(fakes: Fakes, tmp_path: Path) -> None:
+    fakes.add("pulumi")
+    fakes.answer("pulumi", ["preview"], stderr=LOCK_ERROR, exit=255)
+
+    result = fakes.run(
+        [str(SCRIPTS / "pulumi-lock-retry.sh"), "preview", "--stack", "dev"],
+        env={"LOCK_RETRY_WAIT": "0", "LOCK_RETRY_ATTEMPTS": "4"},
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 255
+    assert len(fakes.calls("pulumi")) == 4
+    assert result.stderr == "".join(LOCK_ERROR + retry_note(n) for n in range(1, 4)) + LOCK_ERROR + (
+        "pulumi-lock-retry: the stack is still locked after 4 attempts 0 s apart; if no update is running, pulumi "
+        "cancel removes a stale lock\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stdout", "stderr", "code"),
+    [
+        ("", NO_CHANGES_EXPECTED, 255),  # drift: the one failure the check exists for
+        ("", "error: failed to load checkpoint: blob not found\n", 7),
+        (LOCK_ERROR, "error: program failed\n", 255),  # the text on stdout (a program's log) is not a lock error
+    ],
+)
+def test_lock_retry_never_retries_another_failure(
+    fakes: Fakes, tmp_path: Path, stdout: str, stderr: str, code: int
+) -> None:
+    fakes.add("pulumi")
+    fakes.answer("pulumi", ["preview"], stdout=stdout, stderr=stderr, exit=code)
+
+    result = fakes.run(
+        [str(SCRIPTS / "pulumi-lock-retry.sh"), "preview", "--stack", "dev"],
+        env={"LOCK_RETRY_WAIT": "0", "LOCK_RETRY_ATTEMPTS": "4"},
+        cwd=tmp_path,
+    )
+
+    assert (result.returncode, result.stdout, result.stderr) == (code, stdout, stderr)
+    assert len(fakes.calls("pulumi")) == 1
+
+
+def test_lock_retry_waits_30_seconds_between_20_attempts_by_default(fakes: Fakes, tmp_path: Path) -> None:
+    """The defaults, with a stand-in `sleep` that returns at once: 19 waits of 30 s, 9.5 minutes at most."""
+    fakes.add("pulumi", "sleep")
+    fakes.answer("pulumi", ["preview"], stderr=LOCK_ERROR, exit=255)
+
+    result = fakes.run([str(SCRIPTS / "pulumi-lock-retry.sh"), "preview"], cwd=tmp_path)
+
+    assert result.returncode == 255
+    assert len(fakes.calls("pulumi")) == 20
+    assert [c.argv for c in fakes.calls("sleep")] == [["30"]] * 19
+    assert retry_note(19, 20, 30) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"LOCK_RETRY_ATTEMPTS": "0"}, "LOCK_RETRY_ATTEMPTS must be a positive whole number, got '0'"),
+        ({"LOCK_RETRY_WAIT": "1.5"}, "LOCK_RETRY_WAIT must be a whole number of seconds, got '1.5'"),
+    ],
+)
+def test_lock_retry_refuses_bad_settings_before_running_pulumi(
+    fakes: Fakes, tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    fakes.add("pulumi")
+
+    result = fakes.run([str(SCRIPTS / "pulumi-lock-retry.sh"), "preview"], env=env, cwd=tmp_path)
+
+    assert (result.returncode, result.stderr) == (2, f"pulumi-lock-retry: {message}\n")
+    assert fakes.calls() == []
+
+
+# --- the smoke test after a deploy ------------------------------------------------------------------------
+
+SMOKE_VERDICTS = {
+    0: "passed: every endpoint and Foundry deployment answered",
+    1: "failed: a check failed (the table in the log says which)",
+    2: "failed: unreadable outputs, an invalid selection or a credential that would go elsewhere",
+    3: "failed: internal failure",
+}
+
+
+@pytest.mark.parametrize("code", [0, 1, 2, 3])
+def test_deploy_smoke_runs_maas_smoke_and_fails_the_job_with_it(fakes: Fakes, tmp_path: Path, code: int) -> None:
+    """maas smoke reads the outputs itself (no --outputs): the script sees only its exit code and its table."""
+    fakes.add("uv")
+    fakes.answer("uv", ["maas", "smoke"], stdout="smoke table\n", exit=code)
+    summary = tmp_path / "summary"
+
+    result = fakes.run([str(SCRIPTS / "deploy-smoke.sh"), "dev"], env={"GITHUB_STEP_SUMMARY": str(summary)})
+
+    line = f"maas smoke --stack dev {SMOKE_VERDICTS[code]} (exit code {code})"
+    assert [c.argv for c in fakes.calls("uv")] == [["run", "--locked", "maas", "smoke", "--stack", "dev"]]
+    assert result.returncode == code
+    assert summary.read_text(encoding="utf-8") == f"- {line}\n"
+    assert result.stdout == "smoke table\n" + (f"::error title=maas smoke dev::{line}\n" if code else "")
+    assert result.stderr == f"deploy-smoke: {line}\n"
+
+
+def test_deploy_smoke_uploads_its_line_to_the_azure_pipelines_summary(fakes: Fakes, tmp_path: Path) -> None:
+    fakes.add("uv")
+    fakes.answer("uv", ["maas", "smoke"], exit=1)
+
+    result = fakes.run(
+        [str(SCRIPTS / "deploy-smoke.sh"), "dev"], env={"TF_BUILD": "True", "AGENT_TEMPDIRECTORY": str(tmp_path)}
+    )
+
+    line = f"maas smoke --stack dev {SMOKE_VERDICTS[1]} (exit code 1)"
+    assert result.returncode == 1
+    assert (tmp_path / "smoke-dev.md").read_text(encoding="utf-8") == f"- {line}\n"
+    assert result.stdout == (
+        f"##vso[task.uploadsummary]{tmp_path / 'smoke-dev.md'}\n##vso[task.logissue type=error]{line}\n"
+    )
+
+
+def test_pulumi_ci_smoke_signs_in_to_the_backend_and_runs_maas_smoke(fakes: Fakes, tmp_path: Path) -> None:
+    """The deploy job's second AzureCLI@2 task (a new Azure CLI sign-in): the CLI an earlier task installed, the
+    program's environment (not the pack's), the backend, then scripts/deploy-smoke.sh."""
+    fakes.add("az", "pulumi", "uv", "curl")
+    fakes.answer("az", ["account", "show"], stdout="33333333-3333-3333-3333-333333333333\n")
+    fakes.answer("pulumi", ["version"], stdout="v3.272.0\n")
+
+    result = fakes.run([str(SCRIPTS / "pulumi-ci.sh"), "smoke", "dev"], env=ADO_ENV, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert [c.argv for c in fakes.calls("pulumi")] == [["version"], ["login", ADO_ENV["PULUMI_BACKEND_URL"]]]
+    assert [c.argv for c in fakes.calls("uv")] == [
+        ["sync", "--locked"],
+        ["run", "--locked", "maas", "smoke", "--stack", "dev"],
+    ]
+    assert "oidc-test-token" not in result.stdout + result.stderr
 
 
 # --- the bootstrap ---------------------------------------------------------------------------------------
@@ -768,10 +1178,10 @@ def condition_args(project: Path, stacks: str = "dev,prod", at: str = "resourceG
         str(project),
         "--stacks",
         stacks,
+        "--deploy-principal",
+        DEPLOY_PRINCIPAL,
         "--exclude-principal",
         PREVIEW_PRINCIPAL,
-        "--exclude-principal",
-        DEPLOY_PRINCIPAL,
     ]
 
 
@@ -846,10 +1256,27 @@ def test_stacks_that_grant_nothing_give_the_deploy_identity_no_role_assignment_r
             "is privileged; the deploy identity is never allowed to grant it\n",
         ),
         (
+            {"dev": DEV_STACK, "prod": PROD_STACK.replace("a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", PREVIEW_PRINCIPAL)},
+            f"bootstrap: Pulumi.prod.yaml: azure-maas:access[0].principalId: {PREVIEW_PRINCIPAL} is a pipeline "
+            "identity that no stack may grant a role (only the deploy identity, and only 'developer'): remove the "
+            "entry\n",
+        ),
+        (
             {"dev": DEV_STACK, "prod": PROD_STACK.replace("a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", DEPLOY_PRINCIPAL)},
-            f"bootstrap: Pulumi.prod.yaml: azure-maas:access[0].principalId: {DEPLOY_PRINCIPAL} is a pipeline "
-            "identity; it may not grant roles to itself or to the other pipeline identity (the deploy identity "
-            "holds what deploying needs): remove the entry\n",
+            "bootstrap: Pulumi.prod.yaml: azure-maas:access[0].role: 'acdd72a7-3385-48ef-bd42-f606fba81ae7' for the "
+            f"deploy identity ({DEPLOY_PRINCIPAL}): a stack may grant it only 'developer', the data-plane role its "
+            "smoke test after each deploy needs\n",
+        ),
+        (
+            {"dev": DEV_STACK.replace("7c9e6679-7425-40de-944b-e07fc1f90ae7", DEPLOY_PRINCIPAL), "prod": PROD_STACK},
+            "bootstrap: Pulumi.dev.yaml: azure-maas:access[1].role: 'deployer' for the deploy identity "
+            f"({DEPLOY_PRINCIPAL}): a stack may grant it only 'developer', the data-plane role its smoke test after "
+            "each deploy needs\n",
+        ),
+        (
+            {"dev": DEV_STACK.replace("3f2b6a1c-8d4e-4f7a-9b0c-1d2e3f4a5b6c", DEPLOY_PRINCIPAL), "prod": PROD_STACK},
+            "bootstrap: Pulumi.dev.yaml: azure-maas:access[0].principalType: 'Group' for the deploy identity "
+            f"({DEPLOY_PRINCIPAL}), a managed identity: use 'ServicePrincipal'\n",
         ),
         (
             {"dev": DEV_STACK[: DEV_STACK.index("  azure-maas:deployerRoles:")], "prod": PROD_STACK},
@@ -890,6 +1317,125 @@ def test_rbac_condition_refuses_stacks_it_cannot_delegate_for(
     project = write_project(tmp_path / "p", stacks)
 
     assert bootstrap_facts(capsys, *condition_args(project)) == (2, "", message.replace("{dir}", str(project)))
+
+
+AI_DEVELOPER = "64702f94-c441-49e6-a78b-ef80e0188fee"
+FOUNDRY_USER = "53ca6127-db72-4b80-b1b0-d745d6d5456d"
+DEPLOY_DEVELOPER = f"""\
+    - principalId: {DEPLOY_PRINCIPAL}
+      principalType: ServicePrincipal
+      role: developer
+"""
+"""An access entry that grants the deploy identity its data-plane role on the resource group (Azure AI Developer),
+what `maas smoke` needs after a deploy for the dev stack's hub project."""
+DEV_WITH_DEPLOY = DEV_STACK.replace("  azure-maas:access:\n", "  azure-maas:access:\n" + DEPLOY_DEVELOPER)
+FOUNDRY_STACK = f"""\
+config:
+  azure-maas:location: eastus2
+  azure-maas:resourceGroup:
+    name: rg-maas-dev
+    create: false
+  azure-maas:foundries:
+    - name: fdy-maas-dev
+      projects:
+        - name: proj-docs
+      deployments:
+        - name: mistral-medium
+          model: mistral-medium-2505
+  azure-maas:access:
+    - principalId: {DEPLOY_PRINCIPAL}
+      principalType: ServicePrincipal
+      role: developer
+      scope: fdy-maas-dev/proj-docs
+"""
+"""A Foundry stack that grants the deploy identity only its data-plane role on a project (Foundry User)."""
+
+
+def deploy_branch(source: str, roles: str) -> str:
+    attribute = f"@{source}[Microsoft.Authorization/roleAssignments:"
+    return (
+        f"({attribute}PrincipalId] ForAnyOfAnyValues:GuidEquals {{{DEPLOY_PRINCIPAL}}} AND "
+        f"{attribute}RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{roles}}})"
+    )
+
+
+def with_deploy_branch(condition_text: str, roles: str) -> str:
+    """``condition_text`` with the deploy identity's own branch OR-ed into each action's half."""
+    split = " AND ((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'}))"
+    write, delete = condition_text.split(split)
+    return (
+        f"{write[:-1]} OR {deploy_branch('Request', roles)}){split}{delete[:-1]} OR {deploy_branch('Resource', roles)})"
+    )
+
+
+def test_a_stack_may_grant_the_deploy_identity_its_developer_role_and_the_condition_allows_only_that(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`developer` is Azure AI Developer at the resource group (dev) and Foundry User at a Foundry project
+    (foundry): the deploy identity may assign itself exactly those, through a branch of its own; every other role
+    still excludes both pipeline identities, and the subscription's condition does not change."""
+    project = write_project(tmp_path / "p", {"dev": DEV_WITH_DEPLOY, "prod": PROD_STACK, "foundry": FOUNDRY_STACK})
+    stacks = "dev,prod,foundry"
+
+    assert bootstrap_facts(capsys, *condition_args(project, stacks)) == (
+        0,
+        with_deploy_branch(RG_CONDITION, f"{FOUNDRY_USER}, {AI_DEVELOPER}") + "\n",
+        "",
+    )
+    assert bootstrap_facts(capsys, *condition_args(project, stacks, at="subscription")) == (
+        0,
+        SUBSCRIPTION_CONDITION + "\n",
+        "",
+    )
+    check = ["check-stacks", *condition_args(project, stacks)[3:]]
+    assert bootstrap_facts(capsys, *check) == (
+        0,
+        "dev: Azure AI Developer and 3 deployer roles, to Group and ServicePrincipal; to the deploy identity: "
+        "Azure AI Developer\nprod: acdd72a7-3385-48ef-bd42-f606fba81ae7, to Group\n"
+        "foundry: to the deploy identity: Foundry User\n",
+        "",
+    )
+
+
+def test_a_condition_for_the_deploy_identitys_developer_role_alone(tmp_path: Path) -> None:
+    grants = bootstrap.stack_grants(
+        write_project(tmp_path / "p", {"foundry": FOUNDRY_STACK}),
+        "foundry",
+        subscription_id=SUBSCRIPTION,
+        resource_group="rg-maas-dev",
+        repo="octo/maas",
+        excluded=[PREVIEW_PRINCIPAL],
+        deploy_principal=DEPLOY_PRINCIPAL.upper(),
+    )
+
+    assert grants == {bootstrap.Grant(FOUNDRY_USER, "ServicePrincipal", None, "resourceGroup", DEPLOY_PRINCIPAL)}
+    assert bootstrap.rbac_condition(grants, [PREVIEW_PRINCIPAL], DEPLOY_PRINCIPAL) == (
+        f"((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/write'}})) OR {deploy_branch('Request', FOUNDRY_USER)})"
+        f" AND ((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/delete'}})) OR "
+        f"{deploy_branch('Resource', FOUNDRY_USER)})"
+    )
+    with pytest.raises(ValueError, match="a grant to a pipeline identity other than the deploy identity"):
+        bootstrap.rbac_condition(grants, [DEPLOY_PRINCIPAL], PREVIEW_PRINCIPAL)
+
+
+def test_bootstrap_tells_the_condition_which_pipeline_identity_is_the_deploy_identity(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """scripts/bootstrap.sh passes the deploy identity as --deploy-principal and the preview identity as
+    --exclude-principal, so a stack's `developer` grant to the deploy identity reaches its condition."""
+    project = write_project(tmp_path / "p", {"dev": DEV_WITH_DEPLOY, "prod": PROD_STACK})
+    bootstrap_fakes(fakes, existing=False)
+
+    result = fakes.run(bootstrap_args(project), cwd=ROOT)
+
+    assert result.returncode == 0, result.stderr
+    found = assignments(fakes)
+    assert found[(DEPLOY_PRINCIPAL, RBAC_ADMIN, RG_ID)] == with_deploy_branch(RG_CONDITION, AI_DEVELOPER)
+    assert found[(DEPLOY_PRINCIPAL, RBAC_ADMIN, f"/subscriptions/{SUBSCRIPTION}")] == SUBSCRIPTION_CONDITION
+    facts_calls = [c.argv for c in fakes.calls("uv") if "rbac-condition" in c.argv]
+    assert [a[a.index("--deploy-principal") :] for a in facts_calls] == [
+        ["--deploy-principal", DEPLOY_PRINCIPAL, "--exclude-principal", PREVIEW_PRINCIPAL]
+    ] * 2
 
 
 def test_pipeline_role_definitions() -> None:
@@ -1185,8 +1731,8 @@ def test_bootstrap_creates_state_secrets_identities_and_their_roles(
     assert result.stdout.splitlines()[3:] == [
         *(f"{name}={value}" for name, value in PIPELINE_VARIABLES.items()),
         "PULUMI_SECRETS_PROVIDER=azurekeyvault://kv-maas-test.vault.azure.net/keys/pulumi-secrets",
-        f"Pipeline identities (never list them under azure-maas:access): deploy {DEPLOY_PRINCIPAL}, "
-        f"preview {PREVIEW_PRINCIPAL}.",
+        f"Pipeline identities: deploy {DEPLOY_PRINCIPAL} (a stack may grant it role: developer, which its smoke "
+        f"test needs, and nothing else), preview {PREVIEW_PRINCIPAL} (never list it under azure-maas:access).",
         "The deployer roles, for the config of every stack file that uses role: deployer:",
         "azure-maas:deployerRoles:",
         *(f"  {key}: {guid}" for key, guid in DEPLOYER_ROLES.items()),
@@ -1691,6 +2237,95 @@ def test_the_security_section_lists_exactly_what_the_bootstrap_grants() -> None:
     }
 
     assert rows == SECURITY_GRANTS
+
+
+@pytest.mark.parametrize(
+    ("scope", "role"),
+    [
+        ("resourceGroup", AI_DEVELOPER),
+        ("proj-chat", AI_DEVELOPER),
+        ("fdy-maas-dev", FOUNDRY_USER),
+        ("fdy-maas-dev/proj-docs", FOUNDRY_USER),
+    ],
+)
+def test_the_security_page_names_the_role_the_deploy_identity_may_grant_itself_at_each_scope(
+    tmp_path: Path, scope: str, role: str
+) -> None:
+    """What the program's own `developer` is at each kind of scope, and what the condition then allows the deploy
+    identity, as the security page says: Azure AI Developer on the resource group or a workspace, Foundry User on
+    a Foundry resource or project."""
+    workspaces = DEV_STACK[DEV_STACK.index("  azure-maas:hub:") : DEV_STACK.index("  azure-maas:access:")]
+    stack = FOUNDRY_STACK.replace("  azure-maas:access:", workspaces + "  azure-maas:access:").replace(
+        "scope: fdy-maas-dev/proj-docs", f"scope: {scope}"
+    )
+    grants = bootstrap.stack_grants(
+        write_project(tmp_path / "p", {"s": stack}),
+        "s",
+        subscription_id=SUBSCRIPTION,
+        resource_group="rg-maas-dev",
+        repo="octo/maas",
+        deploy_principal=DEPLOY_PRINCIPAL,
+    )
+
+    assert grants == {bootstrap.Grant(role, "ServicePrincipal", None, "resourceGroup", DEPLOY_PRINCIPAL)}
+    kind = "Azure AI Developer on the resource group or a workspace; Foundry User on a Foundry resource or project"
+    assert kind in " ".join(SECURITY.split())
+    assert bootstrap.BUILT_IN_ROLE_NAMES == {AI_DEVELOPER: "Azure AI Developer", FOUNDRY_USER: "Foundry User"}
+
+
+def test_the_security_page_shows_the_deploy_identitys_branch_and_refusal_as_the_bootstrap_writes_them(
+    tmp_path: Path,
+) -> None:
+    project = write_project(
+        tmp_path / "p",
+        {
+            "foundry": FOUNDRY_STACK,
+            "dev": DEV_STACK.replace(
+                "3f2b6a1c-8d4e-4f7a-9b0c-1d2e3f4a5b6c\n      principalType: Group\n      role: developer",
+                f"{DEPLOY_PRINCIPAL}\n      principalType: ServicePrincipal\n      role: deployer",
+            ),
+        },
+    )
+
+    def grants(stack: str) -> frozenset[bootstrap.Grant]:
+        return bootstrap.stack_grants(
+            project,
+            stack,
+            subscription_id=SUBSCRIPTION,
+            resource_group="rg-maas-dev",
+            repo="octo/maas",
+            deploy_principal=DEPLOY_PRINCIPAL,
+        )
+
+    condition_text = bootstrap.rbac_condition(grants("foundry"), [PREVIEW_PRINCIPAL], DEPLOY_PRINCIPAL)
+    with pytest.raises(bootstrap.BootstrapError) as refused:
+        grants("dev")
+
+    branch = deploy_branch("Request", FOUNDRY_USER)
+    assert f" OR {branch})" in condition_text
+    assert f" OR {branch.replace(DEPLOY_PRINCIPAL, '<deploy principal>')}\n" in SECURITY
+    quoted = str(refused.value).removeprefix("Pulumi.dev.yaml: ").replace(DEPLOY_PRINCIPAL, "<deploy principal>")
+    assert f"`{quoted}`" in " ".join(SECURITY.split())
+
+
+def test_the_gitops_example_grants_the_deploy_identity_developer_where_the_smoke_test_calls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The access entry of step 4, added to the shipped dev stack (with the bootstrap's deployerRoles), with the
+    deploy principal filled in: the bootstrap accepts it, and the condition lets the deploy identity assign itself
+    Azure AI Developer; the scope is the project whose endpoint takes only Entra ID tokens."""
+    (example,) = (b for b in blocks(GITOPS, "yaml") if "<deploy-principal-id>" in b)
+    entries = yaml.safe_load(example.replace("<deploy-principal-id>", DEPLOY_PRINCIPAL))["azure-maas:access"]
+    stack = yaml.safe_load(with_deployer_roles(DEV_STACK_FILE.read_text(encoding="utf-8")))
+    stack["config"]["azure-maas:access"] += entries
+    project = write_project(tmp_path / "p", {"dev": yaml.safe_dump(stack)})
+    (workspace,) = (w for w in stack["config"]["azure-maas:workspaces"] if w["name"] == entries[0]["scope"])
+
+    code, out, err = bootstrap_facts(capsys, *condition_args(project, "dev"))
+
+    assert (code, err) == (0, "")
+    assert out.rstrip("\n").endswith(f" OR {deploy_branch('Resource', AI_DEVELOPER)})")
+    assert [d["authMode"] for d in workspace["deployments"]] == ["AAD"]
 
 
 def test_the_gitops_workflows_table_names_every_workflow_job() -> None:

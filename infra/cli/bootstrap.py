@@ -12,7 +12,8 @@ again in shell.
     python -m infra.cli.bootstrap decrypt-role --scope ID --name NAME
     python -m infra.cli.bootstrap check-stacks --subscription ID --resource-group NAME --repo OWNER/NAME \
         --project-dir DIR --stacks LIST
-    python -m infra.cli.bootstrap rbac-condition ... --at subscription|resourceGroup --exclude-principal ID [...]
+    python -m infra.cli.bootstrap rbac-condition ... --at subscription|resourceGroup --deploy-principal ID \
+        --exclude-principal ID [...]
     python -m infra.cli.bootstrap condition-update --condition TEXT < assignment.json
 
 What each pipeline identity may do, and why (docs/security.md):
@@ -25,7 +26,13 @@ What each pipeline identity may do, and why (docs/security.md):
 - It may create and delete role assignments only of the role definitions the stacks' ``azure-maas:access``
   entries produce, computed by the program's own ``infra.desired.compute`` for each ``Pulumi.<stack>.yaml``
   (built-in roles by GUID, the ``deployer`` roles by the GUIDs above), only for the principal types those entries
-  use, and never for a pipeline identity. The condition is an allow-list in condition syntax 2.0
+  use, and never for a pipeline identity, with one exception: a stack may grant the deploy identity itself its
+  data-plane ``developer`` role (Azure AI Developer on the resource group or a workspace; Foundry User on a
+  Foundry resource or project), which ``maas smoke`` needs after each deploy to call endpoints with Entra ID
+  tokens; the condition allows the deploy identity exactly the ``developer`` role definitions its stacks grant it
+  (its own branch), and the bootstrap refuses any other role for it and any role for the other pipeline
+  identities. That adds no capability: Contributor on the stacks' resource group already lets it list every key
+  there and turn key authentication back on. The condition is an allow-list in condition syntax 2.0
   (:func:`rbac_condition`). Role-assignment conditions cannot test the scope (the only attributes are the role
   definition, principal ID and principal type), so the scope is limited by where the RBAC Administrator role is
   assigned: at the subscription, allowing only the Marketplace Subscriber ``deployer`` role (the one role the
@@ -67,7 +74,7 @@ from typing import TYPE_CHECKING, Any
 from azure_maas_policy.facts import PRIVILEGED_ROLES
 from infra import names
 from infra.errors import ExitCode, UserError
-from infra.roles import AZURE_AI_DEVELOPER, DEPLOYER_ROLES
+from infra.roles import AZURE_AI_DEVELOPER, DEPLOYER_ROLES, FOUNDRY_USER
 
 if TYPE_CHECKING:
     from infra.settings import Settings
@@ -122,6 +129,10 @@ class Grant:
     at: str = "resourceGroup"
     """Which RBAC Administrator assignment allows it: ``subscription`` (only the Marketplace Subscriber role, which
     the program assigns at the subscription) or ``resourceGroup`` (the stacks' group: every other assignment)."""
+    principal: str | None = None
+    """The deploy identity's principal ID (lower case) when the grant is its own data-plane ``developer`` role,
+    which the condition allows for that principal alone; None for a grant to any principal of
+    ``principal_type`` other than the pipeline identities."""
 
 
 def _custom_role(
@@ -237,14 +248,17 @@ def stack_grants(
     resource_group: str,
     repo: str,
     excluded: Iterable[str] = (),
+    deploy_principal: str | None = None,
     today: dt.date | None = None,
 ) -> frozenset[Grant]:
     """Every (role definition, principal type, scope class) that ``Pulumi.<stack>.yaml`` in ``directory``
-    assigns, as the program's :func:`infra.desired.compute` computes its role assignments for ``subscription_id``.
+    assigns, as the program's :func:`infra.desired.compute` computes its role assignments for ``subscription_id``;
+    a grant to ``deploy_principal`` (the deploy identity) carries it in :attr:`Grant.principal`.
     Raises :class:`BootstrapError` when the file is missing or invalid, deploys to another resource group than
     ``resource_group``, uses ``deployer`` without ``azure-maas:deployerRoles`` naming this ``repo``'s roles (or
-    names other roles there), grants a privileged role, assigns a role outside ``resource_group``, or grants
-    anything to an ``excluded`` principal (a pipeline identity)."""
+    names other roles there), grants a privileged role, assigns a role outside ``resource_group``, grants anything
+    to an ``excluded`` principal (the other pipeline identities), or grants the deploy identity anything but
+    ``developer`` (as a ``ServicePrincipal``, which a managed identity is)."""
     from pydantic import ValidationError
 
     from infra import catalog as catalog_module
@@ -293,13 +307,25 @@ def stack_grants(
                 f"{path.name}: {key_path(('access', uses, 'role'))}: 'deployer' needs azure-maas:deployerRoles "
                 f"(the deploy identity cannot create role definitions): add azure-maas:deployerRoles: {{{wanted}}}"
             )
-    pipeline = {principal.lower() for principal in excluded}
+    deploy = deploy_principal.lower() if deploy_principal else None
+    pipeline = {principal.lower() for principal in excluded} - {deploy}
     for i, grant in enumerate(settings.access):
         if grant.principal_id in pipeline:
             raise BootstrapError(
                 f"{path.name}: {key_path(('access', i, 'principalId'))}: {grant.principal_id} is a pipeline "
-                "identity; it may not grant roles to itself or to the other pipeline identity (the deploy "
-                "identity holds what deploying needs): remove the entry"
+                "identity that no stack may grant a role (only the deploy identity, and only 'developer'): remove "
+                "the entry"
+            )
+        if grant.principal_id == deploy and grant.role != "developer":
+            raise BootstrapError(
+                f"{path.name}: {key_path(('access', i, 'role'))}: {grant.role!r} for the deploy identity "
+                f"({deploy}): a stack may grant it only 'developer', the data-plane role its smoke test after each "
+                "deploy needs"
+            )
+        if grant.principal_id == deploy and grant.principal_type != "ServicePrincipal":
+            raise BootstrapError(
+                f"{path.name}: {key_path(('access', i, 'principalType'))}: {grant.principal_type!r} for the deploy "
+                f"identity ({deploy}), a managed identity: use 'ServicePrincipal'"
             )
         if grant.role not in ROLE_KINDS and grant.role in PRIVILEGED_ROLES:
             raise BootstrapError(
@@ -326,8 +352,9 @@ def stack_grants(
                 f"({scope.id}), outside --deploy-resource-group {resource_group!r}, the only group where the deploy "
                 "identity may grant roles"
             )
+        own = assignment.principal_id if assignment.principal_id == deploy else None
         grants.add(
-            Grant(_role_guid(assignment.role_definition_id), assignment.principal_type, assignment.custom_role, at)
+            Grant(_role_guid(assignment.role_definition_id), assignment.principal_type, assignment.custom_role, at, own)
         )
     return frozenset(grants)
 
@@ -350,6 +377,7 @@ def stacks_grants(
     resource_group: str,
     repo: str,
     excluded: Iterable[str] = (),
+    deploy_principal: str | None = None,
 ) -> dict[str, frozenset[Grant]]:
     """:func:`stack_grants` of each stack, in order."""
     excluded = tuple(excluded)
@@ -361,6 +389,7 @@ def stacks_grants(
             resource_group=resource_group,
             repo=repo,
             excluded=excluded,
+            deploy_principal=deploy_principal,
         )
         for stack in stacks
     }
@@ -382,42 +411,70 @@ def stacks_grants(
 # - conditions-format.md (b3afb5471aae6d9ffe383aa62d6ae767b70bd25c): ForAnyOfAnyValues is true when a value on
 #   the left matches at least one on the right; ForAnyOfAllValues when a value on the left satisfies the
 #   comparison with every value on the right; GUID comparison is case-insensitive; AND/OR need parentheses.
+#   An action's expressions may be several, joined with OR: the deploy identity's own `developer` grants are a
+#   second, explicit branch (PrincipalId ForAnyOfAnyValues:GuidEquals {deploy} AND RoleDefinitionId
+#   ForAnyOfAnyValues:GuidEquals {the developer roles granted to it}), so the first branch keeps excluding every
+#   pipeline identity for every other role.
 
 
 def _condition_for(
-    action: str, source: str, roles: Sequence[str], types: Sequence[str], excluded: Sequence[str]
+    action: str,
+    source: str,
+    roles: Sequence[str],
+    types: Sequence[str],
+    excluded: Sequence[str],
+    deploy: str | None,
+    deploy_roles: Sequence[str],
 ) -> str:
     """One action's half of the condition."""
     attribute = f"@{source}[Microsoft.Authorization/roleAssignments:"
     quoted = ", ".join(f"'{t}'" for t in types)
-    return (
-        f"((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}})) OR "
-        f"({attribute}RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{', '.join(roles)}}}"
-        f" AND {attribute}PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {{{quoted}}}"
-        f" AND {attribute}PrincipalId] ForAnyOfAllValues:GuidNotEquals {{{', '.join(excluded)}}}))"
-    )
+    branches = []
+    if roles:
+        branches.append(
+            f"({attribute}RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{', '.join(roles)}}}"
+            f" AND {attribute}PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {{{quoted}}}"
+            f" AND {attribute}PrincipalId] ForAnyOfAllValues:GuidNotEquals {{{', '.join(excluded)}}})"
+        )
+    if deploy_roles:
+        branches.append(
+            f"({attribute}PrincipalId] ForAnyOfAnyValues:GuidEquals {{{deploy}}}"
+            f" AND {attribute}RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{', '.join(deploy_roles)}}})"
+        )
+    return f"((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}})) OR {' OR '.join(branches)})"
 
 
-def rbac_condition(grants: Iterable[Grant], excluded: Iterable[str]) -> str:
+def rbac_condition(grants: Iterable[Grant], excluded: Iterable[str], deploy: str | None = None) -> str:
     """The condition (version 2.0) on one of the deploy identity's Role Based Access Control Administrator
     assignments: it may create (write) and delete role assignments only of the role definitions in ``grants``,
-    only for their principal types, and never for an ``excluded`` principal (the pipeline identities).
+    only for their principal types, and never for an ``excluded`` principal or the ``deploy`` identity (the
+    pipeline identities), except the ``deploy`` identity's own grants (:attr:`Grant.principal`, its
+    ``developer`` role), which a branch of their own allows for that principal and those role definitions only.
     Empty when there is nothing to grant: the bootstrap then gives no role-assignment rights there.
     The caller passes the grants of one scope class (:attr:`Grant.at`): conditions cannot test the scope."""
     grants = frozenset(grants)
-    excluded = sorted({principal.lower() for principal in excluded})
+    deploy = deploy.lower() if deploy else None
+    excluded = sorted({principal.lower() for principal in excluded} | ({deploy} if deploy else set()))
     if not grants:
         return ""
     if not excluded:
         raise ValueError("the pipeline identities' principal IDs are needed to exclude them")
-    for principal in excluded:
-        if not names.GUID.pattern.fullmatch(principal):
-            raise BootstrapError(f"--exclude-principal: {names.GUID.problem(principal)}")
-    roles = sorted({grant.role for grant in grants})
-    used = {grant.principal_type for grant in grants}
+    for option, principal in [
+        *(("--exclude-principal", p) for p in excluded if p != deploy),
+        ("--deploy-principal", deploy),
+    ]:
+        if principal is not None and not names.GUID.pattern.fullmatch(principal):
+            raise BootstrapError(f"{option}: {names.GUID.problem(principal)}")
+    own = {grant for grant in grants if grant.principal is not None}
+    if any(grant.principal != deploy for grant in own):
+        raise ValueError("a grant to a pipeline identity other than the deploy identity")
+    others = grants - own
+    roles = sorted({grant.role for grant in others})
+    used = {grant.principal_type for grant in others}
     types = [t for t in PRINCIPAL_TYPES if t in used]
-    write = _condition_for("write", "Request", roles, types, excluded)
-    delete = _condition_for("delete", "Resource", roles, types, excluded)
+    deploy_roles = sorted({grant.role for grant in own})
+    write = _condition_for("write", "Request", roles, types, excluded, deploy, deploy_roles)
+    delete = _condition_for("delete", "Resource", roles, types, excluded, deploy, deploy_roles)
     return f"{write} AND {delete}"
 
 
@@ -430,17 +487,27 @@ def condition_update(assignment: dict[str, Any], condition: str) -> dict[str, An
     return {**assignment, "condition": condition, "conditionVersion": "2.0"}
 
 
+BUILT_IN_ROLE_NAMES = {AZURE_AI_DEVELOPER: "Azure AI Developer", FOUNDRY_USER: "Foundry User"}
+"""The data-plane roles ``developer`` maps to (infra/desired.py), by name in the bootstrap's summary."""
+
+
 def _summary(stack: str, grants: frozenset[Grant]) -> str:
-    """``dev: Azure AI Developer and 3 deployer roles, to Group and ServicePrincipal``."""
+    """``dev: Azure AI Developer and 3 deployer roles, to Group and ServicePrincipal; to the deploy identity:
+    Foundry User`` (the last part only when the stack grants the deploy identity its ``developer`` role)."""
     if not grants:
         return f"{stack}: grants no roles"
-    built_in = sorted({g.role for g in grants if g.deployer_role is None})
-    parts = ["Azure AI Developer" if guid == AZURE_AI_DEVELOPER else guid for guid in built_in]
-    custom = {g.role for g in grants if g.deployer_role is not None}
+    others = {g for g in grants if g.principal is None}
+    own = sorted({BUILT_IN_ROLE_NAMES.get(g.role, g.role) for g in grants if g.principal is not None})
+    built_in = sorted({g.role for g in others if g.deployer_role is None})
+    parts = [BUILT_IN_ROLE_NAMES.get(guid, guid) for guid in built_in]
+    custom = {g.role for g in others if g.deployer_role is not None}
     if custom:
         parts.append(f"{len(custom)} deployer role{'s' if len(custom) != 1 else ''}")
-    used = {grant.principal_type for grant in grants}
-    return f"{stack}: {_listing(parts)}, to {_listing([t for t in PRINCIPAL_TYPES if t in used])}"
+    used = {grant.principal_type for grant in others}
+    text = f"{_listing(parts)}, to {_listing([t for t in PRINCIPAL_TYPES if t in used])}" if others else ""
+    if own:
+        text += f"{'; ' if text else ''}to the deploy identity: {_listing(own)}"
+    return f"{stack}: {text}"
 
 
 def _listing(items: Sequence[str]) -> str:
@@ -480,11 +547,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         stacks.add_argument("--project-dir", type=Path, default=Path(), help="directory of Pulumi.yaml")
         stacks.add_argument("--stacks", required=True, help="comma-separated stack names")
         stacks.add_argument(
+            "--deploy-principal",
+            required=command == "rbac-condition",
+            help="the deploy identity's principal ID: a stack may grant it its developer role, nothing else",
+        )
+        stacks.add_argument(
             "--exclude-principal",
             action="append",
             default=[],
             required=command == "rbac-condition",
-            help="a pipeline identity's principal ID (repeat)",
+            help="another pipeline identity's principal ID, which no stack may grant a role (repeat)",
         )
         if command == "rbac-condition":
             stacks.add_argument(
@@ -519,12 +591,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 resource_group=args.resource_group,
                 repo=args.repo,
                 excluded=args.exclude_principal,
+                deploy_principal=args.deploy_principal,
             )
             if args.command == "check-stacks":
                 print("\n".join(_summary(stack, grants) for stack, grants in found.items()))
             else:
                 grants = [grant for grant in frozenset().union(*found.values()) if grant.at == args.at]
-                print(rbac_condition(grants, args.exclude_principal))
+                print(rbac_condition(grants, args.exclude_principal, args.deploy_principal))
     except UserError as error:
         print(f"bootstrap: {error}", file=sys.stderr)
         return error.exit_code
