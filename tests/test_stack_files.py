@@ -474,3 +474,30 @@ def test_every_claim_in_the_docs_names_a_test_of_this_module() -> None:
 
     assert len(named) >= 15
     assert named <= here, f"named in the docs but not a test here: {sorted(named - here)}"
+
+
+def test_the_bootstrap_reads_a_stack_as_the_engine_does(tmp_path: Path) -> None:
+    """The bootstrap decides what the deploy identity may grant from the same merged config: a location that
+    only Pulumi.yaml gives is no invalid stack there either."""
+    from infra.cli.bootstrap import Grant, stack_grants
+    from infra.roles import AZURE_AI_DEVELOPER
+
+    directory = project(
+        tmp_path,
+        "config:\n  location: eastus2\n",
+        "config:\n  resourceGroup: {name: rg-team}\n"
+        + WORKSPACES
+        + "  azure-maas:access:\n"
+        + "    - {principalId: 5d8f2e7a-1c3b-4a9e-8f6d-2b7c9e0a1d3f, principalType: Group, role: developer}\n",
+    )
+
+    grants = stack_grants(
+        directory,
+        "dev",
+        subscription_id="11111111-1111-1111-1111-111111111111",
+        resource_group="rg-team",
+        repo="org/repo",
+        excluded=["22222222-2222-2222-2222-222222222222"],
+    )
+
+    assert grants == frozenset({Grant(AZURE_AI_DEVELOPER, "Group", None, "resourceGroup")})

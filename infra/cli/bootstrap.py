@@ -263,20 +263,23 @@ def stack_grants(
 
     from infra import catalog as catalog_module
     from infra.desired import compute
-    from infra.engine.preview import PreviewInputError, project_name
-    from infra.engine.stack_files import StackFileError, read_stack_file
+    from infra.engine.stack_files import StackFileError, read_project, read_stack_file
     from infra.settings import ROLE_KINDS, ConfigError, check, key_path, validation_issues
 
-    path = directory / f"Pulumi.{stack}.yaml"
+    try:
+        project_file = read_project(directory)
+    except StackFileError as error:
+        raise BootstrapError(str(error).splitlines()[0]) from None
+    project = project_file.name
+    path = project_file.stack_file(stack)
     if not path.is_file():
         raise BootstrapError(
-            f"{path.name} not found in {directory}: create the stack file first; the bootstrap reads its "
+            f"{path.name} not found in {path.parent}: create the stack file first; the bootstrap reads its "
             "azure-maas:access to decide which roles the deploy identity may grant"
         )
     try:
-        project = project_name(directory)
-        config = read_stack_file(path, project).config
-    except (PreviewInputError, StackFileError) as error:
+        config = read_stack_file(path, project_file).config  # with Pulumi.yaml's config, as the engine merges it
+    except StackFileError as error:
         raise BootstrapError(str(error).splitlines()[0]) from None
     invalid = f"{path.name}: invalid stack config (uv run maas plan --stack {stack} lists every problem)"
     try:
