@@ -22,11 +22,14 @@ terminal, so results are 160 columns wide, plain, whatever the machine or CI set
 
 
 @pytest.fixture(autouse=True)
-def _no_ambient_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests see only the AZURE_MAAS_* variables they set themselves, and no terminal settings."""
+def _no_ambient_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests see only the AZURE_MAAS_* variables they set themselves, and no terminal settings. PULUMI_HOME is a
+    directory that does not exist, so no test reads the stack the user selected (``pulumi stack select``, under
+    ~/.pulumi/workspaces) for a project here; a test that selects one sets its own PULUMI_HOME."""
     for name in list(os.environ):
         if name.startswith(("AZURE_MAAS_", "PULUMI_CONFIG")) or name in TERMINAL_VARIABLES:
             monkeypatch.delenv(name)
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path_factory.getbasetemp() / "no-pulumi-home"))
 
 
 @pytest.fixture

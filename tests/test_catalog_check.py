@@ -12,6 +12,7 @@ import pytest
 
 from infra import catalog
 from infra.cli import app as cli
+from infra.cli.commands import catalog_check as check_command
 from tests.conftest import PROJECT
 from tests.docs import blocks, page, section
 from tests.harness import TODAY
@@ -83,7 +84,7 @@ def test_dead_models_fail_the_check_by_name(capsys: pytest.CaptureFixture[str], 
         f"on 2026-01-30; use 'mistral-small-2503' ({MISTRAL}/mistral-small-2503) instead (allowRetired is set)",
         "! test: azure-maas:workspaces[0].deployments[1] (raw): azureml://registries/azureml-acme/models/Acme-1: "
         "not in the catalog: no lifecycle facts",
-        "1 of 4 deployments use a model that is deprecated or retired (judged on 2026-11-24, catalog as of 2026-11-24)",
+        "1 of 4 deployments uses a model that is deprecated or retired (judged on 2026-11-24, catalog as of 2026-11-24)",
     ]
 
 
@@ -186,5 +187,58 @@ def test_foundry_deployments_are_judged_too(capsys: pytest.CaptureFixture[str], 
         "(Mistral AI/mistral-document-ai-2505) was retired on 2026-07-15; use 'mistral-document-ai-2512' "
         "(Mistral AI/mistral-document-ai-2512) instead",
         "! prod: azure-maas:foundries[0].deployments[2] (raw): Contoso/c-1: not in the catalog: no lifecycle facts",
-        "1 of 3 deployments use a model that is deprecated or retired (judged on 2026-11-24, catalog as of 2026-11-24)",
+        "1 of 3 deployments uses a model that is deprecated or retired (judged on 2026-11-24, catalog as of 2026-11-24)",
     ]
+
+
+def _judged(stack: str, verdict: check_command.Verdict) -> check_command.Judged:
+    reason = "" if verdict == "living" else "m was retired on 2026-01-30"
+    return check_command.Judged(
+        stack, "azure-maas:workspaces[0].deployments[0]", "d", "m", None, None, verdict, False, reason
+    )
+
+
+JUDGED_ON = "(judged on 2026-11-24, catalog as of 2026-11-24)"
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "checked", "within", "summary"),
+    [
+        ((), ("dev",), 0, "no deployments of 1 stack: nothing to judge"),
+        ((), ("dev", "prod"), 0, "no deployments of 2 stacks: nothing to judge"),
+        (("living",), ("dev",), 1, "1 deployment of 1 stack uses a living model for the next 1 day"),
+        (
+            ("living", "living"),
+            ("dev", "prod"),
+            2,
+            "all 2 deployments of 2 stacks use living models for the next 2 days",
+        ),
+        (("dead",), ("dev",), 0, "1 of 1 deployment uses a model that is deprecated or retired"),
+        (
+            ("dead", "living"),
+            ("dev",),
+            1,
+            "1 of 2 deployments uses a model that is deprecated or retired or will be within 1 day",
+        ),
+        (("dead", "dead"), ("dev",), 0, "2 of 2 deployments use a model that is deprecated or retired"),
+    ],
+    ids=["none", "none-two-stacks", "one", "two", "one-dead", "one-of-two-dead", "two-dead"],
+)
+def test_the_summary_counts_in_words(
+    verdicts: tuple[check_command.Verdict, ...], checked: tuple[str, ...], within: int, summary: str
+) -> None:
+    judged = [_judged("dev", verdict) for verdict in verdicts]
+
+    lines = check_command.lines(judged, catalog.load(), TODAY, within, checked)
+
+    assert lines[-1] == f"{summary} {JUDGED_ON}"
+
+
+def test_the_project_is_found_upward(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    write_stack(project, "dev", {"name": "small", "model": "mistral-small-2503"})
+    (project / "infra").mkdir()
+
+    code, out, err = check(capsys, project / "infra")
+
+    assert (code, err) == (0, "")
+    assert out == f"1 deployment of 1 stack uses a living model {JUDGED_ON}\n"

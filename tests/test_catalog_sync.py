@@ -1085,3 +1085,19 @@ def test_a_later_date_from_the_api_replaces_the_catalogs() -> None:
         "ministral-3b: lifecycle GenerallyAvailable, retires 2027-06-30 -> GenerallyAvailable, retires 2027-09-30"
         in changes
     )
+
+
+@pytest.mark.parametrize(
+    ("swept", "changes", "line"),
+    [
+        ((), 0, "0 of 0 locations swept; 0 changes; catalog.yaml is up to date"),
+        ((True,), 1, "1 of 1 location swept; 1 change; dry run: pass --write to update catalog.yaml"),
+        ((True, False), 2, "1 of 2 locations swept; 2 changes; dry run: pass --write to update catalog.yaml"),
+    ],
+)
+def test_the_summary_counts_in_words(swept: tuple[bool, ...], changes: int, line: str) -> None:
+    results = [Swept(f"l{i}", ok) for i, ok in enumerate(swept)]
+
+    summary = catalog_sync._summary(results, ["c"] * changes, "catalog.yaml", changed=changes > 0, written=False)
+
+    assert summary == line

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
+import importlib.metadata
 import io
 import json
 import shutil
@@ -21,7 +23,12 @@ from rich.console import Console
 from infra.cli import app as cli
 from infra.cli import output
 from infra.cli.commands import plan as plan_command
-from infra.engine.preview import run_preview
+from infra.cli.render import plan as render
+from infra.engine.analyzer import Diagnostic, EnforcementLevel, Report, Severity
+from infra.engine.capture import Capture
+from infra.engine.preview import DEPLOYMENT_TYPE, ENDPOINT_TYPE, Identity, PreviewResult, run_preview
+from infra.engine.resource import Resource
+from infra.engine.stack_files import esc_warning
 from tests import harness
 from tests.conftest import DEV_STACK, PROJECT
 from tests.docs import blocks, page, readme, section
@@ -52,7 +59,7 @@ def dev_with(**changes: Any) -> dict[str, Any]:
 
 
 def test_json_document(capsys: pytest.CaptureFixture[str], dev_config: dict[str, str]) -> None:
-    code, out, _ = plan(capsys, "--cwd", str(PROJECT), "--format", "json")
+    code, out, _ = plan(capsys, "--stack", "dev", "--cwd", str(PROJECT), "--format", "json")
     document = json.loads(out)
     assert code == 0
     assert list(document) == [
@@ -65,6 +72,8 @@ def test_json_document(capsys: pytest.CaptureFixture[str], dev_config: dict[str,
         "modelSlots",
         "foundryDeployments",
         "policyPack",
+        "policyConfig",
+        "warnings",
         "diagnostics",
         "summary",
     ]
@@ -84,6 +93,7 @@ def test_json_document(capsys: pytest.CaptureFixture[str], dev_config: dict[str,
         "exitCode": 0,
     }
     assert document["policyPack"] == {"name": "azure-maas", "version": "0.1.0"}
+    assert (document["policyConfig"], document["warnings"]) == (None, [])
     assert document["modelSlots"] == [
         {
             "workspace": "proj-chat",
@@ -116,7 +126,7 @@ def test_json_document(capsys: pytest.CaptureFixture[str], dev_config: dict[str,
     endpoint = next(r for r in document["resources"] if r["name"] == "chat-mistral-medium-endpoint")
     assert endpoint["operation"] == "create"
     assert endpoint["options"] == {"deleteBeforeReplace": True, "protect": False}
-    assert endpoint["inputs"]["workspaceName"] == "[unknown]"
+    assert endpoint["inputs"]["workspaceName"] == "proj-chat"  # the config's name, known at preview
     assert endpoint["propertyDependencies"]["workspaceName"] == [
         "urn:pulumi:dev::azure-maas::azure-maas:index:Workspace$azure-native:machinelearningservices:Workspace::proj-chat-workspace"
     ]
@@ -131,7 +141,7 @@ def test_json_document(capsys: pytest.CaptureFixture[str], dev_config: dict[str,
 def test_subscription_from_the_environment(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARM_SUBSCRIPTION_ID", "11111111-2222-3333-4444-555555555555")
     monkeypatch.setenv("ARM_TENANT_ID", "99999999-8888-7777-6666-555555555555")
-    code, out, _ = plan(capsys, "--cwd", str(PROJECT), "--format", "json")
+    code, out, _ = plan(capsys, "--stack", "dev", "--cwd", str(PROJECT), "--format", "json")
     document = json.loads(out)
     assert code == 0
     assert document["identity"]["source"] == "environment"
@@ -187,7 +197,7 @@ def test_violations_exit_1_and_are_listed(capsys: pytest.CaptureFixture[str], tm
     assert code == 1
     assert "rbac-least-privilege" in out
     assert "content-safety-enabled" in out
-    assert out.strip().splitlines()[-1].startswith("Plan for bad: 10 resources to create, 1 endpoints in 1 workspaces;")
+    assert out.strip().splitlines()[-1].startswith("Plan for bad: 10 resources to create, 1 endpoint in 1 workspace;")
     flat = " ".join(out.split())
     assert "2 mandatory, 2 advisory; BLOCKED by 2 mandatory policy violations." in flat
 
@@ -236,7 +246,10 @@ def test_invalid_config_exits_2_naming_the_key(capsys: pytest.CaptureFixture[str
     ("args", "message"),
     [
         (["--stack", "prod"], "maas plan: Pulumi.prod.yaml not found; stacks here: dev, foundry\n"),
-        (["--cwd", "/"], "maas plan: no Pulumi.yaml in /; run maas in the project directory (or pass --cwd)\n"),
+        (
+            ["--stack", "dev", "--cwd", "/"],
+            "maas plan: no Pulumi.yaml in / or any parent directory; run maas in the project (or pass --cwd)\n",
+        ),
     ],
     ids=["unknown stack", "not a project"],
 )
@@ -253,7 +266,7 @@ def test_internal_failure_exits_3(
     (broken / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
     (broken / "__main__.py").write_text("raise SystemExit('pack is broken')\n")
     monkeypatch.setattr(plan_command, "run_preview", lambda *a, **k: run_preview(*a, **k, pack_dir=broken))
-    code, out, err = plan(capsys, "--cwd", str(PROJECT))
+    code, out, err = plan(capsys, "--stack", "dev", "--cwd", str(PROJECT))
     assert (code, out, err) == (
         3,
         "",
@@ -284,10 +297,10 @@ def test_secure_values_are_never_printed(capsys: pytest.CaptureFixture[str], tmp
 
 
 def test_markdown_comment(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = plan(capsys, "--cwd", str(PROJECT), "--format", "markdown")
+    code, out, _ = plan(capsys, "--stack", "dev", "--cwd", str(PROJECT), "--format", "markdown")
     lines = out.splitlines()
     assert code == 0
-    assert lines[:10] == [
+    assert lines[:12] == [
         "<!-- maas-plan stack=dev -->",
         "### `maas plan` for stack `dev`: ✅ passes policy",
         "",
@@ -298,6 +311,8 @@ def test_markdown_comment(capsys: pytest.CaptureFixture[str]) -> None:
         "| Mandatory violations | 0 |",
         "| Advisory findings | 0 |",
         "| Policy pack | `azure-maas` `0.1.0` |",
+        "| Policy config | the pack's defaults |",
+        "",
     ]
     assert "No violations." in lines
     assert (
@@ -359,7 +374,7 @@ def test_console_script_runs_the_readme_main_command() -> None:
 
 
 def test_a_stale_catalog_is_warned_about_before_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["plan", "--cwd", str(PROJECT), "--format", "json", "--today", "2027-02-23"])
+    code = cli.main(["plan", "--stack", "dev", "--cwd", str(PROJECT), "--format", "json", "--today", "2027-02-23"])
     captured = capsys.readouterr()
 
     assert code == 0
@@ -373,8 +388,8 @@ def test_a_stale_catalog_is_warned_about_before_the_plan(capsys: pytest.CaptureF
 def test_output_is_stable_across_runs(capsys: pytest.CaptureFixture[str]) -> None:
     """The SDK's registration order varies between runs; the outputs do not."""
     for fmt in ("json", "markdown", "text"):
-        first = plan(capsys, "--cwd", str(PROJECT), "--format", fmt)
-        second = plan(capsys, "--cwd", str(PROJECT), "--format", fmt)
+        first = plan(capsys, "--stack", "dev", "--cwd", str(PROJECT), "--format", fmt)
+        second = plan(capsys, "--stack", "dev", "--cwd", str(PROJECT), "--format", fmt)
         assert first == second, fmt
 
 
@@ -388,7 +403,191 @@ def test_readme_main_command_is_maas_plan() -> None:
 
 
 def test_the_docs_text_sample_is_what_maas_plan_prints(capsys: pytest.CaptureFixture[str]) -> None:
-    _, text, _ = plan(capsys, "--cwd", str(PROJECT))
+    _, text, _ = plan(capsys, "--stack", "dev", "--cwd", str(PROJECT))
     sample = blocks(PLAN_SECTION, "text")[0].splitlines()
     assert sample[-1] == text.splitlines()[-1]
     assert sample[0] == text.splitlines()[0]
+
+
+# --- the version, the stack a plan names, its policy config and warnings ---------------------------------------
+
+
+def test_version_is_the_installed_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["--version"])
+
+    assert (stopped.value.code, capsys.readouterr()) == (0, (f"maas {importlib.metadata.version('azure-maas')}\n", ""))
+
+
+ESC_PROJECT_STACK = "organization/azure-maas/dev"
+
+
+@pytest.fixture
+def esc_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The fixture project's dev stack importing an ESC environment, with a policy config beside it, and the
+    dev stack selected (qualified, as the DIY backend records it) under its own PULUMI_HOME."""
+    directory = tmp_path / "project"
+    directory.mkdir()
+    shutil.copy(PROJECT / "Pulumi.yaml", directory / "Pulumi.yaml")
+    stack_file = yaml.safe_load(DEV_STACK.read_text(encoding="utf-8"))
+    (directory / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"environment": ["acme/maas-dev"], **stack_file}))
+    (directory / "Pulumi.dev.policy.json").write_text(json.dumps({"required-tags": "mandatory"}), encoding="utf-8")
+    home = tmp_path / "pulumi-home"
+    digest = hashlib.sha1(str(directory / "Pulumi.yaml").encode(), usedforsecurity=False).hexdigest()
+    workspace = home / "workspaces" / f"azure-maas-{digest}-workspace.json"
+    workspace.parent.mkdir(parents=True)
+    workspace.write_text(json.dumps({"stack": ESC_PROJECT_STACK}), encoding="utf-8")
+    monkeypatch.setenv("PULUMI_HOME", str(home))
+    return directory
+
+
+ESC_WARNING = esc_warning("Pulumi.dev.yaml", ("acme/maas-dev",))
+
+
+def test_every_format_names_the_stack_its_policy_config_and_warnings(
+    capsys: pytest.CaptureFixture[str], esc_project: Path
+) -> None:
+    """The stack as selected (``pulumi stack select``, qualified) or given; the program runs as ``dev``."""
+    code, out, err = plan(capsys, "--cwd", str(esc_project), "--format", "json")
+    document = json.loads(out)
+
+    assert (code, err) == (0, f"maas plan: warning: {ESC_WARNING}\n")
+    assert (document["project"], document["stack"]) == ("azure-maas", ESC_PROJECT_STACK)
+    assert (document["policyConfig"], document["warnings"]) == ("Pulumi.dev.policy.json", [ESC_WARNING])
+    assert {r["urn"].split("::")[0] for r in document["resources"]} == {"urn:pulumi:dev"}
+
+    code, out, err = plan(capsys, "--stack", "acme/dev", "--cwd", str(esc_project), "--format", "markdown")
+    lines = out.splitlines()
+
+    assert (code, err) == (0, f"maas plan: warning: {ESC_WARNING}\n")
+    assert lines[:2] == ["<!-- maas-plan stack=acme/dev -->", "### `maas plan` for stack `acme/dev`: ✅ passes policy"]
+    assert lines[9:15] == [
+        "| Policy pack | `azure-maas` `0.1.0` |",
+        "| Policy config | `Pulumi.dev.policy.json` |",
+        "",
+        "> [!WARNING]",
+        "> " + ESC_WARNING.replace(":", "\\:"),
+        "",
+    ]
+    assert lines[-1].startswith("Plan for acme/dev: 27 resources to create, 3 endpoints in 2 workspaces;")
+
+    code, out, err = plan(capsys, "--stack", "dev", "--cwd", str(esc_project))
+    lines = out.splitlines()
+
+    assert (code, err) == (0, f"maas plan: warning: {ESC_WARNING}\n")
+    assert lines[0] == "azure-maas stack dev (everything is a create: there is no state offline)"
+    assert "policy config: Pulumi.dev.policy.json" in lines
+    assert lines[-1].startswith("Plan for dev: 27 resources to create")
+
+
+def test_the_warning_comes_before_the_report(esc_project: Path) -> None:
+    """On a terminal both streams interleave: the warning is printed first."""
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("maas")), "plan", "--today", TODAY],
+        cwd=esc_project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    lines = done.stdout.splitlines()
+
+    assert done.returncode == 0
+    assert lines[:2] == [
+        f"maas plan: warning: {ESC_WARNING}",
+        f"azure-maas stack {ESC_PROJECT_STACK} (everything is a create: there is no state offline)",
+    ]
+
+
+def test_the_pack_defaults_are_named_when_there_is_no_policy_config(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = plan(capsys, "--stack", "dev", "--cwd", str(PROJECT))
+
+    assert code == 0
+    assert "policy config: the pack's defaults" in out.splitlines()
+
+
+def test_a_policy_config_outside_the_project_is_shown_absolute(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "policy.json"
+    config.write_text("{}", encoding="utf-8")
+
+    code, out, _ = plan(
+        capsys, "--stack", "dev", "--cwd", str(PROJECT), "--format", "json", "--policy-pack-config", str(config)
+    )
+
+    assert (code, json.loads(out)["policyConfig"]) == (0, str(config))
+
+
+def _result(endpoints: int, foundry: int, mandatory: int) -> PreviewResult:
+    """A preview of ``endpoints`` serverless endpoints (each in its own workspace), ``foundry`` Foundry
+    deployments and ``mandatory`` mandatory violations, as the engine would record them."""
+    resources = [
+        Resource(
+            f"urn:pulumi:dev::azure-maas::{ENDPOINT_TYPE}::e{i}", ENDPOINT_TYPE, f"e{i}", {"workspaceName": f"w{i}"}
+        )
+        for i in range(endpoints)
+    ] + [
+        Resource(
+            f"urn:pulumi:dev::azure-maas::{DEPLOYMENT_TYPE}::d{i}",
+            DEPLOYMENT_TYPE,
+            f"d{i}",
+            {"accountName": "fdy", "deploymentName": f"d{i}"},
+        )
+        for i in range(foundry)
+    ]
+    diagnostics = tuple(
+        Diagnostic("p", "azure-maas", "0.1.0", EnforcementLevel.MANDATORY, Severity.HIGH, "", "d", "d\nm")
+        for _ in range(mandatory)
+    )
+    report = Report("azure-maas", "0.1.0", (), {}, diagnostics)
+    identity = Identity("s", "t", "environment")
+    return PreviewResult("azure-maas", "dev", identity, Capture(resources), report, frozenset())
+
+
+@pytest.mark.parametrize(
+    ("counts", "row", "line"),
+    [
+        (
+            (0, 0, 0),
+            "| Serverless endpoints | 0 in 0 workspaces |",
+            "Plan for acme/dev: 0 resources to create, 0 endpoints in 0 workspaces; 0 mandatory, 0 advisory; "
+            "passes policy.",
+        ),
+        (
+            (1, 0, 1),
+            "| Serverless endpoints | 1 in 1 workspace |",
+            "Plan for acme/dev: 1 resource to create, 1 endpoint in 1 workspace; 1 mandatory, 0 advisory; BLOCKED by "
+            "1 mandatory policy violation.",
+        ),
+        (
+            (2, 0, 2),
+            "| Serverless endpoints | 2 in 2 workspaces |",
+            "Plan for acme/dev: 2 resources to create, 2 endpoints in 2 workspaces; 2 mandatory, 0 advisory; BLOCKED "
+            "by 2 mandatory policy violations.",
+        ),
+        (
+            (0, 1, 0),
+            "| Serverless endpoints | 0 in 0 workspaces |",
+            "Plan for acme/dev: 1 resource to create, 0 endpoints in 0 workspaces, 1 Foundry deployment; 0 mandatory, "
+            "0 advisory; passes policy.",
+        ),
+        (
+            (0, 2, 0),
+            "| Serverless endpoints | 0 in 0 workspaces |",
+            "Plan for acme/dev: 2 resources to create, 0 endpoints in 0 workspaces, 2 Foundry deployments; 0 "
+            "mandatory, 0 advisory; passes policy.",
+        ),
+    ],
+    ids=["none", "one", "two", "one-foundry", "two-foundry"],
+)
+def test_the_summary_line_counts_in_words(counts: tuple[int, int, int], row: str, line: str) -> None:
+    view = render.PlanView(_result(*counts), "acme/dev", PROJECT)
+    markdown = render.to_markdown(view).splitlines()
+    text = Console(file=io.StringIO(), width=200)
+    render.print_text(view, text)
+
+    assert render.summary_line(view) == line
+    assert markdown[-1] == line
+    assert text.file.getvalue().splitlines()[-1] == line  # type: ignore[attr-defined]
+    assert markdown[6] == row

@@ -169,7 +169,7 @@ def test_the_plan_document(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     foundry = {"name": "fdy-main", "deployments": [{"name": "large", "model": "mistral-large-3"}]}
     workspaces = [{"name": "ws-main", "kind": "workspace", "deployments": deployments}]
     project = _project(tmp_path, minimal(workspaces=workspaces, foundries=[foundry]))
-    document = _json_of(capsys, "plan", "--cwd", str(project))
+    document = _json_of(capsys, "plan", "--stack", "dev", "--cwd", str(project))
 
     assert document["diagnostics"]
     opaque = frozenset({"resources[].inputs", "resources[].propertyDependencies"})

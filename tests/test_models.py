@@ -245,3 +245,30 @@ def test_the_docs_sample_is_what_the_command_prints(capsys: pytest.CaptureFixtur
 
     assert code == 0
     assert [line.rstrip() for line in out.splitlines()] == shown.removeprefix("$ uv run maas models\n").splitlines()
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_the_summary_counts_models_in_words(count: int) -> None:
+    known = catalog.load()
+    rows = catalog.listing(known, harness.TODAY)[:count]
+    console = Console(width=200, record=True, highlight=False)
+
+    render_catalog.print_models(rows, known, harness.TODAY, console, everything=True)
+
+    counted = {0: "0 models", 1: "1 model", 2: "2 models"}[count]
+    assert console.export_text().splitlines()[-2] == (f"{counted}, stages on 2026-11-24, catalog as of 2026-11-24.")
+
+
+def test_a_sku_in_one_region_is_counted_in_words() -> None:
+    known = catalog.load()
+    model = next(m for m in known.models.values() if m.foundry is not None)
+    assert model.foundry is not None
+    skus = {"GlobalStandard": ("eastus2",), "Standard": ("eastus2", "westus")}
+    foundry = model.foundry.model_copy(update={"skus": skus})
+    one = model.model_copy(update={"foundry": foundry})
+
+    table = render_catalog.models_markdown(
+        [catalog.Listed(one, one.lifecycle.stage_on(harness.TODAY))], known, harness.TODAY
+    )
+
+    assert "GlobalStandard (1 region), Standard (2 regions)" in table

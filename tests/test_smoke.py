@@ -7,9 +7,11 @@ outputs that try to get a credential sent elsewhere or printed, to hold a check,
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import io
 import json
+import logging
 import re
 import socket
 import ssl
@@ -31,7 +33,7 @@ from infra.cli.commands import smoke
 from infra.cli.stack_outputs import OutputsError, parse
 from tests import harness
 from tests.chat_server import Account, ChatServer, Endpoint, Scripted, chunks, completion, sse
-from tests.conftest import ROOT, stack
+from tests.conftest import PROJECT, ROOT, stack
 from tests.docs import blocks, page, section
 from tests.fakes import Credential, Fakes
 from tests.harness import SIG_KEY, Run, run_program
@@ -235,11 +237,12 @@ def test_outputs_come_from_the_pulumi_cli(
     fakes.reset()
     monkeypatch.setenv("FAKE_STATE", str(fakes.root))
     monkeypatch.setenv("PATH", f"{fakes.bin}:/usr/bin:/bin")
+    (tmp_path / "Pulumi.yaml").write_text("name: azure-maas\nruntime: python\n", encoding="utf-8")
 
     code, out, err = maas(capsys, "--stack", "dev", "--cwd", str(tmp_path))
 
     assert (code, err) == (0, "")
-    assert out.splitlines()[-1] == "3 of 3 checks passed"
+    assert out.splitlines()[-1] == "3 of 3 checks passed on stack dev"
     assert [call.argv for call in fakes.calls("pulumi")] == [
         ["stack", "output", "--json", "--show-secrets", "--non-interactive", "--stack", "dev"]
     ]
@@ -260,7 +263,7 @@ def test_a_failing_pulumi_cli_exits_2_with_its_last_error_line(
     monkeypatch.setenv("FAKE_STATE", str(fakes.root))
     monkeypatch.setenv("PATH", f"{fakes.bin}:/usr/bin:/bin")
 
-    assert maas(capsys, "--stack", "prod") == (
+    assert maas(capsys, "--stack", "prod", "--cwd", str(PROJECT)) == (
         2,
         "",
         "maas smoke: `pulumi stack output --stack prod` failed: error: no stack named 'prod' found\n",
@@ -272,7 +275,7 @@ def test_without_the_pulumi_cli_it_says_how_to_pass_outputs(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
 
-    assert maas(capsys) == (
+    assert maas(capsys, "--stack", "dev", "--cwd", str(PROJECT)) == (
         2,
         "",
         "maas smoke: the pulumi CLI is not on PATH: install it, or pass --outputs FILE (saved from "
@@ -288,7 +291,7 @@ def test_outputs_on_stdin(
 
     code, out, err = maas(capsys, "--outputs", "-", "--endpoint", "chat-mistral-medium")
 
-    assert (code, err, out.splitlines()[-1]) == (0, "", "1 of 1 checks passed")
+    assert (code, err, out.splitlines()[-1]) == (0, "", "1 of 1 check passed on the outputs on stdin")
 
 
 @pytest.mark.parametrize(
@@ -332,7 +335,7 @@ def test_hidden_keys_are_an_error_only_for_endpoints_that_need_one(
         "`pulumi stack output --json --show-secrets`\n",
     )
     code, out, err = maas(capsys, "--outputs", str(path), "--endpoint", "eval-phi4")
-    assert (code, err, out.splitlines()[-1]) == (0, "", "1 of 1 checks passed")
+    assert (code, err, out.splitlines()[-1]) == (0, "", f"1 of 1 check passed on the outputs in {path}")
 
 
 @pytest.mark.parametrize(
@@ -391,7 +394,7 @@ def test_every_endpoint_answers_on_the_inference_route(
     assert code == 0
     assert report == {
         "schemaVersion": 1,
-        "stack": "dev",
+        "stack": None,  # saved outputs, and no --stack to name them
         "passed": 3,
         "failed": 0,
         "checks": [check("chat-ministral"), check("chat-mistral-medium"), check("eval-phi4", auth="entra")],
@@ -459,7 +462,8 @@ def test_the_text_report(
     server.script("chat-mistral-medium", Scripted(503, {"Retry-After": "0"}, {"error": {"message": "Busy"}}))
     server.script("eval-phi4", Scripted(404, body={"error": {"code": "NotFound", "message": "Not found"}}))
 
-    code, out, err = maas(capsys, "--outputs", str(outputs_file(tmp_path, pointed_at(server))))
+    path = outputs_file(tmp_path, pointed_at(server))
+    code, out, err = maas(capsys, "--outputs", str(path))
 
     assert (code, err) == (1, "")
     assert [without_latency(line).rstrip() for line in out.splitlines()] == [
@@ -473,7 +477,7 @@ def test_the_text_report(
         "✗ eval-phi4 (inference): 404 Not Found: no endpoint at "
         f"{server.base('eval-phi4')}/chat/completions: deleted outside Pulumi, or its model was retired (run "
         "`pulumi refresh`; `maas models --all` shows retirements) (the service says: Not found)",
-        "2 of 3 checks passed",
+        f"2 of 3 checks passed on the outputs in {path}",
     ]
 
 
@@ -1187,10 +1191,10 @@ def test_plain_http_to_an_allowed_loopback_address_bypasses_proxies(
             monkeypatch.delenv(variable, raising=False)
 
         code, out, err = maas(
-            capsys, "--outputs", str(outputs_file(tmp_path, pointed_at(server))), "-e", "chat-ministral"
+            capsys, "--outputs", str(outputs_file(tmp_path, pointed_at(server))), "-e", "chat-ministral", "-s", "dev"
         )
 
-    assert (code, err, out.splitlines()[-1]) == (0, "", "1 of 1 checks passed")
+    assert (code, err, out.splitlines()[-1]) == (0, "", "1 of 1 check passed on stack dev")
     assert proxy.requests == []
 
 
@@ -1516,7 +1520,7 @@ def test_the_table_layout_does_not_depend_on_latency(seconds: float) -> None:
 
     console = Console(file=io.StringIO(), width=120, force_terminal=False)
     result = smoke.Result("chat-ministral", "inference", "key", False, True, 200, 1, latency=seconds, reply="pong")
-    render.print_smoke([result], console)
+    render.print_smoke([result], console, "stack dev")
     lines = [line.rstrip() for line in console.file.getvalue().splitlines()]  # type: ignore[attr-defined]
     assert lines[1] == " Endpoint         Route       Auth   Status     Latency   Tokens   Reply"
     assert lines[3] == f" chat-ministral   inference   key    200 ok   {seconds * 1000:>6.0f} ms        -   pong"
@@ -1663,12 +1667,14 @@ def test_parsed_foundry_outputs_hold_keys_as_secrets() -> None:
 def test_every_foundry_deployment_answers_on_the_openai_v1_route(
     capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, credential: Credential
 ) -> None:
-    code, report = smoke_json(capsys, outputs_file(tmp_path, foundry_pointed_at(foundry)), stderr=SKIPPED_OCR)
+    code, report = smoke_json(
+        capsys, outputs_file(tmp_path, foundry_pointed_at(foundry)), "--stack", "acme/foundry", stderr=SKIPPED_OCR
+    )
 
     assert code == 0
     assert report == {
         "schemaVersion": 1,
-        "stack": "dev",
+        "stack": "acme/foundry",
         "passed": 3,
         "failed": 0,
         "checks": [
@@ -1791,7 +1797,7 @@ def test_the_text_report_of_both_channels(
     """With a signed-in identity that has no role on proj-eval nor on fdy-docs."""
     credential.token = NO_ROLE_TOKEN
 
-    code, out, err = maas(capsys, "--outputs", str(outputs_file(tmp_path, mixed(foundry))))
+    code, out, err = maas(capsys, "--outputs", str(outputs_file(tmp_path, mixed(foundry))), "--stack", "dev")
 
     assert (code, err) == (1, SKIPPED_OCR)
     assert [without_latency(line).rstrip() for line in out.splitlines()] == [
@@ -1812,7 +1818,7 @@ def test_the_text_report_of_both_channels(
         "on Foundry resource 'fdy-docs': grant Foundry User (`role: developer`, `scope: fdy-docs` in azure-maas:access) "
         "(the service says: The principal lacks the required data action `Microsoft.CognitiveServices/accounts/OpenAI/"
         "deployments/chat/completions/action` to perform `POST /openai/deploym…)",
-        "4 of 6 checks passed",
+        "4 of 6 checks passed on stack dev",
     ]
 
 
@@ -2463,3 +2469,143 @@ def test_credentials_of_both_channels_echoed_by_a_foundry_resource_are_redacted(
         foundry_check("fdy-chat/mistral-medium"),
         foundry_check("fdy-docs/mistral-large-3", auth="entra", model="***"),
     ]
+
+
+# --- the stack a run names, and nothing on stderr but maas's own lines -----------------------------------------
+
+UNAVAILABLE = (
+    "DefaultAzureCredential failed to retrieve a token from the included credentials.\n"
+    "Attempted credentials:\n"
+    "\tEnvironmentCredential: EnvironmentCredential authentication unavailable. Environment variables are not fully "
+    "configured.\n"
+    "Visit https://aka.ms/azsdk/python/identity/environmentcredential/troubleshoot to troubleshoot this issue.\n"
+    "\tWorkloadIdentityCredential: WorkloadIdentityCredential authentication unavailable.\n"
+    "\tManagedIdentityCredential: ManagedIdentityCredential authentication unavailable, no response from the IMDS "
+    "endpoint.\n"
+    "\tSharedTokenCacheCredential: SharedTokenCacheCredential authentication unavailable. No accounts were found.\n"
+    "\tVisualStudioCodeCredential: Failed to get Azure user details from Visual Studio Code.\n"
+    "\tAzureCliCredential: Azure CLI not found on path\n"
+    "\tAzurePowerShellCredential: PowerShell is not installed\n"
+    "\tAzureDeveloperCliCredential: Azure Developer CLI could not be found.\n"
+    "To mitigate this issue, please refer to the troubleshooting guidelines here at "
+    "https://aka.ms/azsdk/python/identity/defaultazurecredential/troubleshoot."
+)
+"""What DefaultAzureCredential says when no credential works (azure-identity 1.x): 14 lines."""
+
+
+class LoggingCredential(Credential):
+    """Fails as DefaultAzureCredential does: a WARNING record through its module's logger, then the error."""
+
+    def get_token(self, *scopes: str) -> Any:
+        logging.getLogger("azure.identity._credentials.chained").warning(UNAVAILABLE)
+        return super().get_token(*scopes)
+
+
+def test_a_failing_credential_leaves_only_maas_lines_on_stderr(
+    capsys: pytest.CaptureFixture[str], foundry: ChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No handler is configured in the maas process: without its own quiet, Python's last-resort handler would
+    print the library's 14 lines on stderr. The one line there is maas's skip of the OCR deployment; the Entra ID
+    check's failure is in the report."""
+    made = LoggingCredential(TOKEN, ClientAuthenticationError(UNAVAILABLE))
+    monkeypatch.setattr(smoke, "default_credential", lambda: made)
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    root.handlers.clear()  # as in the console script: pytest's own capturing handlers would hide a last resort
+    try:
+        code, out, err = maas(capsys, "--outputs", str(outputs_file(tmp_path, foundry_pointed_at(foundry))))
+    finally:
+        root.handlers[:] = handlers
+
+    assert (code, err) == (1, SKIPPED_OCR)
+    assert made.scopes == [(AI_SCOPE,)]
+    assert out.splitlines()[-2:] == [
+        "✗ fdy-docs/mistral-large-3 (openai/v1): no Entra ID token for https://ai.azure.com/.default: "
+        "DefaultAzureCredential failed to retrieve a token from the included credentials. (sign in with `az login`, "
+        "or set AZURE_CLIENT_ID/AZURE_TENANT_ID for a workload identity)",
+        f"2 of 3 checks passed on the outputs in {tmp_path / 'outputs.json'}",
+    ]
+    assert logging.getLogger("azure").level == logging.NOTSET  # put back after the command
+
+
+def test_the_selected_stack_is_smoke_tested_and_named(
+    capsys: pytest.CaptureFixture[str],
+    server: ChatServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    credential: Credential,
+) -> None:
+    """Without --stack: the stack `pulumi stack select` chose, passed to the Pulumi CLI as Pulumi recorded it."""
+    fakes = Fakes(tmp_path / "fakes")
+    fakes.add("pulumi")
+    fakes.answer("pulumi", ["stack", "output"], stdout=json.dumps(pointed_at(server)))
+    fakes.reset()
+    monkeypatch.setenv("FAKE_STATE", str(fakes.root))
+    monkeypatch.setenv("PATH", f"{fakes.bin}:/usr/bin:/bin")
+    project = tmp_path / "project"
+    (project / "infra").mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text("name: azure-maas\nruntime: python\n", encoding="utf-8")
+    home = tmp_path / "pulumi-home"
+    digest = hashlib.sha1(str(project / "Pulumi.yaml").encode(), usedforsecurity=False).hexdigest()
+    (home / "workspaces").mkdir(parents=True)
+    (home / "workspaces" / f"azure-maas-{digest}-workspace.json").write_text('{"stack": "acme/azure-maas/dev"}')
+    monkeypatch.setenv("PULUMI_HOME", str(home))
+
+    code, out, err = maas(capsys, "--cwd", str(project / "infra"), "--format", "json")
+
+    assert (code, err) == (0, "")
+    assert json.loads(out)["stack"] == "acme/azure-maas/dev"
+    assert [call.argv[-2:] for call in fakes.calls("pulumi")] == [["--stack", "acme/azure-maas/dev"]]
+
+    code, out, err = maas(capsys, "--cwd", str(project / "infra"), "-e", "eval-phi4")
+
+    assert (code, err, out.splitlines()[-1]) == (0, "", "1 of 1 check passed on stack acme/azure-maas/dev")
+
+
+def test_saved_outputs_are_named_by_stack_only(
+    capsys: pytest.CaptureFixture[str],
+    server: ChatServer,
+    tmp_path: Path,
+    credential: Credential,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stack selected in the project need not be the one whose outputs were saved: only --stack names them,
+    and a project part is held to the project when there is one."""
+    path = outputs_file(tmp_path, pointed_at(server))
+    monkeypatch.chdir(PROJECT)
+
+    _, report = smoke_json(capsys, path, "-e", "eval-phi4", "--stack", "acme/azure-maas/prod")
+    assert report["stack"] == "acme/azure-maas/prod"
+    assert maas(capsys, "--outputs", str(path), "--stack", "acme/other/prod") == (
+        2,
+        "",
+        "maas smoke: --stack acme/other/prod: the project part 'other' is not this project's name, 'azure-maas' (in "
+        "Pulumi.yaml)\n",
+    )
+    _, report = smoke_json(capsys, path, "-e", "eval-phi4", "--stack", "acme/other/prod", "--cwd", "/")
+    assert report["stack"] == "acme/other/prod"  # no project here to hold it to
+
+
+@pytest.mark.parametrize(
+    ("passed", "total", "line"),
+    [
+        (0, 0, "0 of 0 checks passed on stack dev"),
+        (0, 1, "0 of 1 check passed on stack dev"),
+        (1, 1, "1 of 1 check passed on stack dev"),
+        (1, 2, "1 of 2 checks passed on stack dev"),
+        (2, 2, "2 of 2 checks passed on stack dev"),
+    ],
+)
+def test_the_summary_counts_in_words(passed: int, total: int, line: str) -> None:
+    from rich.console import Console
+
+    from infra.cli.render import smoke as render
+
+    results = [
+        smoke.Result("e", "inference", "key", False, i < passed, 200 if i < passed else 500, 1) for i in range(total)
+    ]
+    console = Console(file=io.StringIO(), width=120)
+    render.print_smoke(results, console, "stack dev")
+
+    assert render.summary_line(results, "stack dev") == line
+    assert console.file.getvalue().splitlines()[-1] == line  # type: ignore[attr-defined]

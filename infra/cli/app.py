@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
+import logging
 import os
 import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from infra.cli.command import Command
 from infra.cli.commands import COMMANDS, GROUPS
@@ -21,11 +24,36 @@ from infra.cli.output import consoles
 from infra.errors import ExitCode, InternalError, UserError
 
 DESCRIPTION = "Partner models on Azure: serverless APIs and Microsoft Foundry deployments."
+DISTRIBUTION = "azure-maas"
+"""The package whose installed metadata gives ``maas --version`` (its version is written once, in pyproject.toml)."""
+LIBRARY_LOGGERS = ("azure", "msal", "urllib3", "requests", "httpx", "httpcore")
+"""Loggers of the libraries maas calls. azure-identity's DefaultAzureCredential, for one, logs a dozen lines when no
+credential works; maas reports every failure itself, on one line."""
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: ``maas <version>`` on stdout, exit 0; the metadata is read only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        try:
+            installed = importlib.metadata.version(DISTRIBUTION)
+        except importlib.metadata.PackageNotFoundError:
+            parser.exit(
+                ExitCode.INTERNAL,
+                f"maas: internal error: the {DISTRIBUTION} package is not installed, so it has no version; "
+                "`uv sync` installs it\n",
+            )
+        sys.stdout.write(f"maas {installed}\n")
+        parser.exit()
 
 
 def parser() -> argparse.ArgumentParser:
     """``maas`` and every command of :data:`COMMANDS`, a two-word command under its group."""
     root = argparse.ArgumentParser(prog="maas", description=DESCRIPTION)
+    root.add_argument("--version", action=_VersionAction, help="print maas's version and exit")
     top = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
     for command in COMMANDS:
@@ -71,6 +99,27 @@ def _stop_signals_raise() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+@contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    """While a command runs, records of :data:`LIBRARY_LOGGERS` are dropped, and any other record that reaches the
+    root logger ends in a :class:`logging.NullHandler` rather than in :data:`logging.lastResort` (which would print
+    a warning on stderr): a command's stderr holds its own lines only. Everything is put back afterwards (``main``
+    runs in-process in tests); no ``basicConfig``."""
+    quiet = logging.NullHandler()
+    root = logging.getLogger()
+    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    saved = [(logger, logger.level) for logger in loggers]
+    root.addHandler(quiet)
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in saved:
+            logger.setLevel(level)
+        root.removeHandler(quiet)
+
+
 def _closed_stdout() -> None:
     """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
     with contextlib.suppress(OSError, ValueError):
@@ -84,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out, errors = consoles()
     name = f"maas {command.name}"
     try:
-        with _stop_signals_raise():
+        with _stop_signals_raise(), _quiet_libraries():
             code = command.execute(args, out, errors)
             sys.stdout.flush()  # a closed stdout shows here, not in the interpreter's last flush
             return code

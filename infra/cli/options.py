@@ -46,11 +46,20 @@ def add_today(parser: argparse.ArgumentParser, what: str = "model lifecycle") ->
 
 
 def add_cwd(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cwd", "-C", type=Path, default=Path(), help="the project directory (default: .)")
+    parser.add_argument(
+        "--cwd",
+        "-C",
+        type=Path,
+        metavar="DIR",
+        help="run as if started in this directory: the project is the nearest Pulumi.yaml from there upward "
+        "(default: .)",
+    )
 
 
 def add_stack(parser: argparse.ArgumentParser, help: str) -> None:
-    parser.add_argument("--stack", "-s", default="dev", help=help)
+    """``--stack``: a name (``dev``, ``org/dev``, ``org/project/dev``) read by :mod:`infra.cli.stacks`; when it is
+    left out, the stack ``pulumi stack select`` chose."""
+    parser.add_argument("--stack", "-s", metavar="STACK", help=help)
 
 
 def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...], help: str = "output format") -> None:

@@ -61,6 +61,12 @@ def warn_if_stale(known: catalog.Catalog, today: dt.date, command: str, errors: 
         errors.print(f"maas {command}: warning: {warning}", markup=False)
 
 
+def plural(count: int, word: str, plural_word: str | None = None) -> str:
+    """``count`` and the noun that agrees with it: ``1 endpoint``, ``0 endpoints``, ``2 entries`` (with
+    ``plural_word`` for a plural that is not ``word`` + ``s``). Every summary line counts through this."""
+    return f"{count} {word if count == 1 else (plural_word or word + 's')}"
+
+
 def one_line(text: str, limit: int) -> str:
     """``text`` on one line, whitespace collapsed, cut to ``limit`` characters with an ellipsis."""
     line = " ".join(text.split())

@@ -195,17 +195,21 @@ def _text(data: bytes, origin: str) -> str:
         raise OutputsError(f"{origin} is not UTF-8 text (a bad byte at offset {error.start})") from None
 
 
-def read(stack: str, cwd: Path, source: Path | None = None) -> StackOutputs:
-    """The outputs of ``stack``: from ``source`` (a file, ``-`` for stdin) or from the Pulumi CLI in ``cwd``."""
-    if source is not None:
-        if str(source) == "-":
-            return parse(_text(sys.stdin.buffer.read(MAX_BYTES + 1), "the outputs on stdin"), "the outputs on stdin")
-        try:
-            with source.open("rb") as handle:
-                data = handle.read(MAX_BYTES + 1)
-        except OSError as error:
-            raise OutputsError(f"cannot read --outputs {source}: {error.strerror or error}") from None
-        return parse(_text(data, str(source)), str(source))
+def read_saved(source: Path) -> StackOutputs:
+    """The outputs saved in ``source`` (a file, ``-`` for stdin)."""
+    if str(source) == "-":
+        return parse(_text(sys.stdin.buffer.read(MAX_BYTES + 1), "the outputs on stdin"), "the outputs on stdin")
+    try:
+        with source.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise OutputsError(f"cannot read --outputs {source}: {error.strerror or error}") from None
+    return parse(_text(data, str(source)), str(source))
+
+
+def read(stack: str, cwd: Path) -> StackOutputs:
+    """The outputs of ``stack`` from the Pulumi CLI run in the project directory ``cwd``; ``stack`` is passed as
+    the user gave it (``dev``, ``org/dev``, ``org/project/dev``), so the backend resolves a qualified name."""
     origin = f"the outputs of stack {stack!r}"
     return parse(_text(_from_cli(stack, cwd), origin), origin)
 

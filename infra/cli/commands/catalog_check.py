@@ -21,10 +21,10 @@ from rich.console import Console
 
 from infra import catalog as catalog_module
 from infra.catalog import Catalog, Stage
-from infra.cli import options
+from infra.cli import options, stacks
 from infra.cli.command import Command
-from infra.cli.output import warn_if_stale
-from infra.engine.stack_files import StackFileError, read_stack_file
+from infra.cli.output import plural, warn_if_stale
+from infra.engine.stack_files import StackFileError, read_project, read_stack_file
 from infra.errors import ExitCode, UserError
 from infra.settings import (
     NAMESPACE,
@@ -84,8 +84,16 @@ class Judged:
 
 
 def stack_files(project_dir: Path) -> list[Path]:
-    """Every ``Pulumi.<stack>.yaml`` of the project, by stack name."""
-    return sorted(project_dir.glob("Pulumi.*.yaml"))
+    """Every ``Pulumi.<stack>.yaml`` of the project, by stack name (where ``stackConfigDir`` says)."""
+    try:
+        project = read_project(project_dir)
+    except StackFileError as error:
+        raise CheckInputError(str(error).splitlines()[0]) from None
+    return [project.stack_file(stack) for stack in project.stacks()]
+
+
+def _stack_name(path: Path) -> str:
+    return path.name.removeprefix("Pulumi.").removesuffix(".yaml")
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,7 @@ def _config_list(config: dict[str, str], key: str, adapter: TypeAdapter[Any], pa
     try:
         return adapter.validate_python(json.loads(raw))
     except (ValueError, ValidationError):
-        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        stack = _stack_name(path)
         raise CheckInputError(
             f"{path.name}: {NAMESPACE}:{key} is not valid config; `maas plan --stack {stack}` says why"
         ) from None
@@ -179,7 +187,7 @@ def check(project_dir: Path, catalog: Catalog, today: dt.date, within: int = 0) 
     """Every deployment of every stack of the project, judged on ``today`` and ``within`` days later."""
     judged: list[Judged] = []
     for path in stack_files(project_dir):
-        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        stack = _stack_name(path)
         judged += [_judge(stack, wanted, catalog, today, within) for wanted in _deployments(path, catalog)]
     return judged
 
@@ -214,9 +222,12 @@ def to_json(judged: Sequence[Judged], catalog: Catalog, today: dt.date, within: 
     return json.dumps(document, indent=2)
 
 
-def lines(judged: Sequence[Judged], catalog: Catalog, today: dt.date, within: int) -> list[str]:
-    """The text report: one line per deployment that needs attention, then a summary line."""
-    stacks = sorted({j.stack for j in judged})
+def lines(
+    judged: Sequence[Judged], catalog: Catalog, today: dt.date, within: int, checked: Sequence[str] = ()
+) -> list[str]:
+    """The text report: one line per deployment that needs attention, then a summary line; ``checked`` are the
+    stacks read (a stack without deployments has none in ``judged``)."""
+    names = sorted({*checked, *(j.stack for j in judged)})
     found = []
     for j in judged:
         if j.verdict == "living":
@@ -227,12 +238,20 @@ def lines(judged: Sequence[Judged], catalog: Catalog, today: dt.date, within: in
     judged_on = f"judged on {today.isoformat()}, catalog as of {catalog.as_of.isoformat()}"
     bad = failing(judged)
     if bad:
-        window = f" or will be within {within} days" if within else ""
-        summary = f"{len(bad)} of {len(judged)} deployments use a model that is deprecated or retired{window}"
+        window = f" or will be within {plural(within, 'day')}" if within else ""
+        verb = "uses" if len(bad) == 1 else "use"
+        summary = (
+            f"{len(bad)} of {plural(len(judged), 'deployment')} {verb} a model that is deprecated or retired{window}"
+        )
     else:
-        window = f" for the next {within} days" if within else ""
-        plural = "s" if len(stacks) != 1 else ""
-        summary = f"all {len(judged)} deployments of {len(stacks)} stack{plural} use living models{window}"
+        window = f" for the next {plural(within, 'day')}" if within else ""
+        deployments, of_stacks = plural(len(judged), "deployment"), f"of {plural(len(names), 'stack')}"
+        if not judged:
+            summary = f"no deployments {of_stacks}: nothing to judge"
+        elif len(judged) == 1:
+            summary = f"{deployments} {of_stacks} uses a living model{window}"
+        else:
+            summary = f"all {deployments} {of_stacks} use living models{window}"
     return [*found, f"{summary} ({judged_on})"]
 
 
@@ -256,13 +275,16 @@ def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
     known = catalog_module.load()
     today = args.today or dt.date.today()
     warn_if_stale(known, today, "catalog check", errors)
-    if not stack_files(args.cwd):
-        raise CheckInputError(f"no Pulumi.<stack>.yaml in {args.cwd.resolve()}")
-    judged = check(args.cwd, known, today, args.within)
+    directory = stacks.find_project(args.cwd).directory
+    files = stack_files(directory)
+    if not files:
+        raise CheckInputError(f"no Pulumi.<stack>.yaml in {directory.resolve()}")
+    judged = check(directory, known, today, args.within)
     if args.format == "json":
         sys.stdout.write(to_json(judged, known, today, args.within) + "\n")
     else:
-        for line in lines(judged, known, today, args.within):
+        names = [_stack_name(path) for path in files]
+        for line in lines(judged, known, today, args.within, names):
             out.print(line, markup=False, highlight=False, soft_wrap=True)
     return ExitCode.FAILED if failing(judged) else ExitCode.OK
 
@@ -273,7 +295,7 @@ COMMAND = Command(
     description="Read every Pulumi.<stack>.yaml of the project and judge each deployment's catalog model on "
     "the day: exit 1 naming the deployments whose model is deprecated or retired (or retires within "
     "--within days). Needs no login. Exit codes: 0 all models living, 1 a model died or will die soon, "
-    "2 a stack file cannot be read.",
+    "2 no Pulumi.yaml is found or a stack file cannot be read.",
     add_arguments=add_arguments,
     execute=execute,
 )

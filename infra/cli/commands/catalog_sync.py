@@ -78,7 +78,7 @@ from infra.catalog import CATALOG_PATH, DEPLOYMENT_TYPES, Catalog, Model, Stage
 from infra.cli import options
 from infra.cli.command import Command
 from infra.cli.http import TokenProvider, origin, retry_after
-from infra.cli.output import one_line
+from infra.cli.output import one_line, plural
 from infra.engine.documents import first_line
 from infra.errors import ExitCode, UserError
 
@@ -567,8 +567,8 @@ def sweep_location(
         failed = _failure(error, endpoint, bounds, retry)
         return Swept(location, False, models=pages.models, pages=pages.pages, error=failed)
     if skipped:
-        entries = "entry" if skipped == 1 else "entries"
-        notes.insert(0, f"{location}: skipped {skipped} model {entries} without format, name or version")
+        entries = plural(skipped, "model entry", "model entries")
+        notes.insert(0, f"{location}: skipped {entries} without format, name or version")
     return Swept(location, True, tuple(offers), pages.models, pages.pages, None, tuple(notes))
 
 
@@ -657,10 +657,6 @@ def _lifecycle_text(stage: Stage, retires: dt.date | None, tentative: bool) -> s
     if retires is None:
         return stage
     return f"{stage}, retires {retires.isoformat()}{' (tentative)' if tentative else ''}"
-
-
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 class _Merge:
@@ -813,7 +809,7 @@ class _Merge:
             listed = ", ".join(sorted(versions, key=_version_key))
             self.notes.append(
                 f"{model.key}: the Models API lists format {_shown(format_)} name {_shown(name)} "
-                f"({'version' if len(versions) == 1 else 'versions'} {listed}) in {_plural(len(locations), 'location')}; "
+                f"({'version' if len(versions) == 1 else 'versions'} {listed}) in {plural(len(locations), 'location')}; "
                 "add a foundry channel to track it"
             )
 
@@ -1019,7 +1015,7 @@ def _write(path: Path, text: str) -> None:
 def _progress_line(result: Swept) -> str:
     if not result.ok:
         return f"{PREFIX}: {result.location}: failed: {result.error}"
-    return f"{PREFIX}: {result.location}: {_plural(result.models, 'model')} in {_plural(result.pages, 'page')}"
+    return f"{PREFIX}: {result.location}: {plural(result.models, 'model')} in {plural(result.pages, 'page')}"
 
 
 def _sweep(job: _Job, credential: FixedToken, errors: Console, redact: Callable[[str], str]) -> list[Swept]:
@@ -1105,7 +1101,7 @@ def json_document(
 
 def _summary(results: Sequence[Swept], changes: Sequence[str], shown: str, changed: bool, written: bool) -> str:
     swept = sum(1 for r in results if r.ok)
-    head = f"{swept} of {_plural(len(results), 'location')} swept; {_plural(len(changes), 'change')}"
+    head = f"{swept} of {plural(len(results), 'location')} swept; {plural(len(changes), 'change')}"
     if written:
         return f"{head}; written to {shown}"
     if changed:

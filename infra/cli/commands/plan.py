@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 
 from infra import catalog
-from infra.cli import options
+from infra.cli import options, stacks
 from infra.cli.command import Command
 from infra.cli.output import progress, warn_if_stale
 from infra.cli.render import plan as render
@@ -19,25 +19,41 @@ from infra.engine.preview import run_preview
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    options.add_stack(parser, "the stack whose Pulumi.<stack>.yaml to plan (default: dev)")
+    options.add_stack(
+        parser,
+        "the stack whose Pulumi.<stack>.yaml to plan: dev, org/dev or org/project/dev (default: the stack "
+        "pulumi stack select chose)",
+    )
     options.add_format(parser, ("text", "json", "markdown"))
     parser.add_argument(
-        "--policy-pack-config", type=Path, metavar="FILE", help="policy config, as for pulumi --policy-pack-config"
+        "--policy-pack-config",
+        type=Path,
+        metavar="FILE",
+        help="policy config, as for pulumi --policy-pack-config (default: the stack's Pulumi.<stack>.policy.json "
+        "when there is one, else the pack's defaults)",
     )
     options.add_cwd(parser)
     options.add_today(parser)
 
 
 def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
+    given = stacks.parse(args.stack) if args.stack is not None else None
+    project = stacks.find_project(args.cwd)
+    stack = stacks.resolve(given, project)
     warn_if_stale(catalog.load(), args.today or dt.date.today(), "plan", errors)
     with progress(errors) as step:
-        result = run_preview(args.cwd, args.stack, policy_config=args.policy_pack_config, today=args.today, step=step)
+        result = run_preview(
+            project.directory, stack.short, policy_config=args.policy_pack_config, today=args.today, step=step
+        )
+    for warning in result.warnings:
+        errors.print(f"maas plan: warning: {warning}", markup=False)
+    view = render.PlanView(result, stack.given, project.directory)
     if args.format == "json":
-        sys.stdout.write(render.to_json(result) + "\n")
+        sys.stdout.write(render.to_json(view) + "\n")
     elif args.format == "markdown":
-        sys.stdout.write(render.to_markdown(result))
+        sys.stdout.write(render.to_markdown(view))
     else:
-        render.print_text(result, out)
+        render.print_text(view, out)
     return result.exit_code
 
 
@@ -45,7 +61,8 @@ COMMAND = Command(
     name="plan",
     help="preview a stack and its policy verdicts offline",
     description="Run the program on the stack's config under a capturing engine, then the policy pack; "
-    "no Pulumi CLI, cloud login or secrets. Exit codes: 0 clean, 1 mandatory violations, 2 invalid config, "
+    "no Pulumi CLI, cloud login or secrets. The project is the nearest Pulumi.yaml upward; the stack is --stack, "
+    "else the one pulumi stack select chose. Exit codes: 0 clean, 1 mandatory violations, 2 invalid config, "
     "3 internal failure.",
     add_arguments=add_arguments,
     execute=execute,

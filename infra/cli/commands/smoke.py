@@ -48,12 +48,12 @@ from rich.console import Console
 from azure_maas_policy import facts
 from infra import catalog as catalog_module
 from infra import names
-from infra.cli import options
+from infra.cli import options, stacks
 from infra.cli.command import Command
 from infra.cli.http import DEFAULT_PORTS, Origin, TokenProvider, origin, retry_after
 from infra.cli.output import one_line, progress
 from infra.cli.render import smoke as render
-from infra.cli.stack_outputs import EndpointOutput, FoundryDeploymentOutput, StackOutputs
+from infra.cli.stack_outputs import EndpointOutput, FoundryDeploymentOutput, StackOutputs, read_saved
 from infra.cli.stack_outputs import read as read_outputs
 from infra.errors import ExitCode, UserError
 
@@ -1241,7 +1241,11 @@ def token_scopes(given: Sequence[tuple[ChannelName | None, str]] | None) -> dict
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    options.add_stack(parser, "the deployed stack (default: dev)")
+    options.add_stack(
+        parser,
+        "the deployed stack: dev, org/dev or org/project/dev (default: the stack pulumi stack select chose; with "
+        "--outputs, only names the report)",
+    )
     parser.add_argument(
         "--endpoint",
         "-e",
@@ -1301,8 +1305,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_today(parser)
 
 
+def _outputs(args: argparse.Namespace) -> tuple[StackOutputs, str | None, str]:
+    """The outputs to check, the stack they are of (qualified name as given or selected, or None for saved outputs
+    without ``--stack``), and what the text report names: ``stack <name>``, else where the outputs came from.
+
+    Saved outputs (``--outputs``) are of the stack ``--stack`` names, or of no stack the report can name: the
+    stack ``pulumi stack select`` chose need not be the one whose outputs were saved."""
+    given = stacks.parse(args.stack) if args.stack is not None else None
+    if args.outputs is None:
+        project = stacks.find_project(args.cwd)
+        stack = stacks.resolve(given, project)
+        return read_outputs(stack.given, project.directory), stack.given, f"stack {stack.given}"
+    if given is not None and given.project is not None:
+        with contextlib.suppress(stacks.NoProjectError):  # outside a project there is no name to hold it to
+            stacks.check_project(given, stacks.find_project(args.cwd), f"--stack {given.given}")
+    outputs = read_saved(args.outputs)
+    if given is not None:
+        return outputs, given.given, f"stack {given.given}"
+    return outputs, None, "the outputs on stdin" if str(args.outputs) == "-" else f"the outputs in {args.outputs}"
+
+
 def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
-    outputs = read_outputs(args.stack, args.cwd, args.outputs)
+    outputs, stack, subject = _outputs(args)
     checks = targets(
         outputs, args.endpoint, args.route, args.auth, args.allow_host, token_scopes=token_scopes(args.token_scope)
     )
@@ -1313,17 +1337,17 @@ def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
         runner = Smoke(client, credential=default_credential, policy=policy, today=args.today)
         results = runner.run(checks, stream=args.stream)
     if args.format == "json":
-        sys.stdout.write(render.smoke_json(results, args.stack) + "\n")
+        sys.stdout.write(render.smoke_json(results, stack) + "\n")
     else:
-        render.print_smoke(results, out)
+        render.print_smoke(results, out, subject)
     return ExitCode.OK if all(r.ok for r in results) else ExitCode.FAILED
 
 
 COMMAND = Command(
     name="smoke",
     help="send one tiny chat completion to each deployed endpoint and Foundry deployment",
-    description="Read the stack outputs (pulumi stack output --json --show-secrets, or --outputs FILE), "
-    "send each serverless endpoint and each Foundry deployment a tiny chat completion and check the answer against "
+    description="Read the stack outputs (pulumi stack output --json --show-secrets for --stack, else the stack "
+    "pulumi stack select chose, in the project of the nearest Pulumi.yaml upward; or --outputs FILE), send each serverless endpoint and each Foundry deployment a tiny chat completion and check the answer against "
     "the documented schema. Keys and tokens go only over https to the endpoint's own inferenceUri (a deployment's "
     "own baseUrl), an Azure inference host unless --allow-host names it. Exit codes: 0 every check passed, 1 a "
     "check failed, 2 unreadable outputs, an invalid selection or a credential that would go elsewhere, 3 internal "

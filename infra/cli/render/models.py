@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infra.catalog import Catalog, Channel, Listed, Model, Sourced, regions_on
+from infra.cli.output import plural
 
 SCHEMA_VERSION = 2
 
@@ -164,7 +165,7 @@ def models_markdown(rows: Sequence[Listed], catalog: Catalog, today: dt.date) ->
             serverless = f"managed compute only: `{model.managed_compute.model_id}`"
         if model.foundry is not None:
             f = model.foundry
-            skus = ", ".join(f"{sku} ({len(regions)} regions)" for sku, regions in f.skus.items())
+            skus = ", ".join(f"{sku} ({plural(len(regions), 'region')})" for sku, regions in f.skus.items())
             seller = "Marketplace" if f.marketplace else "sold by Azure"
             foundry = f"{f.format} / `{f.name}` / {f.version} ({seller}; {skus})"
         lines.append(f"| `{model.key}` | {model.name} | {_API_TEXT[model.api]} | {stage} | {serverless} | {foundry} |")
@@ -215,7 +216,7 @@ def print_models(
     console.print(table)
     hidden = "" if everything else "; retired and managed-compute-only models hidden (--all shows them)"
     console.print(
-        f"{len(rows)} models, stages on {today.isoformat()}, catalog as of {catalog.as_of.isoformat()}{hidden}.\n"
+        f"{plural(len(rows), 'model')}, stages on {today.isoformat()}, catalog as of {catalog.as_of.isoformat()}{hidden}.\n"
         f"{MARKETPLACE_MARK} sold through Azure Marketplace. `maas models KEY` shows a model's IDs, regions and "
         "sources.",
         markup=False,

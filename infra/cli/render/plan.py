@@ -5,9 +5,12 @@ with secrets masked, and secure config is listed by key only."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pulumi.runtime.rpc import UNKNOWN
@@ -17,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from infra.cli.output import plural
 from infra.engine.analyzer import Diagnostic, EnforcementLevel, Severity
 from infra.engine.capture import UNKNOWN_TEXT, mask_secrets
 from infra.engine.preview import PLACEHOLDER_ID, PreviewResult
@@ -29,7 +33,8 @@ MERMAID_LIMIT = 150
 JSON_FIELDS: dict[str, str] = {
     "schemaVersion": "1; changes when a field changes meaning or goes away.",
     "project": "The project name, from `Pulumi.yaml`.",
-    "stack": "The stack planned (`--stack`).",
+    "stack": "The stack planned, as `--stack` gave it or `pulumi stack select` chose it: `dev`, `org/dev` or "
+    "`org/project/dev`.",
     "identity": "The subscription and tenant the program saw.",
     "identity.subscriptionId": "From `ARM_SUBSCRIPTION_ID` or `azure-native:subscriptionId`, else a placeholder.",
     "identity.tenantId": "From `ARM_TENANT_ID` or `azure-native:tenantId`, else a placeholder.",
@@ -66,6 +71,11 @@ JSON_FIELDS: dict[str, str] = {
     "policyPack": "The pack that judged the plan.",
     "policyPack.name": "Its name.",
     "policyPack.version": "Its version.",
+    "policyConfig": "The policy config the pack ran with (`--policy-pack-config`, else the stack's "
+    "`Pulumi.<stack>.policy.json` when there is one), relative to the project directory when it is inside it; "
+    "null for the pack's defaults.",
+    "warnings": "What the offline plan could not do as `pulumi preview` would (such as reading an ESC environment), "
+    "one line each; also printed on stderr.",
     "diagnostics": "Policy violations, mandatory first, then by severity.",
     "diagnostics[].policyName": "The rule that reported it.",
     "diagnostics[].enforcementLevel": "`mandatory`, `remediate` or `advisory`.",
@@ -84,6 +94,19 @@ JSON_FIELDS: dict[str, str] = {
 }
 """Every field of ``maas plan --format json`` (to depth 3); docs/cli.md shows them and a test holds them to the
 document."""
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """A preview as the reports show it."""
+
+    result: PreviewResult
+    stack: str
+    """The stack as the user named it or Pulumi selected it, qualified names kept (``org/dev``); the result's
+    own ``stack`` is the short name the program ran under."""
+    directory: Path
+    """The project directory: the policy config's path is shown relative to it."""
+
 
 _LEVEL_ORDER = [EnforcementLevel.MANDATORY, EnforcementLevel.REMEDIATE, EnforcementLevel.ADVISORY]
 _SEVERITY_ORDER = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.UNSPECIFIED]
@@ -134,18 +157,35 @@ def summary(result: PreviewResult) -> dict[str, Any]:
     }
 
 
-def summary_line(result: PreviewResult) -> str:
-    s = summary(result)
+def summary_line(view: PlanView) -> str:
+    s = summary(view.result)
     verdict = (
-        f"BLOCKED by {s['mandatory']} mandatory policy violation{'s' if s['mandatory'] != 1 else ''}"
-        if s["mandatory"]
-        else "passes policy"
+        f"BLOCKED by {plural(s['mandatory'], 'mandatory policy violation')}" if s["mandatory"] else "passes policy"
     )
-    foundry = f", {s['foundryDeployments']} Foundry deployments" if s["foundryDeployments"] else ""
+    foundry = f", {plural(s['foundryDeployments'], 'Foundry deployment')}" if s["foundryDeployments"] else ""
     return (
-        f"Plan for {result.stack}: {s['resources']} resources to create, {s['endpoints']} endpoints in "
-        f"{s['workspaces']} workspaces{foundry}; {s['mandatory']} mandatory, {s['advisory']} advisory; {verdict}."
+        f"Plan for {view.stack}: {plural(s['resources'], 'resource')} to create, {plural(s['endpoints'], 'endpoint')} "
+        f"in {plural(s['workspaces'], 'workspace')}{foundry}; {s['mandatory']} mandatory, {s['advisory']} advisory; "
+        f"{verdict}."
     )
+
+
+def policy_config(view: PlanView) -> str | None:
+    """The policy config file the pack ran with, relative to the project directory when it is inside it (with
+    ``/`` on every system); None for the pack's defaults."""
+    path = view.result.policy_config
+    if path is None:
+        return None
+    absolute, base = Path(os.path.abspath(path)), Path(os.path.abspath(view.directory))
+    return (absolute.relative_to(base) if absolute.is_relative_to(base) else absolute).as_posix()
+
+
+DEFAULT_POLICY_CONFIG = "the pack's defaults"
+"""How the reports name the policy config when there is no file: every policy at its default."""
+
+
+def policy_config_line(view: PlanView) -> str:
+    return f"policy config: {policy_config(view) or DEFAULT_POLICY_CONFIG}"
 
 
 def _identity_note(result: PreviewResult) -> str | None:
@@ -175,11 +215,12 @@ def _resource_json(resource: Resource) -> dict[str, Any]:
     }
 
 
-def to_json(result: PreviewResult) -> str:
+def to_json(view: PlanView) -> str:
+    result = view.result
     document = {
         "schemaVersion": SCHEMA_VERSION,
         "project": result.project,
-        "stack": result.stack,
+        "stack": view.stack,
         "identity": {
             "subscriptionId": result.identity.subscription_id,
             "tenantId": result.identity.tenant_id,
@@ -211,6 +252,8 @@ def to_json(result: PreviewResult) -> str:
             for row in result.foundry_deployments
         ],
         "policyPack": {"name": result.report.pack_name, "version": result.report.pack_version},
+        "policyConfig": policy_config(view),
+        "warnings": list(result.warnings),
         "diagnostics": [
             {
                 "policyName": d.policy_name,
@@ -279,23 +322,28 @@ def _mermaid(result: PreviewResult) -> list[str]:
     return [*lines, *edges, "```"]
 
 
-def to_markdown(result: PreviewResult) -> str:
+def to_markdown(view: PlanView) -> str:
+    result = view.result
     s = summary(result)
     status = "❌ blocked by mandatory policy violations" if s["mandatory"] else "✅ passes policy"
+    config = policy_config(view)
     lines = [
-        comment_marker(result.stack),
-        f"### `maas plan` for stack {_code(result.stack)}: {status}",
+        comment_marker(view.stack),
+        f"### `maas plan` for stack {_code(view.stack)}: {status}",
         "",
         "| | |",
         "|---|---|",
         f"| Resources to create | {s['resources']} |",
-        f"| Serverless endpoints | {s['endpoints']} in {s['workspaces']} workspaces |",
+        f"| Serverless endpoints | {s['endpoints']} in {plural(s['workspaces'], 'workspace')} |",
         *([f"| Foundry deployments | {s['foundryDeployments']} |"] if s["foundryDeployments"] else []),
         f"| Mandatory violations | {s['mandatory']} |",
         f"| Advisory findings | {s['advisory']} |",
         f"| Policy pack | {_code(result.report.pack_name)} {_code(result.report.pack_version)} |",
+        f"| Policy config | {_code(config) if config else DEFAULT_POLICY_CONFIG} |",
         "",
     ]
+    for warning in result.warnings:
+        lines += ["> [!WARNING]", f"> {_cell(warning)}", ""]
     note = _identity_note(result)
     if note:
         lines += [f"> {_cell(note)}", ""]
@@ -341,21 +389,23 @@ def to_markdown(result: PreviewResult) -> str:
     if len(result.resources) <= MERMAID_LIMIT:
         lines += _mermaid(result)
     else:
-        lines.append(f"Left out: {len(result.resources)} resources (the graph is drawn up to {MERMAID_LIMIT}).")
-    lines += ["", "</details>", "", summary_line(result), ""]
+        left_out = plural(len(result.resources), "resource")
+        lines.append(f"Left out: {left_out} (the graph is drawn up to {MERMAID_LIMIT}).")
+    lines += ["", "</details>", "", summary_line(view), ""]
     return "\n".join(lines)
 
 
 # --- terminal --------------------------------------------------------------------------------------------------
 
 
-def print_text(result: PreviewResult, console: Console) -> None:
+def print_text(view: PlanView, console: Console) -> None:
+    result = view.result
     children: dict[str, list[Resource]] = {}
     for resource in result.resources:
         children.setdefault(resource.parent, []).append(resource)
     known = {r.urn for r in result.resources}
     tree = Tree(
-        f"[bold]{escape(result.project)}[/] stack [bold]{escape(result.stack)}[/] "
+        f"[bold]{escape(result.project)}[/] stack [bold]{escape(view.stack)}[/] "
         "(everything is a create: there is no state offline)"
     )
 
@@ -409,10 +459,11 @@ def print_text(result: PreviewResult, console: Console) -> None:
         console.print(table)
     else:
         console.print(f"{title}: no violations")
+    console.print(policy_config_line(view), markup=False, highlight=False)
     note = _identity_note(result)
     if note:
         console.print(f"[dim]{escape(note)}[/]")
     if result.secure_keys:
         keys = ", ".join(sorted(result.secure_keys))
         console.print(f"[dim]Secure config not decrypted offline (the program saw [secret]): {escape(keys)}[/]")
-    console.print(summary_line(result), style="bold red" if result.exit_code else "bold green", highlight=False)
+    console.print(summary_line(view), style="bold red" if result.exit_code else "bold green", highlight=False)

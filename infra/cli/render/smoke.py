@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infra.cli.options import MAX_SECONDS
-from infra.cli.output import one_line
+from infra.cli.output import one_line, plural
 
 if TYPE_CHECKING:
     from infra.cli.commands.smoke import Result as SmokeResult
@@ -21,7 +21,8 @@ SCHEMA_VERSION = 1
 
 JSON_FIELDS: dict[str, str] = {
     "schemaVersion": "1; changes when a field changes meaning or goes away.",
-    "stack": "The stack whose outputs were read.",
+    "stack": "The stack whose outputs were checked, as `--stack` gave it or `pulumi stack select` chose it (`dev`, "
+    "`org/dev` or `org/project/dev`); null for saved outputs (`--outputs`) without `--stack`.",
     "passed": "Checks that passed.",
     "failed": "Checks that failed.",
     "checks": "One entry per serverless endpoint and route, then one per Foundry deployment, in the order of the "
@@ -53,7 +54,7 @@ LATENCY_WIDTH = len(f"{MAX_SECONDS * 1000:.0f} ms")
 on how long the checks took."""
 
 
-def smoke_json(results: Sequence[SmokeResult], stack: str) -> str:
+def smoke_json(results: Sequence[SmokeResult], stack: str | None) -> str:
     return json.dumps(
         {
             "schemaVersion": SCHEMA_VERSION,
@@ -92,7 +93,14 @@ def route_label(route: str) -> str:
     return ROUTE_LABELS.get(route, route)
 
 
-def print_smoke(results: Sequence[SmokeResult], console: Console) -> None:
+def summary_line(results: Sequence[SmokeResult], subject: str) -> str:
+    """``2 of 3 checks passed on stack dev``: ``subject`` names the stack, or the saved outputs when no stack is
+    named."""
+    passed = sum(r.ok for r in results)
+    return f"{passed} of {plural(len(results), 'check')} passed on {subject}"
+
+
+def print_smoke(results: Sequence[SmokeResult], console: Console, subject: str) -> None:
     table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
     for column in ("Endpoint", "Route", "Auth", "Status", "Latency", "Tokens", "Reply"):
         table.add_column(
@@ -119,5 +127,4 @@ def print_smoke(results: Sequence[SmokeResult], console: Console) -> None:
     for r in results:
         if not r.ok:
             console.print(f"✗ {r.endpoint} ({route_label(r.route)}): {r.problem}", markup=False, soft_wrap=True)
-    passed = sum(r.ok for r in results)
-    console.print(f"{passed} of {len(results)} checks passed", markup=False)
+    console.print(summary_line(results, subject), markup=False, highlight=False, soft_wrap=True)
