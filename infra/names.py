@@ -49,6 +49,18 @@ STACK_NAME = NameRule(
     "1-100 letters, digits, '-', '_' or '.' (Pulumi's rule for stack names)",
 )
 
+PULUMI_PROJECT_NAME = NameRule(
+    "project name",
+    re.compile(r"[A-Za-z0-9_.-]{1,100}"),
+    "1-100 letters, digits, '-', '_' or '.' (Pulumi's rule for project names)",
+)
+
+ORGANIZATION_NAME = NameRule(
+    "organization name",
+    re.compile(r"[A-Za-z0-9_.-]{1,100}"),
+    "1-100 letters, digits, '-', '_' or '.'",
+)
+
 RESOURCE_GROUP_NAME = NameRule(
     "resource group name",
     re.compile(r"[-\w.()]{0,89}[-\w()]", re.ASCII),

@@ -37,3 +37,10 @@ def closest(word: str, candidates: Iterable[str], max_distance: int = MAX_DISTAN
         if score <= max_distance and (best is None or score < best[0]):
             best = (score, candidate)
     return best[1] if best else None
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """``"did you mean 'config'? "`` when ``word`` is a likely misspelling of a candidate, else ``""``: the start
+    of the clause that goes before a message's list of what is valid."""
+    hint = closest(word, candidates)
+    return f"did you mean {hint!r}? " if hint else ""

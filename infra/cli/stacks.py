@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from azure_maas_policy.facts import shown
 from infra.engine.documents import DocumentError, load_mapping
 from infra.engine.stack_files import PROJECT_FILE, ProjectFile, read_project
 from infra.errors import UserError
-from infra.names import STACK_NAME, NameRule
+from infra.names import ORGANIZATION_NAME, PULUMI_PROJECT_NAME, STACK_NAME
 
 PROJECT_FILES = ("Pulumi.json", "Pulumi.yaml", "Pulumi.yml")
 """The project files Pulumi looks for in each directory, in the order it tries them (``encoding.Exts`` in
@@ -42,17 +41,6 @@ DEFAULT_PULUMI_HOME = ".pulumi"
 """Under the user's home directory, when ``PULUMI_HOME`` is not set."""
 
 QUALIFIED = "`stack`, `org/stack` or `org/project/stack`"
-
-ORGANIZATION_NAME = NameRule(
-    "organization name",
-    re.compile(r"[A-Za-z0-9_.-]{1,100}"),
-    "1-100 letters, digits, '-', '_' or '.'",
-)
-PROJECT_NAME = NameRule(
-    "project name",
-    re.compile(r"[A-Za-z0-9_.-]{1,100}"),
-    "1-100 letters, digits, '-', '_' or '.' (Pulumi's rule for project names)",
-)
 
 
 class StackError(UserError):
@@ -104,7 +92,7 @@ def parse(text: str, origin: str = "--stack") -> StackRef:
     organization = parts[0] if len(parts) > 1 else None
     project = parts[1] if len(parts) == 3 else None
     short = parts[-1]
-    for rule, value in ((ORGANIZATION_NAME, organization), (PROJECT_NAME, project), (STACK_NAME, short)):
+    for rule, value in ((ORGANIZATION_NAME, organization), (PULUMI_PROJECT_NAME, project), (STACK_NAME, short)):
         problem = rule.problem(value) if value is not None else None
         if problem:
             raise StackError(f"{origin}: {problem}")

@@ -34,7 +34,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from infra.engine.documents import DocumentError, load, read_text
 from infra.engine.resource import Resource
 from infra.errors import UserError
-from infra.suggest import closest
+from infra.suggest import did_you_mean
 
 DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 """The azure-maas policy pack in this repository."""
@@ -218,9 +218,7 @@ def load_policy_config(path: Path) -> dict[str, GivenConfig]:
 
 
 def _unknown_policy(name: str, names: set[str]) -> str:
-    hint = closest(name, names)
-    guess = f"did you mean {hint!r}? " if hint else ""
-    return f"{name}: no such policy in the pack; {guess}policies: {', '.join(sorted(names))}"
+    return f"{name}: no such policy in the pack; {did_you_mean(name, names)}policies: {', '.join(sorted(names))}"
 
 
 def reconcile(
@@ -258,8 +256,7 @@ def reconcile(
         for key in properties[policy.name]:
             if key not in known:
                 valid = ", ".join(sorted(known)) or "none (this policy takes only enforcementLevel)"
-                hint = closest(key, known)
-                guess = f"did you mean {hint!r}? " if hint else ""
+                guess = did_you_mean(key, known)
                 problems.append(f"{policy.name}: unknown property {key!r}; {guess}properties: {valid}")
         validator = jsonschema.Draft7Validator(schema)
         for error in sorted(validator.iter_errors(properties[policy.name]), key=lambda e: list(e.absolute_path)):

@@ -28,7 +28,7 @@ from typing import Any
 
 from infra.engine.documents import DocumentError, load_mapping
 from infra.errors import UserError
-from infra.suggest import closest
+from infra.suggest import did_you_mean
 
 
 class StackFileError(UserError):
@@ -171,8 +171,7 @@ def _declaration(path: Path, project: str, key: Any, raw: Any) -> Declaration:
         )
     for attribute in raw:
         if attribute not in DECLARATION_KEYS:
-            hint = closest(str(attribute), DECLARATION_KEYS)
-            guess = f"did you mean '{hint}'? " if hint else ""
+            guess = did_you_mean(str(attribute), DECLARATION_KEYS)
             raise StackFileError(
                 f"{_location(path, 'config.' + key)}: '{attribute}' is not an attribute of a config declaration; "
                 f"{guess}valid: {', '.join(DECLARATION_KEYS)} (an object value goes under 'value' or 'default')"
@@ -340,8 +339,7 @@ def read_stack_file(path: Path, project: str | ProjectFile | None = None) -> Sta
     name = project.name if isinstance(project, ProjectFile) else project
     for key in document:
         if key not in STACK_FILE_KEYS:
-            hint = closest(str(key), STACK_FILE_KEYS)
-            guess = f"did you mean '{hint}'? " if hint else ""
+            guess = did_you_mean(str(key), STACK_FILE_KEYS)
             raise StackFileError(
                 f"{path.name}: '{key}' is not a stack file key; {guess}valid: {', '.join(STACK_FILE_KEYS)}"
             )
