@@ -224,6 +224,17 @@ def test_the_recorded_document_is_what_the_dev_stack_exports(dev_config: dict[st
     assert recorded() == _plain(run.outputs)
 
 
+def pulumi_printing_outputs_of(server: ChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fakes:
+    """A fake ``pulumi`` first on PATH whose ``stack output`` prints outputs pointed at ``server``."""
+    fakes = Fakes(tmp_path / "fakes")
+    fakes.add("pulumi")
+    fakes.answer("pulumi", ["stack", "output"], stdout=json.dumps(pointed_at(server)))
+    fakes.reset()
+    monkeypatch.setenv("FAKE_STATE", str(fakes.root))
+    monkeypatch.setenv("PATH", f"{fakes.bin}:/usr/bin:/bin")
+    return fakes
+
+
 def test_outputs_come_from_the_pulumi_cli(
     capsys: pytest.CaptureFixture[str],
     server: ChatServer,
@@ -231,12 +242,7 @@ def test_outputs_come_from_the_pulumi_cli(
     monkeypatch: pytest.MonkeyPatch,
     credential: Credential,
 ) -> None:
-    fakes = Fakes(tmp_path / "fakes")
-    fakes.add("pulumi")
-    fakes.answer("pulumi", ["stack", "output"], stdout=json.dumps(pointed_at(server)))
-    fakes.reset()
-    monkeypatch.setenv("FAKE_STATE", str(fakes.root))
-    monkeypatch.setenv("PATH", f"{fakes.bin}:/usr/bin:/bin")
+    fakes = pulumi_printing_outputs_of(server, tmp_path, monkeypatch)
     (tmp_path / "Pulumi.yaml").write_text("name: azure-maas\nruntime: python\n", encoding="utf-8")
 
     code, out, err = maas(capsys, "--stack", "dev", "--cwd", str(tmp_path))
@@ -2536,12 +2542,7 @@ def test_the_selected_stack_is_smoke_tested_and_named(
     credential: Credential,
 ) -> None:
     """Without --stack: the stack `pulumi stack select` chose, passed to the Pulumi CLI as Pulumi recorded it."""
-    fakes = Fakes(tmp_path / "fakes")
-    fakes.add("pulumi")
-    fakes.answer("pulumi", ["stack", "output"], stdout=json.dumps(pointed_at(server)))
-    fakes.reset()
-    monkeypatch.setenv("FAKE_STATE", str(fakes.root))
-    monkeypatch.setenv("PATH", f"{fakes.bin}:/usr/bin:/bin")
+    fakes = pulumi_printing_outputs_of(server, tmp_path, monkeypatch)
     project = tmp_path / "project"
     (project / "infra").mkdir(parents=True)
     (project / "Pulumi.yaml").write_text("name: azure-maas\nruntime: python\n", encoding="utf-8")
