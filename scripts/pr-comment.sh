@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Post a Markdown file as a pull-request comment, or update the comment posted before: the comment whose
-# first line equals the file's first line (maas plan writes "<!-- maas-plan stack=NAME -->" there) and
-# whose author is the token's own bot. Needs gh, GH_TOKEN, and REPO (OWNER/NAME) and PR (number).
+# first line equals the file's first line (maas plan writes "<!-- maas-plan stack=NAME -->" there,
+# scripts/preview-markdown.sh "<!-- pulumi-preview stack=NAME -->") and whose author is the token's own bot.
+# Needs gh, GH_TOKEN, and REPO (OWNER/NAME) and PR (number).
 set -euo pipefail
 
 die() { printf 'pr-comment: %s\n' "$*" >&2; exit 1; }

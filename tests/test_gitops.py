@@ -130,6 +130,7 @@ def test_shell_scripts_pass_shellcheck() -> None:
         "plan-markdown.sh",
         "policy-config.sh",
         "pr-comment.sh",
+        "preview-markdown.sh",
         "pulumi-ci.sh",
         "pulumi-lock-retry.sh",
         "pulumi-stack.sh",
@@ -186,9 +187,7 @@ def test_write_permissions_only_where_they_are_used() -> None:
         for job_name, job in workflow(name)["jobs"].items():
             permissions = {k: v.split()[0] for k, v in job["permissions"].items()}
             signs_in = any(s.get("uses") == SETUP_ACTION for s in steps(job))
-            comments = any("scripts/pr-comment.sh" in s.get("run", "") for s in steps(job)) or any(
-                s.get("with", {}).get("comment-on-pr") is True for s in steps(job)
-            )
+            comments = any("scripts/pr-comment.sh" in s.get("run", "") for s in steps(job))
             expected = {"contents": "read"}
             if signs_in:
                 expected["id-token"] = "write"
@@ -215,15 +214,37 @@ def test_pull_requests_get_an_offline_plan_comment_and_a_same_repository_preview
     assert preview["if"] == (
         "${{ github.event.pull_request.head.repo.full_name == github.repository && vars.PULUMI_BACKEND_URL != '' }}"
     )
-    pulumi = step_using(preview, "pulumi/actions@")["with"]
-    assert pulumi["command"] == "preview"
-    assert (pulumi["diff"], pulumi["policyPacks"], pulumi["comment-on-pr"], pulumi["edit-pr-comment"]) == (
-        True,
-        "policies",
-        True,
-        True,
-    )
-    assert pulumi["policyPackConfigs"] == "${{ steps.policy.outputs.file }}"
+    assert preview["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    names = [s.get("uses", s.get("name")) for s in steps(preview)]
+    assert names == [
+        "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1",
+        SETUP_ACTION,
+        "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d",
+        "pulumi preview",
+        "Comment on the pull request",
+        "Verdict",
+    ]
+    install, run_preview, post, verdict = steps(preview)[2:]
+    assert (install["name"], install["with"]) == ("Install the Pulumi CLI", {"pulumi-version": locked_pulumi_version()})
+    assert (run_preview["id"], run_preview["run"]) == ("preview", 'scripts/preview-markdown.sh "$STACK" preview.md')
+    assert run_preview["env"] == {
+        "STACK": "${{ matrix.stack }}",
+        "PULUMI_BACKEND_URL": "${{ vars.PULUMI_BACKEND_URL }}",
+    }
+    assert post == {
+        "name": "Comment on the pull request",
+        "if": "${{ !cancelled() && steps.preview.outputs.exit-code != '' }}",
+        "env": {
+            "GH_TOKEN": "${{ github.token }}",
+            "REPO": "${{ github.repository }}",
+            "PR": "${{ github.event.pull_request.number }}",
+        },
+        "run": "scripts/pr-comment.sh preview.md",
+    }
+    assert verdict["if"] == "${{ steps.preview.outputs.exit-code != '0' }}"
+    assert verdict["env"] == {"STACK": "${{ matrix.stack }}", "EXIT_CODE": "${{ steps.preview.outputs.exit-code }}"}
+    assert verdict["run"].splitlines()[-1] == "exit 1"
+    assert "::error title=pulumi preview ${STACK}::exit code ${EXIT_CODE}" in verdict["run"]
     assert step_using(preview, SETUP_ACTION)["with"]["client-id"] == "${{ vars.AZURE_PREVIEW_CLIENT_ID }}"
     assert preview["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_PREVIEW_CLIENT_ID }}"
 
@@ -235,10 +256,14 @@ def test_main_deploys_each_stack_in_its_environment_one_update_at_a_time() -> No
     assert document["on"] == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
     assert up["environment"] == "${{ matrix.stack }}"
     assert up["concurrency"] == {"group": "pulumi-${{ matrix.stack }}", "cancel-in-progress": False}
-    pulumi = step_using(up, "pulumi/actions@")["with"]
-    assert (pulumi["command"], pulumi["stack-name"], pulumi["policyPacks"]) == ("up", "${{ matrix.stack }}", "policies")
-    assert pulumi["policyPackConfigs"] == "${{ steps.policy.outputs.file }}"
-    assert pulumi["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    assert up["permissions"] == {"contents": "read", "id-token": "write"}
+    assert step_using(up, "pulumi/actions@")["with"] == {"pulumi-version": locked_pulumi_version()}
+    (pulumi_up,) = (s for s in steps(up) if s.get("name") == "pulumi up")
+    assert pulumi_up == {
+        "name": "pulumi up",
+        "env": {"STACK": "${{ matrix.stack }}", "PULUMI_BACKEND_URL": "${{ vars.PULUMI_BACKEND_URL }}"},
+        "run": 'scripts/pulumi-stack.sh up "$STACK"',
+    }
     assert step_using(up, SETUP_ACTION)["with"]["client-id"] == "${{ vars.AZURE_DEPLOY_CLIENT_ID }}"
     assert up["env"] == {
         "ARM_USE_OIDC": "true",
@@ -296,9 +321,12 @@ def test_ci_workflow_runs_the_readme_test_command() -> None:
     assert [s.get("run") for s in steps(test)] == [None, None, "bash .ci/run"]
 
 
-POLICY_STEP_RUN = 'file="$(scripts/policy-config.sh "$STACK")"\necho "file=${file}" >> "$GITHUB_OUTPUT"\n'
-"""The step (id `policy`) that puts the stack's policy config file, or nothing, into the step output `file`."""
-PACK_SCRIPTS = ("scripts/plan-markdown.sh", "scripts/pulumi-stack.sh", "scripts/pulumi-ci.sh")
+PACK_SCRIPTS = (
+    "scripts/plan-markdown.sh",
+    "scripts/preview-markdown.sh",
+    "scripts/pulumi-stack.sh",
+    "scripts/pulumi-ci.sh",
+)
 """The scripts that run the policy pack and add the stack's policy config themselves (their tests below run them
 against a fake pulumi and uv, with and without the file)."""
 RUNS_PULUMI = re.compile(r"^\s*(pulumi (preview|up|refresh|destroy)\b|uv run\b.*\bmaas plan\b)", re.MULTILINE)
@@ -306,32 +334,51 @@ RUNS_PULUMI = re.compile(r"^\s*(pulumi (preview|up|refresh|destroy)\b|uv run\b.*
 
 
 def test_every_workflow_step_that_runs_the_policy_pack_passes_the_stacks_policy_config() -> None:
-    """A pulumi/actions step that runs a command gets `policyPackConfigs` from the `policy` step before it (empty
-    when the stack has no file: pulumi/actions then passes no --policy-pack-config); every other step that runs the
-    pack calls one of the scripts that add it; no step runs pulumi or maas plan directly."""
+    """Every step that runs the pack calls one of the scripts that add the stack's policy config (their tests below
+    run them against a fake pulumi and uv, with and without the file); no step runs pulumi or maas plan directly,
+    and no pulumi/actions step runs a command (the next test says why)."""
     found = []
     for name in sorted(p.name for p in WORKFLOWS.glob("*.yml")):
         for job_name, job in workflow(name)["jobs"].items():
-            for index, step in enumerate(steps(job)):
-                inputs, run = step.get("with", {}), step.get("run", "")
-                if str(step.get("uses", "")).startswith("pulumi/actions@") and "command" in inputs:
-                    assert (inputs["policyPacks"], inputs["policyPackConfigs"]) == (
-                        "policies",
-                        "${{ steps.policy.outputs.file }}",
-                    ), f"{name}: {job_name}"
-                    (policy,) = (s for s in steps(job)[:index] if s.get("id") == "policy")
-                    assert (policy["run"], policy["env"]) == (POLICY_STEP_RUN, {"STACK": "${{ matrix.stack }}"})
-                    found.append((name, job_name, inputs["command"]))
-                elif any(script in run for script in PACK_SCRIPTS):
+            for step in steps(job):
+                run = step.get("run", "")
+                if str(step.get("uses", "")).startswith("pulumi/actions@"):
+                    assert "command" not in step["with"], f"{name}: {job_name}"
+                if any(script in run for script in PACK_SCRIPTS):
                     found.append((name, job_name, run))
                 else:
                     assert not RUNS_PULUMI.search(run), run
 
     assert found == [
-        ("deploy.yml", "up", "up"),
+        ("deploy.yml", "up", 'scripts/pulumi-stack.sh up "$STACK"'),
         ("drift.yml", "drift", 'scripts/pulumi-stack.sh drift "$STACK"'),
         ("pull-request.yml", "plan", 'scripts/plan-markdown.sh "$STACK" plan.md'),
-        ("pull-request.yml", "preview", "preview"),
+        ("pull-request.yml", "preview", 'scripts/preview-markdown.sh "$STACK" preview.md'),
+    ]
+
+
+def test_pulumi_actions_only_ever_installs_the_cli() -> None:
+    """With a `command`, pulumi/actions reads every stack output after the operation (Automation API
+    `stack.outputs()`, which runs `pulumi stack output --json --show-secrets`) and publishes each one as a step
+    output, decrypted (src/main.ts at a34e8ffdddb745bf5c0580307baf9390defe80c8); `core.setSecret` masks a structured
+    value only as its whole JSON text, not the keys inside it. Our outputs endpointKeys and foundryKeys are such
+    secrets, so no step, in any workflow or in the composite action, gives it a `command`: it installs the CLI and
+    our scripts run Pulumi."""
+    files = [*sorted(WORKFLOWS.glob("*.yml")), ROOT / ".github" / "actions" / "pulumi-setup" / "action.yml"]
+    found = []
+    for path in files:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        jobs = document.get("jobs", {"composite": document.get("runs", {})})
+        for job_name, job in jobs.items():
+            for step in steps(job):
+                if str(step.get("uses", "")).startswith("pulumi/actions@"):
+                    found.append((path.name, job_name, step["name"], step["with"]))
+
+    installed = {"pulumi-version": locked_pulumi_version()}
+    assert found == [
+        ("deploy.yml", "up", "Install the Pulumi CLI", installed),
+        ("drift.yml", "drift", "Install the Pulumi CLI", installed),
+        ("pull-request.yml", "preview", "Install the Pulumi CLI", installed),
     ]
 
 
@@ -367,8 +414,8 @@ def test_a_deploy_ends_with_maas_smoke_signed_in_again_as_the_deploy_identity() 
     assert names == [
         "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1",
         SETUP_ACTION,
-        "The stack's policy config",
         "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d",
+        "pulumi up",
         "azure/login@a457da9ea143d694b1b9c7c869ebb04ebe844ef5",
         "maas smoke",
     ]
@@ -377,7 +424,7 @@ def test_a_deploy_ends_with_maas_smoke_signed_in_again_as_the_deploy_identity() 
     assert relogin["with"]["client-id"] == "${{ vars.AZURE_DEPLOY_CLIENT_ID }}"
     assert smoke["run"] == 'scripts/deploy-smoke.sh "$STACK"'
     assert smoke["env"] == {"STACK": "${{ matrix.stack }}", "PULUMI_BACKEND_URL": "${{ vars.PULUMI_BACKEND_URL }}"}
-    assert not any("if" in s or "continue-on-error" in s or "id" in s for s in steps(up)[3:])
+    assert not any("if" in s or "continue-on-error" in s or "id" in s for s in steps(up)[2:])
 
 
 def test_no_pipeline_reads_the_stack_outputs_itself() -> None:
@@ -637,6 +684,151 @@ def test_plan_markdown_sets_an_azure_pipelines_variable(fakes: Fakes, tmp_path: 
     assert result.stdout == (
         f"##vso[task.setvariable variable=planExitCode]1\n##vso[task.uploadsummary]{tmp_path / 'plan.md'}\n"
     )
+
+
+PREVIEW = (
+    "Previewing update (dev):\n"
+    "    ~ azure-native:machinelearningservices:ServerlessEndpoint chat-small update [diff: ~tags]\n"
+    "        ~ tags: {\n"
+    '            ~ note: "```" => "````quoted````"\n'
+    "          }\n"
+    "Outputs:\n"
+    "    endpointKeys: [secret]\n"
+    "\n"
+    "Resources:\n"
+    "    ~ 1 to update\n"
+    "    3 unchanged\n"
+)
+"""What `pulumi preview --diff` prints (secret outputs as [secret]), with runs of three and four backticks."""
+POLICY_VIOLATION = (
+    "Policy Violations:\n"
+    "    [mandatory]  azure-maas v0.1.0  content-safety-enabled (chat-small: "
+    "azure-native:machinelearningservices:ServerlessEndpoint)\n"
+)
+PREVIEW_FAILED = "error: preview failed\n"
+
+
+def policy_note(config: bool) -> str:
+    """What scripts/policy-config.sh tells stderr for the stack `dev`, before the preview runs."""
+    if config:
+        return "policy-config: stack dev runs the policy pack with Pulumi.dev.policy.json\n"
+    return "policy-config: no Pulumi.dev.policy.json: stack dev runs the policy pack with its defaults\n"
+
+
+def run_preview_markdown(fakes: Fakes, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    result = fakes.run(
+        [str(SCRIPTS / "preview-markdown.sh"), "dev", "preview.md"],
+        # Unbuffered, so the fake's stdout and stderr reach the shared pipe in the order it writes them.
+        env={"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), "PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path,
+    )
+    return result, output, summary
+
+
+@pytest.mark.parametrize("config", [False, True], ids=["no-policy-config", "policy-config"])
+def test_preview_markdown_comments_a_passing_preview_in_a_fence_longer_than_any_in_it(
+    fakes: Fakes, tmp_path: Path, config: bool
+) -> None:
+    """The GitHub preview job's step: scripts/pulumi-stack.sh preview (the pack, and the stack's policy config only
+    when the file exists), its output in the log and, fenced by five backticks (it holds four in a row), in the
+    comment body; the exit code to the step output."""
+    fakes.add("pulumi")
+    fakes.answer("pulumi", ["preview"], stdout=PREVIEW)
+    with_policy_config(tmp_path, config)
+
+    result, output, summary = run_preview_markdown(fakes, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert [c.argv for c in fakes.calls("pulumi")] == [
+        ["preview", "--diff", "--stack", "dev", "--policy-pack", "policies", *policy_args(config), "--non-interactive"]
+    ]
+    written = (tmp_path / "preview.md").read_text(encoding="utf-8")
+    assert written == (
+        "<!-- pulumi-preview stack=dev -->\n## pulumi preview: stack `dev` passed\n\n"
+        f"`````text\n{policy_note(config)}{PREVIEW}`````\n"
+    )
+    assert output.read_text(encoding="utf-8") == "exit-code=0\n"
+    assert summary.read_text(encoding="utf-8") == written
+    assert result.stdout == policy_note(config) + PREVIEW
+    assert result.stderr == "preview-markdown: pulumi preview --stack dev exited 0\n"
+
+
+def test_preview_markdown_records_a_failing_preview_and_exits_0_so_the_comment_is_posted(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """Mandatory policy violations fail `pulumi preview` (exit 255): the comment shows them and the error, and the
+    workflow's Verdict step, not this script, fails the job."""
+    fakes.add("pulumi")
+    fakes.answer("pulumi", ["preview"], stdout=POLICY_VIOLATION, stderr=PREVIEW_FAILED, exit=255)
+    with_policy_config(tmp_path, config=True)
+
+    result, output, summary = run_preview_markdown(fakes, tmp_path)
+
+    assert result.returncode == 0
+    assert len(fakes.calls("pulumi")) == 1
+    written = (tmp_path / "preview.md").read_text(encoding="utf-8")
+    assert written == (
+        "<!-- pulumi-preview stack=dev -->\n## pulumi preview: stack `dev` failed (exit code 255)\n\n"
+        f"```text\n{policy_note(True)}{POLICY_VIOLATION}{PREVIEW_FAILED}```\n"
+    )
+    assert output.read_text(encoding="utf-8") == "exit-code=255\n"
+    assert summary.read_text(encoding="utf-8") == written
+    assert result.stderr == "preview-markdown: pulumi preview --stack dev exited 255\n"
+
+
+def test_preview_markdown_drops_terminal_colours_and_ends_the_last_line(fakes: Fakes, tmp_path: Path) -> None:
+    fakes.add("pulumi")
+    fakes.answer(
+        "pulumi", ["preview"], stdout="\x1b[1m\x1b[38;5;2m+ \x1b[0mpulumi:pulumi:Stack create\x1b[0m\nResources:"
+    )
+
+    result, _, _ = run_preview_markdown(fakes, tmp_path)
+
+    assert result.returncode == 0
+    assert (tmp_path / "preview.md").read_text(encoding="utf-8") == (
+        "<!-- pulumi-preview stack=dev -->\n## pulumi preview: stack `dev` passed\n\n"
+        f"```text\n{policy_note(False)}+ pulumi:pulumi:Stack create\nResources:\n```\n"
+    )
+
+
+def test_preview_markdown_keeps_the_end_of_a_long_preview_within_the_comment_limit(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """A preview longer than a comment holds keeps its last 55000 bytes from a line start (the policy violations
+    and the summary come last) and says how many lines are left out, so scripts/pr-comment.sh posts it whole,
+    fence closed, instead of cutting it at 60000 bytes."""
+    lines = "".join(f"    + azure-native:resources:Thing thing-{n:05d} create é\n" for n in range(2000))
+    fakes.add("pulumi", "gh")
+    fakes.answer("pulumi", ["preview"], stdout=lines + "Resources:\n    + 2000 to create\n")
+    fakes.answer("gh", [COMMENTS, "--paginate"], stdout="[]")
+
+    preview, _, _ = run_preview_markdown(fakes, tmp_path)
+    written = (tmp_path / "preview.md").read_text(encoding="utf-8")
+    kept = written.split("```text\n", 1)[1].removesuffix("```\n")
+    comment = fakes.run([str(SCRIPTS / "pr-comment.sh"), "preview.md"], env=comment_env(), cwd=tmp_path)
+
+    assert preview.returncode == 0
+    assert len(kept.encode()) <= 55000
+    assert kept.endswith("    + azure-native:resources:Thing thing-01999 create é\nResources:\n    + 2000 to create\n")
+    assert kept.startswith("    + azure-native:resources:Thing thing-")
+    left = 2000 + 3 - kept.count("\n")  # the policy-config note, the preview's lines and its summary
+    assert written.startswith(
+        "<!-- pulumi-preview stack=dev -->\n## pulumi preview: stack `dev` passed\n\n"
+        f"_The first {left} lines of the preview are left out here; the job log has all of it._\n\n```text\n"
+    )
+    assert comment.returncode == 0
+    assert list(fakes.calls("gh")[1].files.values()) == [written]
+
+
+def test_preview_markdown_refuses_a_bad_stack_name_before_running_pulumi(fakes: Fakes, tmp_path: Path) -> None:
+    fakes.add("pulumi")
+
+    result = fakes.run([str(SCRIPTS / "preview-markdown.sh"), "dev;x", "preview.md"], cwd=tmp_path)
+
+    assert (result.returncode, result.stderr) == (2, "preview-markdown: 'dev;x' is not a stack name\n")
+    assert fakes.calls() == []
+    assert not (tmp_path / "preview.md").exists()
 
 
 ADO_ENV = {
