@@ -138,6 +138,28 @@ def _scenarios() -> Iterator[Scenario]:
         [ws, phi_first, phi_again],
         [want("one-deployment-per-model", phi_again)],
     )
+    triple = [s.endpoint(f"triple{i}", s.PHI_4) for i in (1, 2, 3)]
+    yield Scenario(
+        "one-deployment: a third endpoint of a model is reported against the first",
+        [ws, *triple],
+        [want("one-deployment-per-model", triple[1]), want("one-deployment-per-model", triple[2])],
+    )
+    mini = "azureml://registries/azureml/models/Phi-4-mini-instruct"
+    groups = [
+        s.endpoint("g1", s.PHI_4, rg="rg1"),
+        s.endpoint("g2", s.PHI_4, rg="rg2"),
+        s.endpoint("gany", s.PHI_4, rg=UNKNOWN),
+        s.endpoint("g2b", s.PHI_4, rg="rg2"),
+        s.endpoint("g3", s.PHI_4, rg="rg3"),
+        s.endpoint("many", mini, rg=UNKNOWN),
+        s.endpoint("m1", mini, rg="rg1"),
+        s.endpoint("m2", mini, rg="rg2"),
+    ]
+    yield Scenario(
+        "one-deployment: an unknown resource group matches every one; known ones must agree",
+        [ws, *groups],
+        [want("one-deployment-per-model", groups[i]) for i in (2, 3, 6, 7)],
+    )
     num_model = s.endpoint("nummodel", 42)
     dict_model = s.subscription("dictsub", {"id": s.MINISTRAL})
     yield Scenario(
@@ -246,6 +268,34 @@ def _scenarios() -> Iterator[Scenario]:
     resolved = s.endpoint("resolved", depends=(resolved_sub,))
     yield Scenario(
         "marketplace: subscription's unknown workspace resolved by dependency", [ws, resolved_sub, resolved], []
+    )
+
+    by_group = [
+        s.subscription("sa", rg="rg2"),
+        s.subscription("sb", rg=UNKNOWN),
+        s.subscription("sc"),
+        s.subscription("sd", workspace_name="ws2"),
+        s.subscription("se", workspace_name="ws2", rg=UNKNOWN),
+    ]
+    sa, sc = by_group[0], by_group[2]
+    on_groups = [
+        s.endpoint("viasc", depends=(sc,)),
+        s.endpoint("nodeps"),
+        s.endpoint("anyrg", rg=UNKNOWN, depends=(sa,)),
+        s.endpoint("viasa", depends=(sa,)),
+        s.endpoint("lone2", workspace_name="ws2"),
+    ]
+    yield Scenario(
+        "marketplace: of several matching subscriptions any dependency counts, and the first is named",
+        [ws, *by_group, *on_groups],
+        [
+            want("marketplace-subscription-required", on_groups[1]),
+            want("marketplace-subscription-required", on_groups[3]),
+            want("marketplace-subscription-required", on_groups[4]),
+            want("one-deployment-per-model", on_groups[1]),
+            want("one-deployment-per-model", on_groups[2]),
+            want("one-deployment-per-model", on_groups[3]),
+        ],
     )
 
     # 4. endpoint-name
@@ -649,6 +699,63 @@ MESSAGES = {
         "into workspace ML workspace 'a' (name known after create) in resource group 'rg'; a workspace or project "
         "holds one deployment per model, so Azure refuses the second. Remove serverless endpoint 'a2', or deploy it "
         "into another workspace or project."
+    ),
+    ("one-deployment: a third endpoint", "one-deployment-per-model"): (
+        "serverless endpoint 'triple1' and serverless endpoint 'triple2' both deploy "
+        "azureml://registries/azureml/models/Phi-4 into workspace 'ws' in resource group 'rg'; a workspace or project "
+        "holds one deployment per model, so Azure refuses the second. Remove serverless endpoint 'triple2', or deploy "
+        "it into another workspace or project.\n"
+        "serverless endpoint 'triple1' and serverless endpoint 'triple3' both deploy "
+        "azureml://registries/azureml/models/Phi-4 into workspace 'ws' in resource group 'rg'; a workspace or project "
+        "holds one deployment per model, so Azure refuses the second. Remove serverless endpoint 'triple3', or deploy "
+        "it into another workspace or project."
+    ),
+    ("one-deployment: an unknown resource group", "one-deployment-per-model"): (
+        "serverless endpoint 'g1' and serverless endpoint 'gany' both deploy "
+        "azureml://registries/azureml/models/Phi-4 into workspace 'ws'; a workspace or project holds one "
+        "deployment per model, so Azure refuses the second. Remove serverless endpoint 'gany', or deploy it "
+        "into another workspace or project.\n"
+        "serverless endpoint 'g2' and serverless endpoint 'g2b' both "
+        "deploy azureml://registries/azureml/models/Phi-4 into workspace 'ws' in resource group 'rg2'; a "
+        "workspace or project holds one deployment per model, so Azure refuses the second. Remove serverless "
+        "endpoint 'g2b', or deploy it into another workspace or project.\n"
+        "serverless endpoint 'many' and "
+        "serverless endpoint 'm1' both deploy azureml://registries/azureml/models/Phi-4-mini-instruct into "
+        "workspace 'ws' in resource group 'rg1'; a workspace or project holds one deployment per model, so "
+        "Azure refuses the second. Remove serverless endpoint 'm1', or deploy it into another workspace or "
+        "project.\n"
+        "serverless endpoint 'many' and serverless endpoint 'm2' both deploy "
+        "azureml://registries/azureml/models/Phi-4-mini-instruct into workspace 'ws' in resource group 'rg2'; "
+        "a workspace or project holds one deployment per model, so Azure refuses the second. Remove serverless "
+        "endpoint 'm2', or deploy it into another workspace or project."
+    ),
+    ("marketplace: of several matching", "one-deployment-per-model"): (
+        "serverless endpoint 'viasc' and serverless endpoint 'nodeps' both deploy "
+        "azureml://registries/azureml-mistral/models/Ministral-3B into workspace 'ws' in resource group 'rg'; "
+        "a workspace or project holds one deployment per model, so Azure refuses the second. Remove serverless "
+        "endpoint 'nodeps', or deploy it into another workspace or project.\n"
+        "serverless endpoint 'viasc' and "
+        "serverless endpoint 'anyrg' both deploy azureml://registries/azureml-mistral/models/Ministral-3B into "
+        "workspace 'ws'; a workspace or project holds one deployment per model, so Azure refuses the second. "
+        "Remove serverless endpoint 'anyrg', or deploy it into another workspace or project.\n"
+        "serverless "
+        "endpoint 'viasc' and serverless endpoint 'viasa' both deploy "
+        "azureml://registries/azureml-mistral/models/Ministral-3B into workspace 'ws' in resource group 'rg'; "
+        "a workspace or project holds one deployment per model, so Azure refuses the second. Remove serverless "
+        "endpoint 'viasa', or deploy it into another workspace or project."
+    ),
+    ("marketplace: of several matching", "marketplace-subscription-required"): (
+        "serverless endpoint 'nodeps' does not depend on marketplace subscription 'sb'; without the dependency "
+        "the endpoint can be created before the subscription exists, and the subscription deleted while the "
+        "endpoint still uses it. Add depends_on=[subscription] to the endpoint.\n"
+        "serverless endpoint 'viasa' "
+        "does not depend on marketplace subscription 'sb'; without the dependency the endpoint can be created "
+        "before the subscription exists, and the subscription deleted while the endpoint still uses it. Add "
+        "depends_on=[subscription] to the endpoint.\n"
+        "serverless endpoint 'lone2' does not depend on "
+        "marketplace subscription 'sd'; without the dependency the endpoint can be created before the "
+        "subscription exists, and the subscription deleted while the endpoint still uses it. Add "
+        "depends_on=[subscription] to the endpoint."
     ),
     ("marketplace: partner model without", "marketplace-subscription-required"): (
         "serverless endpoint 'lonely' deploys azureml://registries/azureml-mistral/models/Ministral-3B, which is sold "

@@ -141,6 +141,39 @@ def _region_scenarios() -> Iterator[Scenario]:
     )
 
 
+def _ambiguous_account_scenarios() -> Iterator[Scenario]:
+    narrow = {"foundry-region-allowlist": {"allowedRegions": ["eastus2", "swedencentral"]}}
+    west = s.foundry_account(location="westeurope")
+    twin = s.with_input(s.foundry_account("twin", location="westeurope", rg=UNKNOWN), "foundry", "accountName")
+    solo = s.foundry_account("solo", location="westeurope")
+    on_both = s.chained(s.foundry_deployment("both"), s.foundry_deployment("anyrg", rg=UNKNOWN))
+    on_solo = s.foundry_deployment("single", account="solo")
+    yield Scenario(
+        "foundry-region: a deployment that two Foundry resources of the stack may be on is judged by neither",
+        [west, twin, solo, *on_both, on_solo],
+        [
+            want("foundry-region-allowlist", west),
+            want("foundry-region-allowlist", twin),
+            want("foundry-region-allowlist", solo),
+            want("foundry-region-allowlist", on_solo),
+        ],
+        narrow,
+    )
+    shared = s.foundry_account("shared", kind="OpenAI")
+    shared2 = s.with_input(s.foundry_account("shared2", kind="OpenAI", rg="rg2"), "shared", "accountName")
+    projects = [
+        s.foundry_project("p1", account="shared"),
+        s.foundry_project("pany", account="shared", rg=UNKNOWN),
+        s.foundry_project("p2", account="shared", rg="rg2"),
+        s.foundry_project("p3", account="shared"),
+    ]
+    yield Scenario(
+        "foundry-projects: a project is matched to a Foundry resource only when exactly one of the stack may be it",
+        [shared, shared2, *projects],
+        [want("foundry-project-management", shared), want("foundry-project-management", shared2)],
+    )
+
+
 def _deployment_type_scenarios() -> Iterator[Scenario]:
     yield Scenario(
         "foundry-types: a Global type outside allowedDeploymentTypes",
@@ -308,6 +341,43 @@ def _content_filter_scenarios() -> Iterator[Scenario]:
     )
 
 
+def _filter_lookup_scenarios() -> Iterator[Scenario]:
+    pending_other = s.rai_policy(UNKNOWN, account="other")
+    named = s.foundry_deployment("named", rai_policy="pending")
+    first_lax = s.with_input(
+        s.rai_policy("firstlax", rg=UNKNOWN, filters=s.content_filters(Hate_Prompt={"enabled": False})),
+        "strict",
+        "raiPolicyName",
+    )
+    second = s.rai_policy()
+    on_second = s.foundry_deployment("onsecond", rai_policy="strict", depends=(second,))
+    yield Scenario(
+        "foundry-filters: a name is looked up among the policies of the deployment's Foundry resource; of two, the "
+        "first counts",
+        [ACCOUNT, s.foundry_account("other"), pending_other, first_lax, second, *s.chained(named, on_second)],
+        [
+            want("foundry-content-filters", first_lax),
+            want("foundry-content-filters", named),
+            want("foundry-content-filters", on_second),
+            want("foundry-content-filters", on_second),
+        ],
+    )
+    r1 = s.foundry_deployment("r1", rai_policy="strict")
+    r2 = s.foundry_deployment("r2", rai_policy="strict", depends=(STRICT,))
+    r3 = s.foundry_deployment("r3", rai_policy="strict")
+    chain = s.chained(r1, r2, r3)
+    r4 = s.foundry_deployment("r4", rai_policy="strict", depends=(chain[0],))
+    yield Scenario(
+        "foundry-filters: a dependency on the policy through earlier deployments counts",
+        [ACCOUNT, STRICT, *chain, r4],
+        [
+            want("foundry-content-filters", chain[0]),
+            want("foundry-content-filters", r4),
+            want("foundry-deployments-serialized", r4),
+        ],
+    )
+
+
 def _lifecycle_and_approval_scenarios() -> Iterator[Scenario]:
     retired = s.foundry_deployment("doc", model_format="mistral ai", model="MISTRAL-DOCUMENT-AI-2505")
     yield Scenario(
@@ -403,6 +473,55 @@ def _serialized_scenarios() -> Iterator[Scenario]:
         "foundry-one-deployment: foundryAccounts allows one deployment per model on a resource",
         [ACCOUNT, *twice, s.foundry_deployment("three", account="second")],
         [want("one-deployment-per-model", twice[1])],
+        {"one-deployment-per-model": {"foundryAccounts": True}},
+    )
+
+
+def _ordering_scenarios() -> Iterator[Scenario]:
+    a, c = s.foundry_deployment("a"), s.foundry_deployment("c")
+    b = s.foundry_deployment("b", depends=(a,))
+    d = s.foundry_deployment("d", depends=(b,))
+    yield Scenario(
+        "foundry-serialized: partly ordered deployments each name the earlier ones nothing orders them with",
+        [ACCOUNT, a, b, c, d],
+        [want("foundry-deployments-serialized", c), want("foundry-deployments-serialized", d)],
+    )
+    x = s.foundry_deployment("x")
+    y = s.foundry_deployment("y", rg="rg2")
+    z = s.foundry_deployment("z", rg=UNKNOWN)
+    w = s.foundry_deployment("w", rg="rg2", depends=(z,))
+    yield Scenario(
+        "foundry-serialized: an unknown resource group is ordered against every resource group of the name",
+        [ACCOUNT, x, y, z, w],
+        [want("foundry-deployments-serialized", z), want("foundry-deployments-serialized", w)],
+    )
+    first, middle, last = s.chained(*(s.foundry_deployment(f"k{i}") for i in (1, 2, 3)))
+    loner = s.foundry_deployment("loner")
+    yield Scenario(
+        "foundry-serialized: what orders deployments is their dependencies, not the order the stack lists them in",
+        [ACCOUNT, last, middle, first, loner],
+        [want("foundry-deployments-serialized", loner)],
+    )
+    ring_a = s.foundry_deployment("ringa", depends=(s.foundry_deployment("ringb"),))
+    ring_b = s.foundry_deployment("ringb", depends=(ring_a,))
+    apart = s.foundry_deployment("apart")
+    yield Scenario(
+        "foundry-serialized: a dependency cycle (which the engine never sends) orders the deployments in it",
+        [ACCOUNT, ring_a, ring_b, apart],
+        [want("foundry-deployments-serialized", apart)],
+    )
+    one_model = s.chained(
+        s.foundry_deployment("t1"),
+        s.foundry_deployment("t2", rg="rg2"),
+        s.foundry_deployment("t3", rg=UNKNOWN),
+        s.foundry_deployment("t4", rg="rg2"),
+        s.foundry_deployment("t5"),
+    )
+    yield Scenario(
+        "foundry-one-deployment: later deployments of a model are reported against the first they may share a "
+        "resource with",
+        [ACCOUNT, *one_model],
+        [want("one-deployment-per-model", one_model[i]) for i in (2, 3, 4)],
         {"one-deployment-per-model": {"foundryAccounts": True}},
     )
 
@@ -515,10 +634,13 @@ def _rbac_scenarios() -> Iterator[Scenario]:
 def _scenarios() -> Iterator[Scenario]:
     yield Scenario("compliant: Foundry resource, project, content filters, chained deployments, Foundry User", BASE, [])
     yield from _region_scenarios()
+    yield from _ambiguous_account_scenarios()
     yield from _deployment_type_scenarios()
     yield from _content_filter_scenarios()
+    yield from _filter_lookup_scenarios()
     yield from _lifecycle_and_approval_scenarios()
     yield from _serialized_scenarios()
+    yield from _ordering_scenarios()
     yield from _account_scenarios()
     yield from _rbac_scenarios()
     yield Scenario(
@@ -921,6 +1043,113 @@ MESSAGES: dict[tuple[str, str], str] = {
     ("foundry-rbac: a principal ID that cannot be read is reported", "rbac-least-privilege"): (
         "role assignment 'bad-principal': principalId 'pipeline' is not a GUID, so the policy cannot read it. Set"
         " it to a GUID (8-4-4-4-12 hexadecimal digits)."
+    ),
+    ("foundry-region: a deployment that two", "foundry-region-allowlist"): (
+        "Foundry resource 'foundry' is in 'westeurope'; allowed regions: eastus2, swedencentral. Move it to one of "
+        "them (a resource's location cannot change in place: it is replaced), or add the region to allowedRegions in "
+        "the policy config.\n"
+        "Foundry resource 'foundry' is in 'westeurope'; allowed regions: eastus2, swedencentral. Move it to one of "
+        "them (a resource's location cannot change in place: it is replaced), or add the region to allowedRegions in "
+        "the policy config.\n"
+        "Foundry resource 'solo' is in 'westeurope'; allowed regions: eastus2, swedencentral. Move it to one of them "
+        "(a resource's location cannot change in place: it is replaced), or add the region to allowedRegions in the "
+        "policy config.\n"
+        "Foundry deployment 'single' runs in 'westeurope', the region of Foundry resource 'solo'; allowed regions: "
+        "eastus2, swedencentral. Deploy it on a Foundry resource in one of them, or add the region to allowedRegions "
+        "in the policy config."
+    ),
+    ("foundry-projects: a project is matched", "foundry-project-management"): (
+        "Foundry resource 'shared' has Foundry project 'p1' and Foundry project 'p3' in this stack, but its kind is "
+        "'OpenAI'. Azure creates projects only on a Foundry resource of kind 'AIServices' with "
+        "properties.allowProjectManagement true and a managed identity: set them (allowProjectManagement cannot be "
+        "changed after creation, so an existing resource must be recreated).\n"
+        "Foundry resource 'shared' has Foundry project 'p2' in this stack, but its kind is 'OpenAI'. Azure creates "
+        "projects only on a Foundry resource of kind 'AIServices' with properties.allowProjectManagement true and a "
+        "managed identity: set them (allowProjectManagement cannot be changed after creation, so an existing "
+        "resource must be recreated)."
+    ),
+    ("foundry-filters: a name is looked up", "foundry-content-filters"): (
+        "content filter policy 'strict' on Foundry resource 'foundry': Hate on Prompt is disabled. Every Hate, "
+        "Sexual, Selfharm and Violence filter on Prompt and Completion must be enabled, blocking, at "
+        "severityThreshold 'Low' or 'Medium' (Low is the strictest): fix properties.contentFilters.\n"
+        "Foundry deployment 'named' names content filter policy 'pending', which is neither built in nor a content "
+        "filter policy of Foundry resource 'foundry' in resource group 'rg' in this stack, so the pack cannot check "
+        "its filters (and Azure refuses a name that does not exist). Define it as a RaiPolicy of that Foundry "
+        "resource in this stack, or list it under externalPolicies in the policy config if it is managed elsewhere.\n"
+        "Foundry deployment 'onsecond' does not depend on content filter policy 'strict', which it names; Azure "
+        "refuses a deployment whose content filter policy does not exist yet. Add depends_on=[policy] to the "
+        "deployment, or set raiPolicyName from the policy's name output.\n"
+        "Foundry deployment 'onsecond' uses content filter policy 'strict', whose filters fall short: Hate on Prompt "
+        "is disabled; every Hate, Sexual, Selfharm and Violence filter on Prompt and Completion must be enabled, "
+        "blocking, at severityThreshold 'Low' or 'Medium' (Low is the strictest). Fix that policy, or name one that "
+        "meets this."
+    ),
+    ("foundry-filters: a dependency on the policy through", "foundry-content-filters"): (
+        "Foundry deployment 'r1' does not depend on content filter policy 'strict', which it names; Azure refuses a "
+        "deployment whose content filter policy does not exist yet. Add depends_on=[policy] to the deployment, or "
+        "set raiPolicyName from the policy's name output.\n"
+        "Foundry deployment 'r4' does not depend on content filter policy 'strict', which it names; Azure refuses a "
+        "deployment whose content filter policy does not exist yet. Add depends_on=[policy] to the deployment, or "
+        "set raiPolicyName from the policy's name output."
+    ),
+    ("foundry-filters: a dependency on the policy through", "foundry-deployments-serialized"): (
+        "Foundry deployment 'r4' and Foundry deployments 'r2' and 'r3' on Foundry resource 'foundry' in resource "
+        "group 'rg' can be sent to Azure at the same time (no dependency, direct or through other resources, orders "
+        "them). Azure takes one deployment at a time per Foundry resource and answers 409 RequestConflict ('Another "
+        "operation is being performed on the parent resource') to the others. Make each deployment depend on the "
+        "previous one of the same Foundry resource (depends_on=[previous])."
+    ),
+    ("foundry-serialized: partly", "foundry-deployments-serialized"): (
+        "Foundry deployment 'c' and Foundry deployments 'a' and 'b' on Foundry resource 'foundry' in resource group "
+        "'rg' can be sent to Azure at the same time (no dependency, direct or through other resources, orders them). "
+        "Azure takes one deployment at a time per Foundry resource and answers 409 RequestConflict ('Another "
+        "operation is being performed on the parent resource') to the others. Make each deployment depend on the "
+        "previous one of the same Foundry resource (depends_on=[previous]).\n"
+        "Foundry deployment 'd' and Foundry deployment 'c' on Foundry resource 'foundry' in resource group 'rg' can "
+        "be sent to Azure at the same time (no dependency, direct or through other resources, orders them). Azure "
+        "takes one deployment at a time per Foundry resource and answers 409 RequestConflict ('Another operation is "
+        "being performed on the parent resource') to the others. Make each deployment depend on the previous one of "
+        "the same Foundry resource (depends_on=[previous])."
+    ),
+    ("foundry-serialized: an unknown resource group", "foundry-deployments-serialized"): (
+        "Foundry deployment 'z' and Foundry deployments 'x' and 'y' on Foundry resource 'foundry' can be sent to "
+        "Azure at the same time (no dependency, direct or through other resources, orders them). Azure takes one "
+        "deployment at a time per Foundry resource and answers 409 RequestConflict ('Another operation is being "
+        "performed on the parent resource') to the others. Make each deployment depend on the previous one of the "
+        "same Foundry resource (depends_on=[previous]).\n"
+        "Foundry deployment 'w' and Foundry deployment 'y' on Foundry resource 'foundry' in resource group 'rg2' can "
+        "be sent to Azure at the same time (no dependency, direct or through other resources, orders them). Azure "
+        "takes one deployment at a time per Foundry resource and answers 409 RequestConflict ('Another operation is "
+        "being performed on the parent resource') to the others. Make each deployment depend on the previous one of "
+        "the same Foundry resource (depends_on=[previous])."
+    ),
+    ("foundry-serialized: what orders", "foundry-deployments-serialized"): (
+        "Foundry deployment 'loner' and Foundry deployments 'k3', 'k2' and 'k1' on Foundry resource 'foundry' in "
+        "resource group 'rg' can be sent to Azure at the same time (no dependency, direct or through other "
+        "resources, orders them). Azure takes one deployment at a time per Foundry resource and answers 409 "
+        "RequestConflict ('Another operation is being performed on the parent resource') to the others. Make each "
+        "deployment depend on the previous one of the same Foundry resource (depends_on=[previous])."
+    ),
+    ("foundry-serialized: a dependency cycle", "foundry-deployments-serialized"): (
+        "Foundry deployment 'apart' and Foundry deployments 'ringa' and 'ringb' on Foundry resource 'foundry' in "
+        "resource group 'rg' can be sent to Azure at the same time (no dependency, direct or through other "
+        "resources, orders them). Azure takes one deployment at a time per Foundry resource and answers 409 "
+        "RequestConflict ('Another operation is being performed on the parent resource') to the others. Make each "
+        "deployment depend on the previous one of the same Foundry resource (depends_on=[previous])."
+    ),
+    ("foundry-one-deployment: later", "one-deployment-per-model"): (
+        "Foundry deployment 't1' and Foundry deployment 't3' both deploy Mistral AI/mistral-small-2503 on Foundry "
+        "resource 'foundry'; the policy config (foundryAccounts: true) allows one deployment per model on each "
+        "Foundry resource (Azure itself takes several). Remove Foundry deployment 't3' and call Foundry deployment "
+        "'t1' instead, or set foundryAccounts to false.\n"
+        "Foundry deployment 't2' and Foundry deployment 't4' both deploy Mistral AI/mistral-small-2503 on Foundry "
+        "resource 'foundry' in resource group 'rg2'; the policy config (foundryAccounts: true) allows one deployment "
+        "per model on each Foundry resource (Azure itself takes several). Remove Foundry deployment 't4' and call "
+        "Foundry deployment 't2' instead, or set foundryAccounts to false.\n"
+        "Foundry deployment 't1' and Foundry deployment 't5' both deploy Mistral AI/mistral-small-2503 on Foundry "
+        "resource 'foundry' in resource group 'rg'; the policy config (foundryAccounts: true) allows one deployment "
+        "per model on each Foundry resource (Azure itself takes several). Remove Foundry deployment 't5' and call "
+        "Foundry deployment 't1' instead, or set foundryAccounts to false."
     ),
 }
 

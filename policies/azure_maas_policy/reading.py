@@ -13,10 +13,11 @@ the value is, what it is, and the form that would be read.
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_SENTINEL
 from pulumi_policy import PolicyConfigSchema, PolicyResource
@@ -396,6 +397,11 @@ class Placement:
     workspace: Part
     resource_group: Part | None
 
+    @property
+    def identity(self) -> Part:
+        """The workspace (what :class:`Located` keys by)."""
+        return self.workspace
+
     def same_as(self, other: Placement) -> bool:
         """Same workspace name (or source URN); resource groups must agree when both are known."""
         if self.workspace.key != other.workspace.key:
@@ -424,22 +430,181 @@ def placement(resource: PolicyResource) -> Placement | Unreadable | None:
     return Placement(workspace, group)
 
 
-def depends_on(resource: PolicyResource, target: PolicyResource) -> bool:
-    """Whether ``resource`` depends on ``target``, directly or through other resources."""
+def upstream(resource: PolicyResource) -> list[PolicyResource]:
+    """What ``resource`` depends on directly: its dependencies, then its property dependencies."""
+    found = list(resource.dependencies)
+    for deps in resource.property_dependencies.values():
+        found.extend(deps)
+    return found
+
+
+def _search(resource: PolicyResource, targets: frozenset[str]) -> bool:
+    """Whether ``resource`` depends on a resource whose URN is in ``targets``: a search of everything upstream,
+    which holds in any graph, cycles included."""
     seen: set[str] = set()
     stack = [resource]
     while stack:
-        current = stack.pop()
-        upstream = list(current.dependencies)
-        for deps in current.property_dependencies.values():
-            upstream.extend(deps)
-        for dep in upstream:
-            if dep.urn == target.urn:
+        for dep in upstream(stack.pop()):
+            if dep.urn in targets:
                 return True
             if dep.urn not in seen:
                 seen.add(dep.urn)
                 stack.append(dep)
     return False
+
+
+def _topological(resources: Sequence[PolicyResource]) -> dict[str, int] | None:
+    """Each resource's place in an order where every resource comes after what it depends on, by URN; None
+    when the dependencies form a cycle (which the engine never sends)."""
+    position: dict[str, int] = {}
+    placed: dict[str, bool] = {}  # False while on the path being explored
+    for root in resources:
+        if root.urn in placed:
+            continue
+        placed[root.urn] = False
+        path = [(root, iter(upstream(root)))]
+        while path:
+            node, deps = path[-1]
+            for dep in deps:
+                state = placed.get(dep.urn)
+                if state is None:
+                    placed[dep.urn] = False
+                    path.append((dep, iter(upstream(dep))))
+                    break
+                if state is False:
+                    return None
+            else:
+                path.pop()
+                placed[node.urn] = True
+                position[node.urn] = len(position)
+    return position
+
+
+class Dependencies:
+    """Which resources of a stack depend on which, directly or through other resources, for rules that ask it
+    of many pairs: one instance per stack validation, so that no question walks the whole stack again.
+
+    Resources are numbered in dependency order once (O(n + edges)); a search for what a resource depends on
+    stops at resources numbered before its targets (nothing there can lead to them), and remembers per target
+    which resources lead to it, so that asking for one target from many resources walks each resource at most
+    once. A stack whose dependencies form a cycle (the engine never sends one) is searched the plain way."""
+
+    def __init__(self, resources: Sequence[PolicyResource]) -> None:
+        self._resources = resources
+        self._numbered = False
+        self._position: dict[str, int] | None = None
+        self._memo: dict[frozenset[str], dict[str, bool]] = {}
+
+    def _positions(self) -> dict[str, int] | None:
+        if not self._numbered:
+            self._position, self._numbered = _topological(self._resources), True
+        return self._position
+
+    def depends_on(self, resource: PolicyResource, targets: Iterable[PolicyResource]) -> bool:
+        """Whether ``resource`` depends on any of ``targets``, directly or through other resources."""
+        wanted = frozenset(target.urn for target in targets)
+        if not wanted:
+            return False
+        position = self._positions()
+        if position is None:
+            return _search(resource, wanted)
+        floor = min(position.get(urn, -1) for urn in wanted)
+        leads = self._memo.setdefault(wanted, {})
+        path = [(resource, iter(upstream(resource)))]
+        while path:
+            node, deps = path[-1]
+            for dep in deps:
+                if dep.urn in wanted or leads.get(dep.urn):
+                    leads.update((on.urn, True) for on, _ in path[1:])
+                    return True
+                if dep.urn not in leads and position.get(dep.urn, floor) >= floor:
+                    path.append((dep, iter(upstream(dep))))
+                    break
+            else:
+                path.pop()
+                if path:  # the resource asked about may be one the graph does not hold; the others are its own
+                    leads[node.urn] = False
+        return False
+
+    def unordered_earlier(self, members: Sequence[PolicyResource], groups: Sequence[str | None]) -> list[list[int]]:
+        """For each of ``members``, the earlier ones (by index, in order) of a compatible group (the same one, or
+        either None) that neither depends on it nor it on them, directly or through other resources.
+
+        When every two members are ordered (each depends on the one before it in dependency order, as a chain
+        does) there is nothing to list, which costs one search per member, each within the resources numbered
+        between that member and the one before it: O(n + edges) at most, O(members) when each depends on the one
+        before it directly. Otherwise the members each member depends on, and that depend on it, are collected as
+        bit sets over the resources that lead to a member, O((n + edges) * members / 64) plus the pairs listed. A
+        stack whose dependencies form a cycle (the engine never sends one) is judged pair by pair."""
+        count = len(members)
+        found: list[list[int]] = [[] for _ in members]
+        if count < 2:
+            return found
+        urns = [member.urn for member in members]
+        position = self._positions()
+        if position is None or len(set(urns)) < count or any(urn not in position for urn in urns):
+            for later in range(count):
+                for earlier in range(later):
+                    if _compatible(groups[later], groups[earlier]) and not (
+                        _search(members[later], frozenset((urns[earlier],)))
+                        or _search(members[earlier], frozenset((urns[later],)))
+                    ):
+                        found[later].append(earlier)
+            return found
+        chain = sorted(range(count), key=lambda index: position[urns[index]])
+        if all(self.depends_on(members[chain[n]], (members[chain[n - 1]],)) for n in range(1, count)):
+            return found
+        upstream_of, downstream_of = _member_sets(members, position)
+        every = (1 << count) - 1
+        ungrouped = sum(1 << index for index, group in enumerate(groups) if group is None)
+        grouped: dict[str, int] = {}
+        for index, group in enumerate(groups):
+            if group is not None:
+                grouped[group] = grouped.get(group, 0) | 1 << index
+        for later, urn in enumerate(urns):
+            group = groups[later]
+            compatible = every if group is None else ungrouped | grouped[group]
+            left = compatible & ((1 << later) - 1) & ~(upstream_of[urn] | downstream_of[urn])
+            while left:
+                lowest = left & -left
+                found[later].append(lowest.bit_length() - 1)
+                left ^= lowest
+        return found
+
+
+def _compatible(one: str | None, other: str | None) -> bool:
+    return one is None or other is None or one == other
+
+
+def _member_sets(
+    members: Sequence[PolicyResource], position: Mapping[str, int]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """For each resource that leads to one of ``members`` (and each member), the members it depends on and the
+    members that depend on it, as bit sets over the members' indexes."""
+    bit = {member.urn: 1 << index for index, member in enumerate(members)}
+    floor = min(position[urn] for urn in bit)
+    region: dict[str, PolicyResource] = {member.urn: member for member in members}
+    stack = list(members)
+    while stack:
+        for dep in upstream(stack.pop()):
+            if dep.urn not in region and position.get(dep.urn, floor) >= floor:
+                region[dep.urn] = dep
+                stack.append(dep)
+    ordered = sorted(region.values(), key=lambda resource: position.get(resource.urn, floor))
+    above: dict[str, int] = {}
+    for resource in ordered:
+        mask = 0
+        for dep in upstream(resource):
+            if dep.urn in region:
+                mask |= above.get(dep.urn, 0) | bit.get(dep.urn, 0)
+        above[resource.urn] = mask
+    below = dict.fromkeys(region, 0)
+    for resource in reversed(ordered):
+        mask = below[resource.urn] | bit.get(resource.urn, 0)
+        for dep in upstream(resource):
+            if dep.urn in region:
+                below[dep.urn] |= mask
+    return above, below
 
 
 # --- Foundry resources and what lives on them -----------------------------------------------------------------
@@ -453,6 +618,11 @@ class AccountRef:
 
     account: Part
     resource_group: Part | None
+
+    @property
+    def identity(self) -> Part:
+        """The Foundry resource (what :class:`Located` keys by)."""
+        return self.account
 
     def same_as(self, other: AccountRef) -> bool:
         """Same account name (or source URN); resource groups must agree when both are known."""
@@ -495,10 +665,64 @@ def own_account(account: PolicyResource) -> AccountRef | Unreadable:
     return AccountRef(name, group)
 
 
-def find_account(ref: AccountRef, accounts: Sequence[tuple[PolicyResource, AccountRef]]) -> PolicyResource | None:
+class _Bucket(Generic[T]):
+    def __init__(self) -> None:
+        self.items: list[T] = []
+        self.ungrouped: list[int] = []
+        self.grouped: dict[str, list[int]] = {}
+
+
+class Located(Generic[T]):
+    """Items by where they are (a :class:`Placement` or an :class:`AccountRef`, with any further key a rule adds,
+    such as a model), found as ``same_as`` matches places: the same workspace or Foundry resource, and the same
+    resource group where both are known. Answers come in the order the items were added; each question costs
+    O(1), or O(answer) for :meth:`matching`, where comparing with every item would cost O(n)."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[Hashable, _Bucket[T]] = {}
+
+    def add(self, where: Placement | AccountRef, item: T, key: Hashable = None) -> None:
+        bucket = self._buckets.setdefault((key, where.identity.key), _Bucket())
+        group = where.resource_group
+        places = bucket.ungrouped if group is None else bucket.grouped.setdefault(group.key, [])
+        places.append(len(bucket.items))
+        bucket.items.append(item)
+
+    def _places(self, where: Placement | AccountRef, key: Hashable) -> tuple[_Bucket[T] | None, list[list[int]]]:
+        bucket = self._buckets.get((key, where.identity.key))
+        group = where.resource_group
+        if bucket is None or group is None:
+            return bucket, []
+        return bucket, [bucket.ungrouped, bucket.grouped.get(group.key, [])]
+
+    def matching(self, where: Placement | AccountRef, key: Hashable = None) -> list[T]:
+        """The items at ``where``, in the order they were added."""
+        bucket, places = self._places(where, key)
+        if bucket is None:
+            return []
+        return list(bucket.items) if where.resource_group is None else [bucket.items[i] for i in heapq.merge(*places)]
+
+    def first(self, where: Placement | AccountRef, key: Hashable = None) -> T | None:
+        """The first item added at ``where``."""
+        bucket, places = self._places(where, key)
+        if bucket is None or not bucket.items:
+            return None
+        if where.resource_group is None:
+            return bucket.items[0]
+        firsts = [indexes[0] for indexes in places if indexes]
+        return bucket.items[min(firsts)] if firsts else None
+
+    def count(self, where: Placement | AccountRef, key: Hashable = None) -> int:
+        """How many items are at ``where``."""
+        bucket, places = self._places(where, key)
+        if bucket is None:
+            return 0
+        return len(bucket.items) if where.resource_group is None else sum(len(indexes) for indexes in places)
+
+
+def find_account(ref: AccountRef, accounts: Located[PolicyResource]) -> PolicyResource | None:
     """The Foundry resource of the stack that ``ref`` names, if exactly one matches."""
-    found = [account for account, own in accounts if own.same_as(ref)]
-    return found[0] if len(found) == 1 else None
+    return accounts.first(ref) if accounts.count(ref) == 1 else None
 
 
 def read_bool(value: Any, path: KeyPath, expected: str) -> bool | _Marker | Unreadable:

@@ -5,6 +5,10 @@ types, whether or not azure-maas wrote it. A value unknown at preview is never a
 it does with one (skip it, or judge the resource from its property dependencies). A value a rule reads but
 cannot read (the wrong type, an ID that does not normalize; see ``reading`` and ``facts``) is never passed:
 the rule reports it, saying where it is and the form it would read.
+
+A stack policy never compares every resource with every other: it looks resources up by where they are
+(``reading.Located``) and asks what depends on what of one ``reading.Dependencies`` per stack, so its cost grows
+with the size of the stack, not its square.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ from azure_maas_policy.reading import (
     UNKNOWN,
     WORKSPACE,
     AccountRef,
+    Dependencies,
+    Located,
     Part,
     Permission,
     Placement,
@@ -49,7 +55,6 @@ from azure_maas_policy.reading import (
     account_of,
     arm_name,
     config_of,
-    depends_on,
     describe,
     element_paths,
     find_account,
@@ -168,6 +173,15 @@ def _accounts(
     return found
 
 
+def _located(placed: Iterable[tuple[PolicyResource, AccountRef]]) -> Located[PolicyResource]:
+    """Resources by their Foundry resource (see :func:`_accounts` and :func:`_placed`), for
+    :func:`~azure_maas_policy.reading.find_account` and look-ups by place."""
+    index: Located[PolicyResource] = Located()
+    for resource, where in placed:
+        index.add(where, resource)
+    return index
+
+
 def _placed(
     resources: Iterable[PolicyResource], kind: ResourceType, report_violation: ReportViolation
 ) -> list[tuple[PolicyResource, AccountRef]]:
@@ -281,7 +295,7 @@ ONE_DEPLOYMENT_SCHEMA = PolicyConfigSchema(
 def _one_foundry_deployment(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """Foundry deployments whose model or Foundry resource is unknown at preview are skipped; a Foundry resource
     whose name is unknown is known by the URN of the resource its name comes from."""
-    seen: list[tuple[PolicyResource, AccountRef, tuple[str, str]]] = []
+    seen: Located[PolicyResource] = Located()
     for deployment, where in _placed(args.resources, FOUNDRY_DEPLOYMENT, report_violation):
         model = _foundry_model(deployment.props)
         if isinstance(model, list):
@@ -290,9 +304,9 @@ def _one_foundry_deployment(args: StackValidationArgs, report_violation: ReportV
         if model is None:
             continue
         key = facts.foundry_model_key(*model)
-        first = next((d for d, w, k in seen if k == key and w.same_as(where)), None)
+        first = seen.first(where, key)
         if first is None:
-            seen.append((deployment, where, key))
+            seen.add(where, deployment, key)
             continue
         report_violation(
             f"{_what(first)} and {_what(deployment)} both deploy {model[0]}/{model[1]} on {where}; the policy "
@@ -308,7 +322,7 @@ def check_one_deployment(args: StackValidationArgs, report_violation: ReportViol
     name is unknown is known by the URN of the workspace resource its name comes from. Model IDs and names
     compare normalized; one that cannot be read is reported. With foundryAccounts, Foundry deployments are
     judged the same way per Foundry resource (model format and name compare trimmed and case-insensitively)."""
-    seen: list[tuple[PolicyResource, Placement, str]] = []
+    seen: Located[PolicyResource] = Located()
     for endpoint in _endpoints(args.resources):
         model = _model_id(endpoint.props, SERVERLESS_ENDPOINT)
         where = placement(endpoint)
@@ -316,7 +330,7 @@ def check_one_deployment(args: StackValidationArgs, report_violation: ReportViol
             continue
         if not isinstance(model, facts.ModelRef) or not isinstance(where, Placement):
             continue
-        first = next((e for e, w, m in seen if m == model.key and w.same_as(where)), None)
+        first = seen.first(where, model.key)
         if first is not None:
             report_violation(
                 f"{_label(first)} and {_label(endpoint)} both deploy {model.text} into {where}; a workspace "
@@ -325,7 +339,7 @@ def check_one_deployment(args: StackValidationArgs, report_violation: ReportViol
                 endpoint.urn,
             )
         else:
-            seen.append((endpoint, where, model.key))
+            seen.add(where, endpoint, model.key)
     if config_of(args.get_config(), ONE_DEPLOYMENT_SCHEMA)["foundryAccounts"]:
         _one_foundry_deployment(args, report_violation)
 
@@ -393,14 +407,15 @@ def check_marketplace_subscription(args: StackValidationArgs, report_violation: 
     in one-deployment-per-model. A model ID or name of an endpoint or a subscription that cannot be read is
     reported (such a subscription counts for no endpoint)."""
     config = config_of(args.get_config(), SUBSCRIPTION_SCHEMA)
-    subscriptions: list[tuple[PolicyResource, Placement, str]] = []
+    subscriptions: Located[PolicyResource] = Located()
     for s in args.resources:
         if not MARKETPLACE_SUBSCRIPTION.matches(s.resource_type):
             continue
         model, where = _model_id(s.props, MARKETPLACE_SUBSCRIPTION), placement(s)
         readable = not _unreadable(s, (model, where), report_violation)
         if readable and isinstance(model, facts.ModelRef) and isinstance(where, Placement):
-            subscriptions.append((s, where, model.key))
+            subscriptions.add(where, s, model.key)
+    dependencies = Dependencies(args.resources)
     for endpoint in _endpoints(args.resources):
         model = _model_id(endpoint.props, SERVERLESS_ENDPOINT)
         if _unreadable(endpoint, (model,), report_violation):
@@ -410,7 +425,7 @@ def check_marketplace_subscription(args: StackValidationArgs, report_violation: 
         where = placement(endpoint)
         if _unreadable(endpoint, (where,), report_violation) or not isinstance(where, Placement):
             continue
-        matching = [s for s, w, m in subscriptions if m == model.key and w.same_as(where)]
+        matching = subscriptions.matching(where, model.key)
         if not matching:
             if not _external(config, where, model.key):
                 report_violation(
@@ -421,7 +436,7 @@ def check_marketplace_subscription(args: StackValidationArgs, report_violation: 
                     "is managed elsewhere.",
                     endpoint.urn,
                 )
-        elif not any(depends_on(endpoint, s) for s in matching):
+        elif not dependencies.depends_on(endpoint, matching):
             subscription = matching[0]
             report_violation(
                 f"{_label(endpoint)} does not depend on "
@@ -1104,7 +1119,7 @@ def check_foundry_region(args: StackValidationArgs, report_violation: ReportViol
             f"{_what(resource)} is in {location!r}; allowed regions: {_listing(allowed)}. Move it to one of them {fix}",
             resource.urn,
         )
-    accounts = _accounts(args.resources, _ignore)
+    accounts = _located(_accounts(args.resources, _ignore))
     for deployment, where in _placed(args.resources, FOUNDRY_DEPLOYMENT, report_violation):
         account = find_account(where, accounts)
         if account is None or account.urn not in outside:
@@ -1151,7 +1166,7 @@ DEPLOYMENT_TYPES_SCHEMA = PolicyConfigSchema(
 def _catalog_sku(
     deployment: PolicyResource,
     sku: str,
-    accounts: list[tuple[PolicyResource, AccountRef]],
+    accounts: Located[PolicyResource],
     report_violation: ReportViolation,
 ) -> None:
     """A catalog model must be deployed with a deployment type the catalog lists for it, in a region the catalog
@@ -1197,7 +1212,7 @@ def check_deployment_types(args: StackValidationArgs, report_violation: ReportVi
     and region the catalog lists for it. An unknown sku or model is skipped; one that cannot be read is
     reported."""
     allowed = [str(t) for t in config_of(args.get_config(), DEPLOYMENT_TYPES_SCHEMA)["allowedDeploymentTypes"]]
-    accounts = _accounts(args.resources, report_violation)
+    accounts = _located(_accounts(args.resources, report_violation))
     for deployment in _of(args.resources, FOUNDRY_DEPLOYMENT):
         what = _what(deployment)
         sku = read_text(deployment.props, ("sku", "name"), f"one of the allowed deployment types: {_listing(allowed)}")
@@ -1343,10 +1358,36 @@ def _filters_rule(allowed: tuple[str, ...]) -> str:
     )
 
 
+class _RaiPolicies:
+    """The stack's content filter policies by Foundry resource and name, and what deployments ask of them, each
+    worked out once per stack."""
+
+    def __init__(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        """Reports the policies whose account or resource group name cannot be read (see :func:`_placed`)."""
+        self.named: Located[PolicyResource] = Located()
+        """By Foundry resource and name (its key)."""
+        self.unnamed: Located[PolicyResource] = Located()
+        """By Foundry resource: those whose name is unknown, unset or cannot be read."""
+        self.dependencies = Dependencies(args.resources)
+        self._problems: dict[int, list[str]] = {}
+        for policy, where in _placed(args.resources, RAI_POLICY, report_violation):
+            name = read_name(policy.props, "raiPolicyName")
+            if isinstance(name, Part):
+                self.named.add(where, policy, name.key)
+            else:
+                self.unnamed.add(where, policy)
+
+    def problems(self, policy: PolicyResource, laxest: int) -> list[str]:
+        """What falls short in ``policy``'s filters (:func:`_filter_problems`, reporting nothing), once per policy."""
+        if id(policy) not in self._problems:
+            self._problems[id(policy)] = _filter_problems(policy, laxest, None)
+        return self._problems[id(policy)]
+
+
 def _rai_policy_for(
     deployment: PolicyResource,
     name: str,
-    policies: list[tuple[PolicyResource, AccountRef]],
+    policies: _RaiPolicies,
     report_violation: ReportViolation,
 ) -> PolicyResource | bool | None:
     """The content filter policy of the stack a deployment names by ``name`` on its Foundry resource; False when
@@ -1358,19 +1399,17 @@ def _rai_policy_for(
         return None
     if where is None:
         return None
-    on_account = [p for p, ref in policies if ref.same_as(where)]
-    names = [read_name(p.props, "raiPolicyName") for p in on_account]
-    named = [p for p, n in zip(on_account, names, strict=True) if isinstance(n, Part) and n.key == name.strip().lower()]
-    if named:
-        return named[0]
-    return None if any(not isinstance(n, Part) for n in names) else False
+    named = policies.named.first(where, name.strip().lower())
+    if named is not None:
+        return named
+    return None if policies.unnamed.count(where) else False
 
 
 def _named_policy(
     deployment: PolicyResource,
     name: str,
     config: Mapping[str, Any],
-    policies: list[tuple[PolicyResource, AccountRef]],
+    policies: _RaiPolicies,
     report_violation: ReportViolation,
 ) -> PolicyResource | None:
     """The stack's content filter policy a deployment names, to be judged; None when there is none to judge. A
@@ -1402,7 +1441,7 @@ def _named_policy(
         return None
     if not isinstance(policy, PolicyResource):
         return None
-    if not depends_on(deployment, policy):
+    if not policies.dependencies.depends_on(deployment, (policy,)):
         report_violation(
             f"{what} does not depend on {_what(policy)}, which it names; Azure refuses a deployment whose content "
             "filter policy does not exist yet. Add depends_on=[policy] to the deployment, or set raiPolicyName from "
@@ -1415,7 +1454,7 @@ def _named_policy(
 def _judge_deployment_filters(
     deployment: PolicyResource,
     config: Mapping[str, Any],
-    policies: list[tuple[PolicyResource, AccountRef]],
+    policies: _RaiPolicies,
     report_violation: ReportViolation,
 ) -> None:
     what = _what(deployment)
@@ -1444,7 +1483,7 @@ def _judge_deployment_filters(
         policy = origins[0] if len(origins) == 1 else None
     if policy is None:
         return
-    problems = _filter_problems(policy, len(allowed) - 1, None)
+    problems = policies.problems(policy, len(allowed) - 1)
     if problems:
         report_violation(
             f"{what} uses {_what(policy)}, whose filters fall short: {'; '.join(problems)}; {_filters_rule(allowed)}. "
@@ -1477,7 +1516,7 @@ def check_content_filters(args: StackValidationArgs, report_violation: ReportVio
                 f"{_filters_rule(allowed)[1:]}: fix properties.contentFilters.",
                 policy.urn,
             )
-    policies = _placed(args.resources, RAI_POLICY, report_violation)
+    policies = _RaiPolicies(args, report_violation)
     for deployment in _of(args.resources, FOUNDRY_DEPLOYMENT):
         _judge_deployment_filters(deployment, config, policies, report_violation)
 
@@ -1506,14 +1545,19 @@ def check_deployments_serialized(args: StackValidationArgs, report_violation: Re
     unknown, the same Foundry resource by property dependency) must be ordered: of each two, one depends on the
     other, directly or through other resources. Deployments whose Foundry resource is unknown are skipped; one
     whose account name cannot be read is reported."""
-    seen: list[tuple[PolicyResource, AccountRef]] = []
-    for deployment, where in _placed(args.resources, FOUNDRY_DEPLOYMENT, report_violation):
-        parallel = [
-            other
-            for other, at in seen
-            if at.same_as(where) and not depends_on(deployment, other) and not depends_on(other, deployment)
-        ]
-        seen.append((deployment, where))
+    placed = _placed(args.resources, FOUNDRY_DEPLOYMENT, report_violation)
+    by_account: dict[str, list[int]] = {}
+    for index, (_, where) in enumerate(placed):
+        by_account.setdefault(where.account.key, []).append(index)
+    dependencies = Dependencies(args.resources)
+    unordered: dict[int, list[PolicyResource]] = {}
+    for indexes in by_account.values():
+        members = [placed[index][0] for index in indexes]
+        groups = [group.key if (group := placed[index][1].resource_group) else None for index in indexes]
+        for index, earlier in zip(indexes, dependencies.unordered_earlier(members, groups), strict=True):
+            unordered[index] = [members[other] for other in earlier]
+    for index, (deployment, where) in enumerate(placed):
+        parallel = unordered[index]
         if not parallel:
             continue
         others = f"{FOUNDRY_DEPLOYMENT.label}{'s' if len(parallel) > 1 else ''} {_and([_name(o) for o in parallel])}"
@@ -1624,8 +1668,14 @@ def check_project_management(args: StackValidationArgs, report_violation: Report
     skipped)."""
     accounts = _accounts(args.resources, report_violation)
     projects = _placed(args.resources, FOUNDRY_PROJECT, report_violation)
+    index = _located(accounts)
+    by_account: dict[int, list[PolicyResource]] = {}
+    for project, where in projects:
+        owner = find_account(where, index)
+        if owner is not None:
+            by_account.setdefault(id(owner), []).append(project)
     for account, _ in accounts:
-        mine = [p for p, where in projects if find_account(where, accounts) is account]
+        mine = by_account.get(id(account), [])
         if not mine:
             continue
         problems = _project_problems(account, report_violation)
