@@ -399,7 +399,10 @@ PLAN_SECTION = section(page("cli.md"), "## Plan offline: `maas plan`")
 def test_readme_main_command_is_maas_plan() -> None:
     quick_start = section(readme(), "## Quick start")
     assert "Main command, on a fresh clone with no cloud login" in quick_start
-    assert "uv run maas plan --stack dev\n" in blocks(quick_start, "bash")
+    assert (
+        "uv sync --compile-bytecode && uv run python -m compileall -q infra policies/azure_maas_policy\n"
+        "uv run maas plan --stack dev\n"
+    ) in blocks(quick_start, "bash")
 
 
 def test_the_docs_text_sample_is_what_maas_plan_prints(capsys: pytest.CaptureFixture[str]) -> None:

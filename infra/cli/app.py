@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
 import logging
 import os
 import signal
@@ -20,7 +19,6 @@ from typing import Any
 
 from infra.cli.command import Command
 from infra.cli.commands import COMMANDS, GROUPS
-from infra.cli.output import consoles
 from infra.errors import ExitCode, InternalError, UserError
 
 DESCRIPTION = "Partner models on Azure: serverless APIs and Microsoft Foundry deployments."
@@ -38,6 +36,8 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        import importlib.metadata
+
         try:
             installed = importlib.metadata.version(DISTRIBUTION)
         except importlib.metadata.PackageNotFoundError:
@@ -130,6 +130,8 @@ def _closed_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command: Command = args.selected
+    from infra.cli.output import consoles  # rich, once a command runs: `maas --help` never needs it
+
     out, errors = consoles()
     name = f"maas {command.name}"
     try:

@@ -1,15 +1,21 @@
 """What a ``maas`` command is: a name, its help, its options and what it does. Every command module defines
-one :class:`Command` as ``COMMAND``; :data:`infra.cli.commands.COMMANDS` is the one table of them."""
+one :class:`Command` as ``COMMAND``; :data:`infra.cli.commands.COMMANDS` is the one table of them.
+
+Building the parser imports every command module, so a command module imports at its top only what its options
+need; what running it needs (the Pulumi SDK, the Azure SDKs, httpx...) is imported when ``execute`` runs, and
+``maas --help`` and ``maas models`` start fast. tests/test_startup.py holds them to that."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
-Execute = Callable[[argparse.Namespace, Console, Console], int]
+Execute = Callable[[argparse.Namespace, "Console", "Console"], int]
 """Run the command on parsed arguments, writing results to ``out`` and diagnostics to ``errors``; return the
 exit code (an :class:`~infra.errors.ExitCode`). A :class:`~infra.errors.UserError` it raises is printed as one
 line and exits with the error's code."""

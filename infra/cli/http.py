@@ -8,9 +8,10 @@ import datetime as dt
 import email.utils
 import ipaddress
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 
 class TokenProvider(Protocol):
@@ -26,6 +27,8 @@ DEFAULT_PORTS = {"https": 443, "http": 80}
 
 def origin(url: str) -> Origin | None:
     """The origin of an absolute URL, ``None`` when ``url`` is not one."""
+    import httpx  # when a command talks HTTP: building the parser does not
+
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:

@@ -7,11 +7,16 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.status import Status
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from infra import catalog
+    from infra import catalog
+
+# rich is imported when a command writes (consoles, progress), not when the parser is built: the commands import
+# this module for plural and one_line.
 
 NON_TERMINAL_WIDTH = 160
 PROGRESS_DELAY = 1.0
@@ -26,6 +31,8 @@ def progress(
     if not console.is_terminal:
         yield lambda _: None
         return
+    from rich.status import Status
+
     status = Status(text, console=console, spinner="dots")
     timer = threading.Timer(delay, status.start)
     timer.daemon = True
@@ -37,25 +44,36 @@ def progress(
         status.stop()
 
 
-class _Output(Console):
-    """stdout: a reader that went away is reported by :func:`main` (exit 141), not by rich's ``exit(1)``,
-    which would read as "policy violations"."""
+@cache
+def _output_console() -> type[Console]:
+    from rich.console import Console
 
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError("stdout was closed")
+    class Output(Console):
+        """stdout: a reader that went away is reported by :func:`main` (exit 141), not by rich's ``exit(1)``,
+        which would read as "policy violations"."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError("stdout was closed")
+
+    return Output
 
 
 def consoles() -> tuple[Console, Console]:
+    from rich.console import Console
+
+    output = _output_console()
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
-    out: Console = _Output(highlight=False)
+    out: Console = output(highlight=False)
     if not out.is_terminal:  # logs and files: wider than rich's 80
-        out = _Output(highlight=False, width=NON_TERMINAL_WIDTH)
+        out = output(highlight=False, width=NON_TERMINAL_WIDTH)
     return out, errors
 
 
 def warn_if_stale(known: catalog.Catalog, today: dt.date, command: str, errors: Console) -> None:
     """One line on stderr when the catalog's facts are older than :data:`catalog.STALE_AFTER_DAYS`."""
+    from infra import catalog
+
     warning = catalog.staleness(known, today)
     if warning:
         errors.print(f"maas {command}: warning: {warning}", markup=False)

@@ -13,34 +13,39 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import TypeAdapter, ValidationError
-from rich.console import Console
-
-from infra import catalog as catalog_module
-from infra.catalog import Catalog, Stage
-from infra.cli import options, stacks
+from infra.cli import options
 from infra.cli.command import Command
-from infra.cli.output import plural, warn_if_stale
-from infra.engine.stack_files import StackFileError, read_project, read_stack_file
+from infra.cli.output import plural
 from infra.errors import ExitCode, UserError
-from infra.settings import (
-    NAMESPACE,
-    DeploymentConfig,
-    FoundryConfig,
-    FoundryDeploymentConfig,
-    WorkspaceConfig,
-    key_path,
-    resolve_model,
-)
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+    from rich.console import Console
+
+    from infra import catalog as catalog_module
+    from infra.catalog import Catalog, Stage
+    from infra.settings import DeploymentConfig, FoundryConfig, FoundryDeploymentConfig, WorkspaceConfig
+
+# infra.settings (and through it the Pulumi SDK) and the catalog are imported when the check runs, not when the
+# command line is parsed.
 
 Verdict = Literal["living", "dying", "dead", "unknown"]
 """``dying``: deprecated or retired within the window; ``unknown``: a raw model ID the catalog does not know."""
 
-_WORKSPACES = TypeAdapter(tuple[WorkspaceConfig, ...])
-_FOUNDRIES = TypeAdapter(tuple[FoundryConfig, ...])
+
+@cache
+def _adapters() -> tuple[TypeAdapter[tuple[WorkspaceConfig, ...]], TypeAdapter[tuple[FoundryConfig, ...]]]:
+    """The validators of the ``workspaces`` and ``foundries`` config lists."""
+    from pydantic import TypeAdapter
+
+    from infra.settings import FoundryConfig, WorkspaceConfig
+
+    return TypeAdapter(tuple[WorkspaceConfig, ...]), TypeAdapter(tuple[FoundryConfig, ...])
+
 
 JSON_FIELDS: dict[str, str] = {
     "schemaVersion": "1; changes when a field changes meaning or goes away.",
@@ -85,6 +90,8 @@ class Judged:
 
 def stack_files(project_dir: Path) -> list[Path]:
     """Every ``Pulumi.<stack>.yaml`` of the project, by stack name (where ``stackConfigDir`` says)."""
+    from infra.engine.stack_files import StackFileError, read_project
+
     try:
         project = read_project(project_dir)
     except StackFileError as error:
@@ -112,6 +119,10 @@ class _Wanted:
 
 
 def _config_list(config: dict[str, str], key: str, adapter: TypeAdapter[Any], path: Path) -> Any:
+    from pydantic import ValidationError
+
+    from infra.settings import NAMESPACE
+
     raw = config.get(f"{NAMESPACE}:{key}")
     if raw is None:
         return ()
@@ -125,6 +136,8 @@ def _config_list(config: dict[str, str], key: str, adapter: TypeAdapter[Any], pa
 
 
 def _serverless(at: str, deployment: DeploymentConfig, catalog: Catalog) -> _Wanted:
+    from infra.settings import resolve_model
+
     resolved = resolve_model(deployment, catalog)
     allow = deployment.allow_retired
     if resolved is None or resolved.entry is None:
@@ -150,12 +163,16 @@ def _foundry(at: str, deployment: FoundryDeploymentConfig, catalog: Catalog) -> 
 
 
 def _deployments(path: Path, catalog: Catalog) -> list[_Wanted]:
+    from infra.engine.stack_files import StackFileError, read_stack_file
+    from infra.settings import key_path
+
     try:
         config = read_stack_file(path).config
     except StackFileError as error:
         raise CheckInputError(str(error).splitlines()[0]) from None
-    workspaces = _config_list(config, "workspaces", _WORKSPACES, path)
-    foundries = _config_list(config, "foundries", _FOUNDRIES, path)
+    workspaces_adapter, foundries_adapter = _adapters()
+    workspaces = _config_list(config, "workspaces", workspaces_adapter, path)
+    foundries = _config_list(config, "foundries", foundries_adapter, path)
     return [
         _serverless(key_path(("workspaces", i, "deployments", j)), deployment, catalog)
         for i, ws in enumerate(workspaces)
@@ -168,6 +185,8 @@ def _deployments(path: Path, catalog: Catalog) -> list[_Wanted]:
 
 
 def _judge(stack: str, wanted: _Wanted, catalog: Catalog, today: dt.date, within: int) -> Judged:
+    from infra import catalog as catalog_module
+
     at, name, allow, entry = wanted.at, wanted.name, wanted.allow_retired, wanted.entry
     if entry is None:
         return Judged(stack, at, name, wanted.model, None, None, "unknown", allow, f"{wanted.model}: {wanted.unknown}")
@@ -272,6 +291,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
+    from infra import catalog as catalog_module
+    from infra.cli import stacks
+    from infra.cli.output import warn_if_stale
+
     known = catalog_module.load()
     today = args.today or dt.date.today()
     warn_if_stale(known, today, "catalog check", errors)

@@ -6,21 +6,20 @@ import argparse
 import datetime as dt
 import json
 import sys
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from azure_maas_policy import facts
-from infra import catalog
 from infra.cli import options
 from infra.cli.command import Command
-from infra.cli.output import warn_if_stale
-from infra.cli.render import models as render
 from infra.errors import ExitCode, UserError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("key", nargs="?", metavar="KEY", help="show this model in full (IDs, skus, regions, sources)")
-    parser.add_argument("--channel", "-c", choices=list(catalog.CHANNELS), help="only models offered on this channel")
+    parser.add_argument("--channel", "-c", choices=list(facts.CHANNEL_KEYS), help="only models offered on this channel")
     parser.add_argument("--region", "-r", help="only models offered in this region (on --channel, if given)")
     parser.add_argument("--all", "-a", action="store_true", help="include retired and managed-compute-only models")
     options.add_format(parser, ("text", "json", "markdown"), "output format (markdown: a table)")
@@ -28,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
+    from infra import catalog  # pydantic: parsing the command line needs none of it
+    from infra.cli.output import warn_if_stale
+    from infra.cli.render import models as render
+
     known = catalog.load()
     today = args.today or dt.date.today()
     warn_if_stale(known, today, "models", errors)

@@ -6,16 +6,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from infra import catalog
-from infra.cli import options, stacks
+from infra.cli import options
 from infra.cli.command import Command
-from infra.cli.output import progress, warn_if_stale
-from infra.cli.render import plan as render
-from infra.engine.preview import run_preview
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from infra.engine.preview import PreviewResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +37,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_today(parser)
 
 
+def run_preview(
+    directory: Path,
+    stack: str,
+    *,
+    policy_config: Path | None,
+    today: dt.date | None,
+    step: Callable[[str], None],
+) -> PreviewResult:
+    """:func:`infra.engine.preview.run_preview`, imported when a plan runs: it loads the Pulumi SDK, the provider
+    and the policy pack's protocol, which parsing the command line does not need."""
+    from infra.engine import preview
+
+    return preview.run_preview(directory, stack, policy_config=policy_config, today=today, step=step)
+
+
 def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
+    from infra import catalog
+    from infra.cli import stacks
+    from infra.cli.output import progress, warn_if_stale
+    from infra.cli.render import plan as render
+
     given = stacks.parse(args.stack) if args.stack is not None else None
     project = stacks.find_project(args.cwd)
     stack = stacks.resolve(given, project)

@@ -39,23 +39,27 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Literal, TypeVar
-
-import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from rich.console import Console
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from azure_maas_policy import facts
-from infra import catalog as catalog_module
 from infra import names
-from infra.cli import options, stacks
+from infra.cli import options
 from infra.cli.command import Command
 from infra.cli.http import DEFAULT_PORTS, Origin, TokenProvider, origin, retry_after
-from infra.cli.output import one_line, progress
-from infra.cli.render import smoke as render
-from infra.cli.stack_outputs import EndpointOutput, FoundryDeploymentOutput, StackOutputs, read_saved
-from infra.cli.stack_outputs import read as read_outputs
+from infra.cli.output import one_line
 from infra.errors import ExitCode, UserError
+
+if TYPE_CHECKING:
+    import httpx
+    from pydantic import SecretStr, ValidationError
+    from rich.console import Console
+
+    from infra import catalog as catalog_module
+    from infra.cli.chat_schema import FinishReason, TokenUsage
+    from infra.cli.stack_outputs import EndpointOutput, FoundryDeploymentOutput, StackOutputs
+
+# Parsing the command line imports only what the options need. httpx, pydantic (the stack outputs, the response
+# schema, SecretStr), the catalog and the renderer are imported by the functions that use them.
 
 ServerlessRoute = Literal["inference", "native"]
 Route = Literal["inference", "native", "openai"]
@@ -118,7 +122,7 @@ class RetryPolicy:
     streamed or not) and the waits between them."""
 
 
-OutputT = TypeVar("OutputT", EndpointOutput, FoundryDeploymentOutput)
+OutputT = TypeVar("OutputT", "EndpointOutput", "FoundryDeploymentOutput")
 
 
 @dataclass(frozen=True)
@@ -194,59 +198,6 @@ class Result:
 # --- the documented response schema (AZURE_FACTS.md section 1) ---------------------------------------------
 
 
-class _Schema(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
-
-
-class _Usage(_Schema):
-    prompt_tokens: int = Field(ge=0)
-    completion_tokens: int = Field(ge=0)
-    total_tokens: int = Field(ge=0)
-
-
-FinishReason = Literal["stop", "length", "content_filter"]
-
-
-class _Message(_Schema):
-    role: Literal["assistant"]
-    content: str
-
-
-class _Choice(_Schema):
-    index: int
-    message: _Message
-    finish_reason: FinishReason
-
-
-class ChatCompletion(_Schema):
-    id: str
-    object: Literal["chat.completion"]
-    created: int
-    model: str
-    choices: list[_Choice] = Field(min_length=1)
-    usage: _Usage
-
-
-class _Delta(_Schema):
-    role: str | None = None
-    content: str | None = None
-
-
-class _ChunkChoice(_Schema):
-    index: int
-    delta: _Delta
-    finish_reason: FinishReason | None = None
-
-
-class ChatCompletionChunk(_Schema):
-    id: str
-    object: Literal["chat.completion.chunk"]
-    created: int
-    model: str
-    choices: list[_ChunkChoice]
-    usage: _Usage | None = None
-
-
 class _CheckFailedError(Exception):
     """A check failed with a one-line problem."""
 
@@ -258,7 +209,7 @@ def _schema_problem(what: str, error: ValidationError) -> str:
     return f"{what} does not match the chat completions schema: {where}: {first['msg']}{more}"
 
 
-def _usage(usage: _Usage) -> Usage:
+def _usage(usage: TokenUsage) -> Usage:
     return Usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
 
 
@@ -271,6 +222,10 @@ def _finished(reason: FinishReason | None, reply: str) -> None:
 
 def check_completion(body: bytes) -> tuple[str, str, Usage]:
     """The reply, model and usage of a ``chat.completion`` document, or :class:`_CheckFailedError`."""
+    from pydantic import ValidationError
+
+    from infra.cli.chat_schema import ChatCompletion
+
     try:
         completion = ChatCompletion.model_validate_json(body)
     except ValidationError as error:
@@ -283,6 +238,10 @@ def check_completion(body: bytes) -> tuple[str, str, Usage]:
 def check_stream(events: Iterable[str]) -> tuple[str, str, Usage]:
     """Read ``data:`` payloads up to ``[DONE]``: every chunk matches the schema, a choice finishes, and the
     last chunk carries usage."""
+    from pydantic import ValidationError
+
+    from infra.cli.chat_schema import ChatCompletionChunk
+
     parts: list[str] = []
     reason: FinishReason | None = None
     last: ChatCompletionChunk | None = None
@@ -426,6 +385,8 @@ def _foundry_target(
 def non_chat(outputs: StackOutputs) -> dict[str, str]:
     """Endpoints and Foundry deployments whose model does not answer chat completions (OCR / document AI, by the
     outputs or the catalog), with why: nothing sends them a chat request."""
+    from infra import catalog as catalog_module
+
     known = catalog_module.load()
     found = {}
     for name, output in outputs.endpoints.items():
@@ -502,7 +463,7 @@ def _foundry_auth_for(name: str, output: FoundryDeploymentOutput, choice: AuthCh
 
 
 @dataclass(frozen=True)
-class EndpointTarget(Target[EndpointOutput]):
+class EndpointTarget(Target["EndpointOutput"]):
     """A serverless endpoint's route: the key or token as ``Authorization: Bearer``."""
 
     base_field: ClassVar[str] = "inferenceUri"
@@ -543,6 +504,8 @@ class EndpointTarget(Target[EndpointOutput]):
         return f"{line}: the request was refused{said}"
 
     def _not_found(self, today: dt.date) -> str:
+        from infra import catalog as catalog_module
+
         output = self.output
         known = catalog_module.load()
         model = known.by_model_id(output.model_id)
@@ -562,7 +525,7 @@ class EndpointTarget(Target[EndpointOutput]):
 
 
 @dataclass(frozen=True)
-class FoundryTarget(Target[FoundryDeploymentOutput]):
+class FoundryTarget(Target["FoundryDeploymentOutput"]):
     """A Foundry deployment: ``{baseUrl}/chat/completions`` with ``model`` set to the deployment's name, the
     resource's key as ``api-key`` or a token as ``Authorization: Bearer``."""
 
@@ -638,6 +601,8 @@ def foundry_retirement(output: FoundryDeploymentOutput, today: dt.date) -> str:
     """Why the catalog says a deployment's model is retired on ``today``, with the first living model along its
     replacement chain (how to deploy it on a Foundry resource, or where else it is offered); ``""`` when the
     catalog does not know the model or it is not retired."""
+    from infra import catalog as catalog_module
+
     known = catalog_module.load()
     model = known.by_foundry_model(output.format, output.model_name)
     if model is None or model.lifecycle.stage_on(today) != "Retired":
@@ -839,6 +804,8 @@ def http_client(allow_hosts: Collection[str] = ()) -> httpx.Client:
     checked, nowhere else); no connection kept for another request (each attempt opens its own, which its
     deadline can end); and no proxy between it and an allowed loopback address (plain http never leaves the
     machine)."""
+    import httpx
+
     direct = [allowed_host(host) for host in allow_hosts]
     loopback = {f"all://{f'[{host}]' if ':' in host else host}": None for host in direct if _loopback(host)}
     return httpx.Client(
@@ -1045,6 +1012,8 @@ class Smoke:
         why = header_problem(str(token.token))
         if why:
             return None, f"the Entra ID token for {scope} cannot be sent: it {why} ({HEADER_RULE})"
+        from pydantic import SecretStr
+
         return SecretStr(token.token), ""
 
     def _attempts(self, check: _Check) -> Result:
@@ -1079,6 +1048,8 @@ class Smoke:
 
     def _exchange(self, check: _Check) -> _Answer | str:
         """The answer, or why there was none."""
+        import httpx
+
         remaining = check.remaining()
         if remaining <= 0:
             return check.timed_out
@@ -1099,6 +1070,8 @@ class Smoke:
     def _send(self, check: _Check, watchdog: _Watchdog, remaining: float) -> _Answer:
         """One request; a 200 answer is checked (``outcome``, or ``problem`` when it breaks the schema). Bodies
         are read up to :data:`MAX_BODY` and the check's deadline."""
+        import httpx
+
         body = {
             **check.target.body(),
             "messages": [{"role": "user", "content": PROMPT}],
@@ -1311,6 +1284,10 @@ def _outputs(args: argparse.Namespace) -> tuple[StackOutputs, str | None, str]:
 
     Saved outputs (``--outputs``) are of the stack ``--stack`` names, or of no stack the report can name: the
     stack ``pulumi stack select`` chose need not be the one whose outputs were saved."""
+    from infra.cli import stacks
+    from infra.cli.stack_outputs import read as read_outputs
+    from infra.cli.stack_outputs import read_saved
+
     given = stacks.parse(args.stack) if args.stack is not None else None
     if args.outputs is None:
         project = stacks.find_project(args.cwd)
@@ -1326,6 +1303,9 @@ def _outputs(args: argparse.Namespace) -> tuple[StackOutputs, str | None, str]:
 
 
 def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
+    from infra.cli.output import progress
+    from infra.cli.render import smoke as render
+
     outputs, stack, subject = _outputs(args)
     checks = targets(
         outputs, args.endpoint, args.route, args.auth, args.allow_host, token_scopes=token_scopes(args.token_scope)
