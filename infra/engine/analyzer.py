@@ -7,6 +7,12 @@ The pack runs as its own process (``python -u -m pulumi.policy <engine> <pack>``
 then the pack's initial config, then the ``--policy-pack-config`` file, validated against each policy's
 schema), ``Analyze`` once per resource and ``AnalyzeStack`` once with parents, dependencies and property
 dependencies. The process is stopped on every exit path, errors and timeouts included.
+
+``Analyze`` calls go out :data:`IN_FLIGHT` at a time (a call per resource is about half a millisecond of the pack's
+time, and one at a time left the pack waiting on each round trip); ``AnalyzeStack`` follows once every one is
+answered, as the engine sends it. The report lists diagnostics as calls made one by one would: each resource's in
+the order given, then the stack's; a failed ``Analyze`` is reported for the first resource, in that order, whose
+call failed.
 """
 
 from __future__ import annotations
@@ -42,6 +48,10 @@ START_TIMEOUT = 30.0
 """Seconds for the pack to print its port and accept connections."""
 CALL_TIMEOUT = 60.0
 """Seconds for each call into the pack."""
+IN_FLIGHT = 8
+"""``Analyze`` calls sent and not yet answered, at most. The Python policy SDK's server runs four at a time; a few
+more waiting keep it busy while answers travel back. (Far more would not help, and past about a thousand waiting
+the server's gRPC core cancels some: seen with 2,000 in flight.)"""
 
 
 class PolicyPackError(Exception):
@@ -85,6 +95,24 @@ _SEVERITY_OF = {
     analyzer_pb2.POLICY_SEVERITY_HIGH: Severity.HIGH,
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: Severity.CRITICAL,
 }
+
+
+def _stack_request(resources: Sequence[Resource]) -> analyzer_pb2.AnalyzeStackRequest:
+    return analyzer_pb2.AnalyzeStackRequest(
+        resources=[
+            analyzer_pb2.AnalyzerResource(
+                **_request_fields(r),
+                parent=r.parent,
+                dependencies=list(r.dependencies),
+                propertyDependencies={
+                    key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
+                    for key, urns in r.property_dependencies.items()
+                    if urns
+                },
+            )
+            for r in resources
+        ]
+    )
 
 
 def _request_fields(resource: Resource) -> dict[str, Any]:
@@ -378,6 +406,13 @@ class PolicyPackSession:
         except grpc.RpcError as error:
             raise self._failure(what, error) from None
 
+    def _answer(self, what: str, call: grpc.Future[Any]) -> Any:
+        """The response of a call sent with ``.future``; :class:`PolicyPackError` as :meth:`_call`."""
+        try:
+            return call.result()
+        except grpc.RpcError as error:
+            raise self._failure(what, error) from None
+
     def _failure(self, what: str, error: grpc.RpcError) -> PolicyPackError:
         """The one-line error for a failed call: a timeout, or the pack's last words."""
         code = error.code() if isinstance(error, grpc.Call) else None
@@ -452,34 +487,42 @@ class PolicyPackSession:
 
     def analyze(self, resources: Sequence[Resource]) -> Report:
         """``Analyze`` each resource, then ``AnalyzeStack`` with all of them; configure first."""
+        return self.send(resources).report()
+
+    def send(self, resources: Sequence[Resource]) -> PendingReport:
+        """:meth:`analyze` up to its last answer: every ``Analyze`` answered, ``AnalyzeStack`` sent; the pending
+        report waits for it. :class:`PolicyPackError` naming the first resource, in order, whose call failed (no
+        more calls are sent once one has failed)."""
         if not self.config:
             self.configure()
-        diagnostics: list[Diagnostic] = []
-        for resource in resources:
-            response = self._call(
-                f"Analyze({resource.urn})",
-                self._stub.Analyze,
-                analyzer_pb2.AnalyzeRequest(**_request_fields(resource)),
-            )
-            diagnostics.extend(self._diagnostics(response, default_urn=resource.urn))
-        stack_request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[
-                analyzer_pb2.AnalyzerResource(
-                    **_request_fields(r),
-                    parent=r.parent,
-                    dependencies=list(r.dependencies),
-                    propertyDependencies={
-                        key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
-                        for key, urns in r.property_dependencies.items()
-                        if urns
-                    },
+        slots = threading.BoundedSemaphore(IN_FLIGHT)
+        failed = threading.Event()
+
+        def answered(call: grpc.Future[Any]) -> None:
+            if call.cancelled() or call.exception() is not None:
+                failed.set()
+            slots.release()
+
+        calls: list[grpc.Future[Any]] = []
+        try:
+            for resource in resources:
+                slots.acquire()
+                if failed.is_set():
+                    break
+                sent = self._stub.Analyze.future(
+                    analyzer_pb2.AnalyzeRequest(**_request_fields(resource)), timeout=self.call_timeout
                 )
-                for r in resources
-            ]
-        )
-        response = self._call("AnalyzeStack", self._stub.AnalyzeStack, stack_request)
-        diagnostics.extend(self._diagnostics(response, default_urn=""))
-        return Report(self.pack_name, self.pack_version, self.policies, dict(self.config), tuple(diagnostics))
+                sent.add_done_callback(answered)
+                calls.append(sent)
+            diagnostics: list[Diagnostic] = []
+            for resource, call in zip(resources, calls, strict=False):
+                response = self._answer(f"Analyze({resource.urn})", call)
+                diagnostics.extend(self._diagnostics(response, default_urn=resource.urn))
+        finally:
+            for call in calls:
+                call.cancel()  # (nothing for an answered call) a failure leaves none running
+        stack = self._stub.AnalyzeStack.future(_stack_request(resources), timeout=self.call_timeout)
+        return PendingReport(self, diagnostics, stack)
 
     def _diagnostics(self, response: analyzer_pb2.AnalyzeResponse, default_urn: str) -> Iterator[Diagnostic]:
         for d in response.diagnostics:
@@ -509,6 +552,26 @@ class PolicyPackSession:
         if self._process.stdout is not None:
             self._process.stdout.close()
         self._stderr.close()
+
+
+class PendingReport:
+    """A report waiting for the answer to ``AnalyzeStack`` (see :meth:`PolicyPackSession.send`)."""
+
+    def __init__(
+        self, session: PolicyPackSession, diagnostics: Sequence[Diagnostic], stack_call: grpc.Future[Any]
+    ) -> None:
+        self._session = session
+        self._diagnostics = tuple(diagnostics)
+        self._stack_call = stack_call
+
+    def report(self) -> Report:
+        """The report; :class:`PolicyPackError` when ``AnalyzeStack`` failed."""
+        session = self._session
+        response = session._answer("AnalyzeStack", self._stack_call)
+        stack = tuple(session._diagnostics(response, default_urn=""))
+        return Report(
+            session.pack_name, session.pack_version, session.policies, dict(session.config), self._diagnostics + stack
+        )
 
 
 @contextlib.contextmanager

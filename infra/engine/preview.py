@@ -3,14 +3,20 @@ pack through the analyzer protocol; no Pulumi CLI, no cloud login, no secrets.
 
 There is no state offline, so every resource is planned as a create, and values Azure computes (IDs, URIs)
 are unknown, as in a first ``pulumi preview``.
+
+The pack starts while the program runs. Python's cyclic garbage collector is paused from the program's start
+until the pack is analyzing the stack: the program leaves about 750,000 objects in reference cycles per thousand
+deployments (about a second to collect), and they are collected while the pack's process does that work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -232,6 +238,18 @@ def offline_calls(identity: Identity) -> dict[str, Callable[[Mapping[str, Any]],
     }
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No automatic cyclic garbage collection in the block; enabled again afterwards if it was before."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def project_name(directory: Path) -> str:
     """The name in ``directory``'s ``Pulumi.yaml``; :class:`PreviewInputError` when there is none."""
     try:
@@ -290,7 +308,7 @@ def run_preview(
     timings["config"] = time.perf_counter() - started
 
     stack_info = StackInfo(project=project, stack=stack, dry_run=True)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool, _collector_paused():
         # The pack starts (about half a second) while the program runs.
         starting = pool.submit(PolicyPackSession, pack_dir, stack_info)
         session: PolicyPackSession | None = None
@@ -321,7 +339,9 @@ def run_preview(
             t0 = time.perf_counter()
             session = starting.result()
             session.configure(given, str(policy_config) if policy_config else "")
-            report = session.analyze(captured.resources)
+            pending = session.send(captured.resources)
+            gc.collect()  # the program's garbage, while the pack analyzes the stack
+            report = pending.report()
             timings["policy"] = time.perf_counter() - t0
         except PolicyConfigError as error:
             raise PreviewInputError(str(error)) from None

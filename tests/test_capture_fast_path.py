@@ -1,0 +1,325 @@
+"""The capture's fast path (``infra.engine.capture``) changes nothing the engine would see.
+
+The fast path leaves out what nothing offline reads: the aliases azure-native gives every resource and the stack
+trace of every registration. Each stack below is captured with and without it, and every registration request is
+compared whole (type, name, parent, custom, inputs, dependencies, property dependencies, provider, protect,
+deleteBeforeReplace, ignoreChanges, ...), as are the captured records, invokes and stack outputs: they are equal
+once aliases and stack traces are set aside, which the fast path leaves empty and the SDK's every step fills.
+Registrations are compared as sorted lists: the order they reach the monitor in depends on how the SDK's
+asynchronous calls interleave, in either path.
+
+The policy pack's answers, sent several at a time (``infra.engine.analyzer``), are compared with calls made one by
+one.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+import pulumi.runtime.resource as sdk_resource
+import pytest
+from google.protobuf import json_format
+from pulumi.output import Unknown
+from pulumi.runtime.proto import analyzer_pb2
+from pulumi_azure_native import resources
+
+from infra import program
+from infra.engine import capture as capture_module
+from infra.engine.analyzer import (
+    Diagnostic,
+    GivenConfig,
+    PolicyPackSession,
+    StackInfo,
+    _request_fields,
+    _stack_request,
+    open_session,
+)
+from infra.engine.capture import (
+    SDK_CHECKED,
+    STACK_TYPE,
+    Capture,
+    CapturingMonitor,
+    FastPathError,
+    PreviewMocks,
+    capture,
+    pulumi_version,
+)
+from infra.engine.preview import PLACEHOLDER_ID, Identity, offline_calls
+from infra.engine.stack_files import read_stack_config
+from tests.conftest import PROJECT, stack
+from tests.harness import TODAY, AzureMocks
+
+LEFT_OUT = {"aliases", "stackTrace", "sourcePosition"}
+"""The request fields the fast path leaves empty."""
+GENERATED_DEPLOYMENTS = 300
+PER_PROJECT = 50
+
+
+def generated_config(deployments: int) -> dict[str, str]:
+    """A hub with a project per 50 serverless deployments of partner models (each with its Marketplace subscription),
+    and a Foundry resource with a chain of deployments and a content filter: the shape ``benchmarks/plan.py``
+    measures, both channels."""
+    projects = [
+        {
+            "name": f"proj-{p:02d}",
+            "kind": "project",
+            "deployments": [
+                {"name": f"ep-{i:04d}", "modelId": f"azureml://registries/azureml-acme/models/model-{i:04d}"}
+                for i in range(p * PER_PROJECT, min(deployments, (p + 1) * PER_PROJECT))
+            ],
+        }
+        for p in range(math.ceil(deployments / PER_PROJECT))
+    ]
+    foundry = {
+        "name": "fdy-bench",
+        "projects": [{"name": "proj-a"}, {"name": "proj-b"}],
+        "contentFilters": [{"name": "strict", "severityThreshold": "Low"}],
+        "deployments": [
+            {"name": f"medium-{i:02d}", "model": "mistral-medium-2505", "contentFilter": "strict"} for i in range(10)
+        ],
+    }
+    return stack(
+        location="eastus2",
+        resourceGroup={"name": "rg-bench", "create": True},
+        hub={"name": "hub-bench"},
+        workspaces=projects,
+        foundries=[foundry],
+    )
+
+
+def _key(request: Mapping[str, Any]) -> str:
+    return json.dumps(request, sort_keys=True)
+
+
+def run(
+    monkeypatch: pytest.MonkeyPatch,
+    config: Mapping[str, str],
+    *,
+    fast: bool,
+    preview: bool = True,
+    program_: Callable[[], None] | None = None,
+) -> tuple[Capture, list[dict[str, Any]]]:
+    """Capture ``program_`` (the real program by default) as ``maas plan`` does (or, ``preview=False``, with the
+    tests' Azure-shaped answers to an update); also return every registration request in full, sorted."""
+    requests: list[dict[str, Any]] = []
+    register = CapturingMonitor.RegisterResource
+
+    def recording(self: CapturingMonitor, request: Any) -> Any:
+        response = register(self, request)
+        if request.type != STACK_TYPE:
+            requests.append(json_format.MessageToDict(request))
+        return response
+
+    mocks: pulumi.runtime.Mocks = (
+        PreviewMocks(offline_calls(Identity(PLACEHOLDER_ID, PLACEHOLDER_ID, "placeholder")))
+        if preview
+        else AzureMocks()
+    )
+    with monkeypatch.context() as patch:
+        patch.setattr(CapturingMonitor, "RegisterResource", recording)
+        captured, error = capture(
+            program_ or (lambda: program.main(TODAY)),
+            project="azure-maas",
+            stack="dev",
+            config=config,
+            mocks=mocks,
+            preview=preview,
+            fast=fast,
+        )
+    assert error is None, error
+    return captured, sorted(requests, key=_key)
+
+
+def comparable(value: Any) -> Any:
+    """``value`` with each unknown (an object equal only to itself) as a marker."""
+    if isinstance(value, Unknown):
+        return "<unknown>"
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [comparable(v) for v in value]
+    return value
+
+
+def without_left_out(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k not in LEFT_OUT} for r in requests]
+
+
+def assert_same(monkeypatch: pytest.MonkeyPatch, config: Mapping[str, str], *, preview: bool = True) -> int:
+    """Capture with and without the fast path and compare; the number of resources compared."""
+    fast, fast_requests = run(monkeypatch, config, fast=True, preview=preview)
+    slow, slow_requests = run(monkeypatch, config, fast=False, preview=preview)
+
+    assert sorted(fast.resources, key=lambda r: r.urn) == sorted(slow.resources, key=lambda r: r.urn)
+    assert sorted(map(repr, fast.invokes)) == sorted(map(repr, slow.invokes))
+    assert comparable(fast.outputs) == comparable(slow.outputs)
+    assert sorted(without_left_out(fast_requests), key=_key) == sorted(without_left_out(slow_requests), key=_key)
+    # What the fast path leaves out, the slow one has: every azure-native resource's aliases, every stack trace.
+    assert {r["type"] for r in slow_requests if r.get("aliases")} == {
+        r["type"] for r in slow_requests if r["type"].startswith("azure-native:")
+    }
+    assert all(r["stackTrace"].get("frames") and r["sourcePosition"] for r in slow_requests)
+    assert [{k: r.get(k) for k in sorted(LEFT_OUT)} for r in fast_requests] == len(fast_requests) * [
+        {"aliases": None, "sourcePosition": None, "stackTrace": {}}
+    ]
+    assert len(fast.resources) == len(fast_requests)
+    return len(fast.resources)
+
+
+@pytest.mark.parametrize("name", ["dev", "foundry"])
+def test_a_fixture_stack_is_captured_alike_with_and_without_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    config = read_stack_config(PROJECT / f"Pulumi.{name}.yaml")
+    assert assert_same(monkeypatch, config) == {"dev": 27, "foundry": 11}[name]
+
+
+def test_an_update_with_known_outputs_is_captured_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the tests' harness runs the program: IDs, names and URIs known, so outputs flow into inputs."""
+    config = read_stack_config(PROJECT / "Pulumi.dev.yaml")
+    assert assert_same(monkeypatch, config, preview=False) == 27
+
+
+def test_a_generated_stack_of_a_few_hundred_deployments_is_captured_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Per deployment an endpoint, a subscription and their component; the group, the hub's storage and key vault, the
+    # hub and six projects, each with its component; a Foundry resource (component, account, two projects, a content
+    # filter and ten deployments).
+    assert assert_same(monkeypatch, generated_config(GENERATED_DEPLOYMENTS)) == 3 * 300 + 1 + 2 + 2 * 7 + 15
+
+
+@pytest.fixture
+def collector_disabled() -> Iterator[None]:
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+class CountingCollector:
+    """The ``gc`` module, noting the generation of each ``collect`` call."""
+
+    def __init__(self) -> None:
+        self.collects: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(gc, name)
+
+    def collect(self, generation: int = 2) -> int:
+        self.collects.append(generation)
+        return gc.collect(generation)
+
+
+def test_young_collections_during_the_run_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no room for young objects, each registration collects them (the safety net of a very large plan)."""
+    collector = CountingCollector()
+    monkeypatch.setattr(capture_module, "gc", collector)
+    monkeypatch.setattr(capture_module, "YOUNG_LIMIT", -1)  # (the count of young objects is never negative)
+
+    assert assert_same(monkeypatch, read_stack_config(PROJECT / "Pulumi.dev.yaml")) == 27
+    assert collector.collects == 27 * [1]
+
+
+# --- the fast path fails loudly when the SDK no longer fits it -----------------------------------------------
+
+
+def one_resource_group() -> None:
+    resources.ResourceGroup("rg", location="eastus2")
+
+
+def fast_path_error(what: str) -> str:
+    return (
+        f"the capture's fast path does not fit pulumi {pulumi_version()} (checked against {SDK_CHECKED}): {what}; "
+        "see infra/engine/capture.py"
+    )
+
+
+def test_the_installed_sdk_is_the_one_checked() -> None:
+    """An SDK upgrade re-reads the seams (see infra/engine/capture.py) and updates SDK_CHECKED."""
+    assert pulumi_version() == SDK_CHECKED
+
+
+def test_without_the_stack_trace_seam_the_capture_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(sdk_resource, "_get_stack_trace")
+    with pytest.raises(FastPathError) as raised:
+        run(monkeypatch, {}, fast=True, program_=one_resource_group)
+    assert str(raised.value) == fast_path_error(
+        "pulumi.runtime.resource.register_resource no longer calls _get_stack_trace"
+    )
+
+
+def test_aliases_that_reach_the_monitor_fail_the_capture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if the SDK no longer ran stack transformations before it reads a resource's aliases."""
+    monkeypatch.setattr(pulumi.runtime, "register_stack_transformation", lambda _: None)
+    with pytest.raises(FastPathError) as raised:
+        run(monkeypatch, {}, fast=True, program_=one_resource_group)
+    assert str(raised.value) == fast_path_error("azure-native:resources:ResourceGroup 'rg' was registered with aliases")
+
+
+def test_a_stack_trace_that_reaches_the_monitor_fails_the_capture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if the SDK computed the trace some other way."""
+    monkeypatch.setattr(capture_module, "_no_stack_trace", sdk_resource._get_stack_trace)
+    with pytest.raises(FastPathError) as raised:
+        run(monkeypatch, {}, fast=True, program_=one_resource_group)
+    assert str(raised.value) == fast_path_error(
+        "azure-native:resources:ResourceGroup 'rg' was registered with a stack trace"
+    )
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["collector on", "collector off"])
+def test_the_sdk_and_the_collector_are_as_they_were_afterwards(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, enabled: bool
+) -> None:
+    if not enabled:
+        request.getfixturevalue("collector_disabled")
+    get_stack_trace = sdk_resource._get_stack_trace
+
+    run(monkeypatch, {}, fast=True, program_=one_resource_group)
+
+    assert (gc.isenabled(), sdk_resource._get_stack_trace) == (enabled, get_stack_trace)
+
+
+# --- the pack's answers, several calls in flight, in the order of calls made one by one ------------------------
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[PolicyPackSession]:
+    with open_session(stack=StackInfo(project="azure-maas", stack="dev")) as running:
+        running.configure({"no-retired-models": GivenConfig(None, {"today": TODAY.isoformat()})})
+        yield running
+
+
+def one_by_one(session: PolicyPackSession, resources_: list[Any]) -> list[Diagnostic]:
+    """The report's diagnostics as the analyzer sent its calls before: one ``Analyze`` at a time, in order, then
+    ``AnalyzeStack``."""
+    diagnostics: list[Diagnostic] = []
+    for resource in resources_:
+        response = session._stub.Analyze(analyzer_pb2.AnalyzeRequest(**_request_fields(resource)))
+        diagnostics.extend(session._diagnostics(response, default_urn=resource.urn))
+    response = session._stub.AnalyzeStack(_stack_request(resources_))
+    diagnostics.extend(session._diagnostics(response, default_urn=""))
+    return diagnostics
+
+
+def test_a_large_plans_report_is_that_of_calls_made_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, session: PolicyPackSession
+) -> None:
+    captured, _ = run(monkeypatch, generated_config(GENERATED_DEPLOYMENTS), fast=True)
+    # Without every tenth Marketplace subscription, stack policies have something to say too.
+    subscriptions = captured.of_type("azure-native:machinelearningservices:MarketplaceSubscription")[::10]
+    planned = sorted((r for r in captured.resources if r not in subscriptions), key=lambda r: r.urn)
+
+    report = session.analyze(planned)
+
+    assert list(report.diagnostics) == one_by_one(session, planned)
+    kinds = {p.name: p.kind for p in report.policies}
+    assert {(kinds[d.policy_name], d.policy_name) for d in report.diagnostics} == {
+        ("resource", "required-tags"),
+        ("stack", "marketplace-subscription-required"),
+    }
