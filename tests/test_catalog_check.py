@@ -242,3 +242,26 @@ def test_the_project_is_found_upward(capsys: pytest.CaptureFixture[str], project
 
     assert (code, err) == (0, "")
     assert out == f"1 deployment of 1 stack uses a living model {JUDGED_ON}\n"
+
+
+def test_stacks_are_read_where_stack_config_dir_says_with_the_projects_config(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """No Pulumi.yaml beside these stack files: unqualified keys still belong to the project, and the project's
+    config block still sits under the stack's values, as the engine reads them."""
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: azure-maas\nruntime: python\nstackConfigDir: stacks\nconfig:\n  location: eastus2\n", encoding="utf-8"
+    )
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.prod.yaml").write_text(
+        "config:\n  workspaces:\n    - name: ws-main\n      kind: workspace\n      deployments:\n"
+        "        - {name: chat, model: mistral-large-2411}\n",
+        encoding="utf-8",
+    )
+
+    code, out, err = check(capsys, tmp_path, "--format", "json")
+
+    assert (code, err) == (1, "")
+    assert [(d["stack"], d["at"], d["name"], d["verdict"]) for d in json.loads(out)["deployments"]] == [
+        ("prod", "azure-maas:workspaces[0].deployments[0]", "chat", "dead")
+    ]

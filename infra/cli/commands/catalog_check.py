@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from infra import catalog as catalog_module
     from infra.catalog import Catalog, Stage
+    from infra.engine.stack_files import ProjectFile
     from infra.settings import DeploymentConfig, FoundryConfig, FoundryDeploymentConfig, WorkspaceConfig
 
 # infra.settings (and through it the Pulumi SDK) and the catalog are imported when the check runs, not when the
@@ -88,21 +89,6 @@ class Judged:
     reason: str
 
 
-def stack_files(project_dir: Path) -> list[Path]:
-    """Every ``Pulumi.<stack>.yaml`` of the project, by stack name (where ``stackConfigDir`` says)."""
-    from infra.engine.stack_files import StackFileError, read_project
-
-    try:
-        project = read_project(project_dir)
-    except StackFileError as error:
-        raise CheckInputError(str(error).splitlines()[0]) from None
-    return [project.stack_file(stack) for stack in project.stacks()]
-
-
-def _stack_name(path: Path) -> str:
-    return path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-
-
 @dataclass(frozen=True)
 class _Wanted:
     """A deployment of a stack (serverless endpoint or Foundry deployment) and the catalog row of its model."""
@@ -118,7 +104,7 @@ class _Wanted:
     channel: Literal["serverless", "foundry"] = "serverless"
 
 
-def _config_list(config: dict[str, str], key: str, adapter: TypeAdapter[Any], path: Path) -> Any:
+def _config_list(config: dict[str, str], key: str, adapter: TypeAdapter[Any], path: Path, stack: str) -> Any:
     from pydantic import ValidationError
 
     from infra.settings import NAMESPACE
@@ -129,7 +115,6 @@ def _config_list(config: dict[str, str], key: str, adapter: TypeAdapter[Any], pa
     try:
         return adapter.validate_python(json.loads(raw))
     except (ValueError, ValidationError):
-        stack = _stack_name(path)
         raise CheckInputError(
             f"{path.name}: {NAMESPACE}:{key} is not valid config; `maas plan --stack {stack}` says why"
         ) from None
@@ -162,17 +147,18 @@ def _foundry(at: str, deployment: FoundryDeploymentConfig, catalog: Catalog) -> 
     return _Wanted(at, deployment.name, entry.key, entry, "", allow, "foundry")
 
 
-def _deployments(path: Path, catalog: Catalog) -> list[_Wanted]:
+def _deployments(project: ProjectFile, stack: str, catalog: Catalog) -> list[_Wanted]:
     from infra.engine.stack_files import StackFileError, read_stack_file
     from infra.settings import key_path
 
+    path = project.stack_file(stack)
     try:
-        config = read_stack_file(path).config
+        config = read_stack_file(path, project).config  # as the engine merges it with Pulumi.yaml's config
     except StackFileError as error:
         raise CheckInputError(str(error).splitlines()[0]) from None
     workspaces_adapter, foundries_adapter = _adapters()
-    workspaces = _config_list(config, "workspaces", workspaces_adapter, path)
-    foundries = _config_list(config, "foundries", foundries_adapter, path)
+    workspaces = _config_list(config, "workspaces", workspaces_adapter, path, stack)
+    foundries = _config_list(config, "foundries", foundries_adapter, path, stack)
     return [
         _serverless(key_path(("workspaces", i, "deployments", j)), deployment, catalog)
         for i, ws in enumerate(workspaces)
@@ -202,12 +188,11 @@ def _judge(stack: str, wanted: _Wanted, catalog: Catalog, today: dt.date, within
     return Judged(stack, at, name, entry.key, now, then, "living", allow, "")
 
 
-def check(project_dir: Path, catalog: Catalog, today: dt.date, within: int = 0) -> list[Judged]:
+def check(project: ProjectFile, catalog: Catalog, today: dt.date, within: int = 0) -> list[Judged]:
     """Every deployment of every stack of the project, judged on ``today`` and ``within`` days later."""
     judged: list[Judged] = []
-    for path in stack_files(project_dir):
-        stack = _stack_name(path)
-        judged += [_judge(stack, wanted, catalog, today, within) for wanted in _deployments(path, catalog)]
+    for stack in project.stacks():
+        judged += [_judge(stack, wanted, catalog, today, within) for wanted in _deployments(project, stack, catalog)]
     return judged
 
 
@@ -298,15 +283,14 @@ def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
     known = catalog_module.load()
     today = args.today or dt.date.today()
     warn_if_stale(known, today, "catalog check", errors)
-    directory = stacks.find_project(args.cwd).directory
-    files = stack_files(directory)
-    if not files:
-        raise CheckInputError(f"no Pulumi.<stack>.yaml in {directory.resolve()}")
-    judged = check(directory, known, today, args.within)
+    project = stacks.find_project(args.cwd).settings
+    names = project.stacks()
+    if not names:
+        raise CheckInputError(f"no Pulumi.<stack>.yaml in {project.stack_config_dir.resolve()}")
+    judged = check(project, known, today, args.within)
     if args.format == "json":
         sys.stdout.write(to_json(judged, known, today, args.within) + "\n")
     else:
-        names = [_stack_name(path) for path in files]
         for line in lines(judged, known, today, args.within, names):
             out.print(line, markup=False, highlight=False, soft_wrap=True)
     return ExitCode.FAILED if failing(judged) else ExitCode.OK
