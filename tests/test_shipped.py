@@ -29,8 +29,7 @@ import yaml
 
 from infra.cli import app as cli
 from infra.engine.documents import load_mapping
-from infra.engine.preview import project_name
-from infra.engine.stack_files import read_stack_config
+from infra.engine.stack_files import read_project, read_stack_config
 from infra.settings import ConfigError, load_settings
 from tests.conftest import DEV_STACK, ROOT
 from tests.harness import SECRET_SIG, SIG_KEY, TODAY, execute
@@ -110,7 +109,7 @@ def test_list_stacks_finds_every_stack_file() -> None:
 
 
 def test_the_project_file_is_a_pulumi_python_project() -> None:
-    name = project_name(ROOT)
+    name = read_project(ROOT).name
     document = load_mapping(ROOT / "Pulumi.yaml", "project file")
     runtime = document.get("runtime")
 

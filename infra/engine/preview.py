@@ -250,14 +250,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def project_name(directory: Path) -> str:
-    """The name in ``directory``'s ``Pulumi.yaml``; :class:`PreviewInputError` when there is none."""
-    try:
-        return read_project(directory).name
-    except StackFileError as error:
-        raise PreviewInputError(str(error)) from None
-
-
 def run_preview(
     directory: Path,
     stack: str,
