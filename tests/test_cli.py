@@ -594,3 +594,57 @@ def test_the_summary_line_counts_in_words(counts: tuple[int, int, int], row: str
     assert markdown[-1] == line
     assert text.file.getvalue().splitlines()[-1] == line  # type: ignore[attr-defined]
     assert markdown[6] == row
+
+
+LEAVE = """
+import atexit, sys
+
+class Witness:
+    def __init__(self, path):
+        self.path = path
+
+    def __del__(self, open=open):
+        with open(self.path, "w") as file:
+            file.write("torn down")
+
+witness = Witness(sys.argv[1])
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+sys.argv = ["maas", *sys.argv[2:]]
+from infra.cli.app import run
+run()
+"""
+"""``maas ARGS`` after leaving a witness object that writes the file ``argv[1]`` when the interpreter tears the
+module down, and an ``atexit`` callback."""
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "stdout_end", "stderr_first"),
+    [
+        (["plan", "--stack", "dev", "--format", "json", "--today", "2026-11-24"], 0, "}\n", "atexit ran"),
+        (["plan", "--stack", "nope"], 2, "", "maas plan: Pulumi.nope.yaml not found; stacks here: dev, foundry"),
+    ],
+    ids=["passes", "fails"],
+)
+def test_maas_ends_without_the_interpreters_teardown_once_the_command_is_done(
+    tmp_path: Path, args: list[str], code: int, stdout_end: str, stderr_first: str
+) -> None:
+    """The command's exit code, its whole output and the ``atexit`` callbacks; no teardown (the witness never
+    writes), which is what makes the end of a large plan instant."""
+    witness = tmp_path / "witness"
+    done = subprocess.run(
+        [sys.executable, "-c", LEAVE, str(witness), *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.endswith(stdout_end), done.stderr.splitlines()[0]) == (
+        code,
+        True,
+        stderr_first,
+    )
+    assert done.stderr.splitlines()[-1] == "atexit ran"
+    assert not witness.exists()
+    if code == 0:
+        assert json.loads(done.stdout)["stack"] == "dev"

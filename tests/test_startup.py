@@ -31,21 +31,21 @@ HEAVY = (
 """What a command imports only when it runs (``execute``), never to parse its command line."""
 
 RUN = """
-import json, runpy, sys
+import atexit, json, runpy, sys
 report, sys.argv = sys.argv[1], ["maas", *sys.argv[2:]]
-try:
-    runpy.run_module("infra.cli", run_name="__main__", alter_sys=True)
-except SystemExit as exit:
-    code = exit.code
-else:
-    code = None
-with open(report, "w", encoding="utf-8") as file:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, file)
+
+def write_report():
+    with open(report, "w", encoding="utf-8") as file:
+        json.dump(sorted(sys.modules), file)
+
+atexit.register(write_report)
+runpy.run_module("infra.cli", run_name="__main__", alter_sys=True)
 """
-"""``python -m infra.cli ARGS``, then the exit code and every module imported, written to the file ``argv[1]``."""
+"""``python -m infra.cli ARGS``; every module imported is written to the file ``argv[1]`` when the process exits
+(``atexit``: the ``maas`` process ends with ``os._exit`` after running the ``atexit`` callbacks)."""
 
 
-def started(tmp_path: Path, *args: str, prelude: str = "") -> tuple[int | None, str, list[str]]:
+def started(tmp_path: Path, *args: str, prelude: str = "") -> tuple[int, str, list[str]]:
     """The exit code, stdout and imported modules of ``maas ARGS`` in a fresh interpreter."""
     report = tmp_path / "modules.json"
     done = subprocess.run(
@@ -57,8 +57,7 @@ def started(tmp_path: Path, *args: str, prelude: str = "") -> tuple[int | None, 
         check=False,
     )
     assert report.exists(), done.stderr
-    result = json.loads(report.read_text(encoding="utf-8"))
-    return result["code"], done.stdout, result["modules"]
+    return done.returncode, done.stdout, json.loads(report.read_text(encoding="utf-8"))
 
 
 def heavy(modules: list[str]) -> list[str]:

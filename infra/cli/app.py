@@ -7,6 +7,7 @@ Commands and their exit codes are documented in ``docs/cli.md``, generated from 
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import logging
 import os
@@ -15,7 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from infra.cli.command import Command
 from infra.cli.commands import COMMANDS, GROUPS
@@ -158,5 +159,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point (also ``python -m infra.cli``)."""
+    _leave(main())
+
+
+def _leave(code: int) -> NoReturn:
+    """End the process with ``code`` once the command is done, without the interpreter's teardown.
+
+    A plan leaves hundreds of thousands of objects behind (the Pulumi SDK's outputs and futures, azure-native's
+    classes); freeing them one by one and unloading every module took a third of a second for the dev stack and
+    more than that at 1,000 deployments, for nothing. Everything a command opens is closed by then (files, the
+    policy pack's process, HTTP clients: each in a ``with``), and no thread of ours is left running. What the
+    interpreter would still do is done here: the ``atexit`` callbacks run (logging's flush, a library's own) and
+    stdout and stderr are flushed; if stdout was closed meanwhile, the exit code says so
+    (:attr:`ExitCode.OUTPUT_CLOSED`) rather than success."""
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        code = code or ExitCode.OUTPUT_CLOSED
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os._exit(code)
