@@ -1,7 +1,8 @@
 """The capture's fast path (``infra.engine.capture``) changes nothing the engine would see.
 
 The fast path leaves out what nothing offline reads: the aliases azure-native gives every resource and the stack
-trace of every registration. Each stack below is captured with and without it, and every registration request is
+trace of every registration, and a preview's registrations skip the round trip of the SDK's mock monitor
+(answered with their inputs). Each stack below is captured with and without it, and every registration request is
 compared whole (type, name, parent, custom, inputs, dependencies, property dependencies, provider, protect,
 deleteBeforeReplace, ignoreChanges, ...), as are the captured records, invokes and stack outputs: they are equal
 once aliases and stack traces are set aside, which the fast path leaves empty and the SDK's every step fills.
@@ -26,6 +27,7 @@ import pulumi.runtime.resource as sdk_resource
 import pytest
 from google.protobuf import json_format
 from pulumi.output import Unknown
+from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_azure_native import resources
 
@@ -224,6 +226,24 @@ def test_young_collections_during_the_run_change_nothing(monkeypatch: pytest.Mon
 
     assert assert_same(monkeypatch, read_stack_config(PROJECT / "Pulumi.dev.yaml")) == 27
     assert collector.collects == 27 * [1]
+
+
+@pytest.mark.parametrize(("preview", "answered"), [(True, 0), (False, 27)], ids=["preview", "update"])
+def test_only_the_previews_registrations_skip_the_sdks_mock_monitor(
+    monkeypatch: pytest.MonkeyPatch, preview: bool, answered: int
+) -> None:
+    """So the comparisons above compare the echo (``CapturingMonitor._echo``) with the SDK's own answer for a
+    preview, and leave an update's answers (IDs and outputs of the tests' mocks) to the SDK."""
+    types: list[str] = []
+    register = MockMonitor.RegisterResource
+
+    def counting(self: MockMonitor, request: Any) -> Any:
+        types.append(request.type)
+        return register(self, request)
+
+    monkeypatch.setattr(MockMonitor, "RegisterResource", counting)
+    run(monkeypatch, read_stack_config(PROJECT / "Pulumi.dev.yaml"), fast=True, preview=preview)
+    assert len([t for t in types if t != STACK_TYPE]) == answered
 
 
 # --- the fast path fails loudly when the SDK no longer fits it -----------------------------------------------

@@ -30,6 +30,11 @@ Checked against the Pulumi Python SDK 3.272.0 (:data:`SDK_CHECKED`):
   walks all of them: three quarters of the run's time at 1,000 deployments. Young objects are collected once the
   run has made :data:`YOUNG_LIMIT` of them, so memory stays bounded.
 
+- **registrations answered with their inputs**: with :class:`PreviewMocks`, the mock monitor's answer to a
+  registration is its inputs, which ``MockMonitor.RegisterResource`` (``pulumi/runtime/mocks.py``) deserializes
+  and serializes again in an executor thread; :meth:`CapturingMonitor._echo` sends them back as they came. Other
+  mocks (the tests' answers of an update) still go through the SDK's mock monitor.
+
 The monitor checks that no registration carried aliases or a stack trace: if an SDK upgrade moves either seam,
 the capture fails with :class:`FastPathError` (an internal error) rather than silently taking the slow path.
 """
@@ -53,7 +58,7 @@ import pulumi.runtime.resource as sdk_resource
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.proto import source_pb2
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from infra.engine.resource import Resource
@@ -167,6 +172,8 @@ class CapturingMonitor(MockMonitor):
         self.fast = fast
         self.fast_path_missed: str | None = None
         """On the fast path, what a registration carried that the fast path should have left out."""
+        self.echo = fast and type(mocks) is PreviewMocks
+        """Answer registrations with their inputs directly (see :meth:`_echo`)."""
         self.qualified_types: dict[str, str] = {}
         """Per registered URN, its type qualified as the engine does: by every parent's type, the stack's aside."""
         self.engine_urns: set[str] = set()
@@ -189,7 +196,10 @@ class CapturingMonitor(MockMonitor):
         if self.fast and self.fast_path_missed is None and request.type != STACK_TYPE:
             # (set_mocks registers a stack before the capture takes its fast path)
             self.fast_path_missed = _slow_path_work(request)
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if self.echo and request.type != STACK_TYPE:
+            response = self._echo(request)
+        else:
+            response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != STACK_TYPE:
             self.qualified_types[response.urn] = qualified
             self.capture.resources.append(
@@ -209,6 +219,19 @@ class CapturingMonitor(MockMonitor):
             if self.fast and gc.get_count()[0] > YOUNG_LIMIT:
                 gc.collect(1)  # the young generations only: what the run made since the last collection
         return response
+
+    def _echo(self, request: Any) -> Any:
+        """The answer of the SDK's ``MockMonitor.RegisterResource`` when the mocks are :class:`PreviewMocks` (no
+        ID, the inputs as the outputs), without its round trip: it deserializes the inputs (which needs an event
+        loop in the executor thread), hands them to ``new_resource`` and serializes what comes back, the inputs
+        again. Sent back as they came, the inputs give the program the same outputs: a value unknown at preview is
+        unknown either way (``tests/test_capture_fast_path.py`` compares every registration). The registration is
+        not kept in ``self.resources``: only ``pulumi:pulumi:getResource`` (a resource passed as an input
+        property, which no azure-maas component does and which hangs the SDK's mock monitor on either path) and
+        ``ExistsResource`` (by ID: these have none) read it."""
+        return resource_pb2.RegisterResourceResponse(
+            urn=self.make_urn(request.parent, request.type, request.name), object=request.object
+        )
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         self.capture.invokes.append((request.tok, rpc.deserialize_properties(request.args)))
