@@ -8,7 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
+from azure_maas_policy.facts import CATALOG_PATH
 from infra import catalog as catalog_module
 from infra import names
 from infra.catalog import Lifecycle, judge
@@ -460,3 +462,11 @@ def test_deterministic_guid_is_uuid5_and_case_insensitive() -> None:
 
     assert first == names.deterministic_guid("/subscriptions/x/resourcegroups/rg", "P", "R")
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", first)
+
+
+def test_the_catalog_is_read_by_libyaml_and_alike_by_the_pure_python_loader() -> None:
+    """``load`` uses PyYAML's C loader (installed wheels have it); the document is the one the pure-Python safe
+    loader reads, so validation sees the same data."""
+    assert catalog_module.SAFE_LOADER is yaml.CSafeLoader
+    text = CATALOG_PATH.read_text(encoding="utf-8")
+    assert yaml.load(text, Loader=catalog_module.SAFE_LOADER) == yaml.safe_load(text)
