@@ -597,7 +597,7 @@ def test_the_summary_line_counts_in_words(counts: tuple[int, int, int], row: str
 
 
 LEAVE = """
-import atexit, sys
+import atexit, gc, sys
 
 class Witness:
     def __init__(self, path):
@@ -608,7 +608,7 @@ class Witness:
             file.write("torn down")
 
 witness = Witness(sys.argv[1])
-atexit.register(lambda: print("atexit ran", file=sys.stderr))
+atexit.register(lambda: print(f"atexit ran, collector enabled: {gc.isenabled()}", file=sys.stderr))
 sys.argv = ["maas", *sys.argv[2:]]
 from infra.cli.app import run
 run()
@@ -620,7 +620,12 @@ module down, and an ``atexit`` callback."""
 @pytest.mark.parametrize(
     ("args", "code", "stdout_end", "stderr_first"),
     [
-        (["plan", "--stack", "dev", "--format", "json", "--today", "2026-11-24"], 0, "}\n", "atexit ran"),
+        (
+            ["plan", "--stack", "dev", "--format", "json", "--today", "2026-11-24"],
+            0,
+            "}\n",
+            "atexit ran, collector enabled: False",
+        ),
         (["plan", "--stack", "nope"], 2, "", "maas plan: Pulumi.nope.yaml not found; stacks here: dev, foundry"),
     ],
     ids=["passes", "fails"],
@@ -629,7 +634,7 @@ def test_maas_ends_without_the_interpreters_teardown_once_the_command_is_done(
     tmp_path: Path, args: list[str], code: int, stdout_end: str, stderr_first: str
 ) -> None:
     """The command's exit code, its whole output and the ``atexit`` callbacks; no teardown (the witness never
-    writes), which is what makes the end of a large plan instant."""
+    writes), which is what makes the end of a large plan instant; and no cyclic garbage collector all along."""
     witness = tmp_path / "witness"
     done = subprocess.run(
         [sys.executable, "-c", LEAVE, str(witness), *args],
@@ -644,7 +649,7 @@ def test_maas_ends_without_the_interpreters_teardown_once_the_command_is_done(
         True,
         stderr_first,
     )
-    assert done.stderr.splitlines()[-1] == "atexit ran"
+    assert done.stderr.splitlines()[-1] == "atexit ran, collector enabled: False"
     assert not witness.exists()
     if code == 0:
         assert json.loads(done.stdout)["stack"] == "dev"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -159,7 +160,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point (also ``python -m infra.cli``)."""
+    """Console-script entry point (also ``python -m infra.cli``): the command runs without the cyclic garbage
+    collector, then the process ends (:func:`_leave`).
+
+    Every command is short-lived and frees what it no longer uses by reference counting; what the collector would
+    find is mostly the Pulumi SDK's objects after a plan (about 750,000 in reference cycles per thousand
+    deployments), which it would walk again and again while the plan runs and renders, for memory the process
+    gives back a moment later when it ends. While the program runs, the capture still collects young objects past
+    a bound (:data:`infra.engine.capture.YOUNG_LIMIT`), so a very large plan cannot exhaust memory. (``main``, which
+    the tests call in-process, leaves the collector as it finds it.)"""
+    gc.disable()
     _leave(main())
 
 
