@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import authorization, resources
 
 from infra import catalog as catalog_module
+from infra.azure_native import authorization, resources
 from infra.components import (
     Access,
     AccessArgs,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pulumi
-from pulumi_azure_native import authorization
 
+from infra.azure_native import authorization
 from infra.components.args import AccessArgs
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pulumi
-from pulumi_azure_native import machinelearningservices as ml
 
+from infra.azure_native import machinelearningservices as ml
 from infra.components.args import ModelDeploymentArgs
 from infra.names import CHAT_ROUTE, NATIVE_CHAT_ROUTE
 

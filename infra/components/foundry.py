@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pulumi
-from pulumi_azure_native import cognitiveservices as cs
 
+from infra.azure_native import cognitiveservices as cs
 from infra.components.args import FoundryArgs
 from infra.desired import ContentFilterSpec
 
