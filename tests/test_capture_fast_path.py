@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -33,6 +34,7 @@ from pulumi_azure_native import resources
 
 from infra import program
 from infra.engine import capture as capture_module
+from infra.engine import pack_process
 from infra.engine.analyzer import (
     Diagnostic,
     GivenConfig,
@@ -366,3 +368,16 @@ def test_closing_stops_the_pack_before_closing_its_channel() -> None:
         process.terminate = terminating  # type: ignore[method-assign]
         channel.close = closing  # type: ignore[method-assign]
     assert (done, process.returncode) == (["terminate", "close channel"], -15)
+
+
+def test_a_pack_started_for_another_stack_is_stopped_not_taken_over() -> None:
+    variables = pack_process.preview_environment("azure-maas", "prod")
+    started = pack_process.start(pack_process.DEFAULT_PACK_DIR, variables)
+    wanted = pack_process.preview_environment("azure-maas", "dev")
+    message = (
+        f"the pack started in {pack_process.DEFAULT_PACK_DIR} with {variables} is not the one asked for: "
+        f"{pack_process.DEFAULT_PACK_DIR} with {wanted}"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        PolicyPackSession(pack_process.DEFAULT_PACK_DIR, StackInfo(project="azure-maas", stack="dev"), started=started)
+    assert (started.process.returncode, started.stderr.closed) == (-15, True)

@@ -24,6 +24,7 @@ from infra.cli import app as cli
 from infra.cli import output
 from infra.cli.commands import plan as plan_command
 from infra.cli.render import plan as render
+from infra.engine import pack_process
 from infra.engine.analyzer import Diagnostic, EnforcementLevel, Report, Severity
 from infra.engine.capture import Capture
 from infra.engine.preview import DEPLOYMENT_TYPE, ENDPOINT_TYPE, Identity, PreviewResult, run_preview
@@ -265,6 +266,8 @@ def test_internal_failure_exits_3(
     broken.mkdir()
     (broken / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
     (broken / "__main__.py").write_text("raise SystemExit('pack is broken')\n")
+    # maas plan starts the pack before it runs the preview (infra.engine.pack_process), and hands it over.
+    monkeypatch.setattr(pack_process, "DEFAULT_PACK_DIR", broken)
     monkeypatch.setattr(plan_command, "run_preview", lambda *a, **k: run_preview(*a, **k, pack_dir=broken))
     code, out, err = plan(capsys, "--stack", "dev", "--cwd", str(PROJECT))
     assert (code, out, err) == (
@@ -653,3 +656,32 @@ def test_maas_ends_without_the_interpreters_teardown_once_the_command_is_done(
     assert not witness.exists()
     if code == 0:
         assert json.loads(done.stdout)["stack"] == "dev"
+
+
+def test_plan_starts_the_pack_once_and_the_preview_takes_it_over(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``maas plan`` starts the pack before it imports the engine (infra.engine.pack_process); the preview connects
+    to that process rather than starting another, and it is stopped when the plan is done."""
+    started: list[pack_process.PackProcess] = []
+    start = pack_process.start
+
+    def recording(pack_dir: Path, variables: dict[str, str], **kwargs: Any) -> pack_process.PackProcess:
+        started.append(start(pack_dir, variables, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(pack_process, "start", recording)
+    code, _, _ = plan(capsys, "--stack", "dev", "--cwd", str(PROJECT), "--today", TODAY)
+    assert code == 0
+    [pack] = started
+    assert (pack.pack_dir, pack.variables) == (
+        pack_process.DEFAULT_PACK_DIR,
+        {
+            "PULUMI_PROJECT": "azure-maas",
+            "PULUMI_STACK": "dev",
+            "PULUMI_ORGANIZATION": "organization",
+            "PULUMI_DRY_RUN": "true",
+            "PULUMI_CONFIG": "{}",
+        },
+    )
+    assert (pack.process.returncode, pack.stderr.closed) == (-15, True)

@@ -18,12 +18,9 @@ call failed.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import queue
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,12 +34,14 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from infra.engine import pack_process
 from infra.engine.documents import DocumentError, load, read_text
+from infra.engine.pack_process import PackProcess
 from infra.engine.resource import Resource
 from infra.errors import UserError
 from infra.suggest import did_you_mean
 
-DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
+DEFAULT_PACK_DIR = pack_process.DEFAULT_PACK_DIR
 """The azure-maas policy pack in this repository."""
 START_TIMEOUT = 30.0
 """Seconds for the pack to print its port and accept connections."""
@@ -302,7 +301,7 @@ def reconcile(
 class StackInfo:
     project: str
     stack: str
-    organization: str = "organization"
+    organization: str = pack_process.DEFAULT_ORGANIZATION
     dry_run: bool = True
     config: Mapping[str, str] = field(default_factory=dict)
     """The stack config, as ``PULUMI_CONFIG`` (fully qualified keys to strings)."""
@@ -349,35 +348,38 @@ class PolicyPackSession:
         python: str = sys.executable,
         start_timeout: float = START_TIMEOUT,
         call_timeout: float = CALL_TIMEOUT,
+        started: PackProcess | None = None,
     ) -> None:
+        """Start the pack, or take over ``started`` (see :func:`infra.engine.pack_process.start`), which must be
+        the pack in ``pack_dir`` started for ``stack``; connect, hand it the stack and read its policies."""
         self.pack_dir = pack_dir.resolve()
         self.call_timeout = call_timeout
-        if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
-            raise PolicyPackError(f"{self.pack_dir} is not a policy pack (it has no PulumiPolicy.yaml)")
-        self.declared_version = str(
-            (yaml.safe_load((self.pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8")) or {}).get("version", "")
-        )
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed in close()
         self._channel: grpc.Channel | None = None
-        env = {
-            **os.environ,
-            "PULUMI_PROJECT": stack.project,
-            "PULUMI_STACK": stack.stack,
-            "PULUMI_ORGANIZATION": stack.organization,
-            "PULUMI_DRY_RUN": "true" if stack.dry_run else "false",
-            "PULUMI_CONFIG": json.dumps(dict(stack.config)),
-        }
-        # The engine's address is unused by the Python policy SDK (its logs go to stderr); the engine passes
-        # its own, a placeholder serves.
-        engine = "127.0.0.1:0"
-        self._process = subprocess.Popen(
-            [python, "-u", "-m", "pulumi.policy", engine, str(self.pack_dir)],
-            cwd=self.pack_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
+        variables = pack_process.environment(
+            stack.project, stack.stack, organization=stack.organization, dry_run=stack.dry_run, config=stack.config
         )
+        if started is not None and (started.pack_dir, started.variables) != (self.pack_dir, variables):
+            started.stop()
+            raise ValueError(
+                f"the pack started in {started.pack_dir} with {dict(started.variables)} is not the one asked for: "
+                f"{self.pack_dir} with {variables}"
+            )
+        try:
+            if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
+                raise PolicyPackError(f"{self.pack_dir} is not a policy pack (it has no PulumiPolicy.yaml)")
+            self.declared_version = str(
+                (yaml.safe_load((self.pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8")) or {}).get(
+                    "version", ""
+                )
+            )
+        except BaseException:
+            if started is not None:
+                started.stop()
+            raise
+        self._pack = started or pack_process.start(self.pack_dir, variables, python=python)
+        self._process = self._pack.process
+        self._stderr = self._pack.stderr
+        engine = pack_process.ENGINE_ADDRESS
         try:
             port = _read_port(self._process, start_timeout, self._stderr)
             self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
@@ -538,22 +540,12 @@ class PolicyPackSession:
             )
 
     def close(self) -> None:
-        """Stop the pack: terminate the process (kill it if it lingers), then close the channel. (In that order:
-        a channel closed right after its last call waits about 0.2 s for the connection to wind down, unless the
-        server is gone.)"""
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        """Stop the pack (:meth:`PackProcess.stop`), then close the channel. (In that order: a channel closed right
+        after its last call waits about 0.2 s for the connection to wind down, unless the server is gone.)"""
+        self._pack.stop()
         if self._channel is not None:
             self._channel.close()
             self._channel = None
-        if self._process.stdout is not None:
-            self._process.stdout.close()
-        self._stderr.close()
 
 
 class PendingReport:

@@ -39,6 +39,7 @@ from infra.engine.analyzer import (
 )
 from infra.engine.capture import MASK, UNKNOWN_TEXT, Capture, PreviewMocks, capture
 from infra.engine.documents import first_line
+from infra.engine.pack_process import PackProcess
 from infra.engine.resource import Resource
 from infra.engine.stack_files import StackFileError, esc_missing, esc_warning, read_project, read_stack_file
 from infra.errors import ExitCode, InternalError, UserError
@@ -259,9 +260,14 @@ def run_preview(
     today: dt.date | None = None,
     pack_dir: Path = DEFAULT_PACK_DIR,
     step: Callable[[str], None] = lambda _: None,
+    pack: PackProcess | None = None,
 ) -> PreviewResult:
     """Preview ``stack`` of the project in ``directory``; raise :class:`PreviewInputError` or
-    :class:`PreviewInternalError` with a one-line cause."""
+    :class:`PreviewInternalError` with a one-line cause.
+
+    ``pack``: the pack in ``pack_dir``, started already for this project and stack (see
+    :func:`infra.engine.pack_process.start`); the preview stops it once it has taken it over, and the caller stops
+    it in any case (stopping twice does nothing), since an invalid config ends the preview before."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     step("reading the stack config")
@@ -303,7 +309,7 @@ def run_preview(
     stack_info = StackInfo(project=project, stack=stack, dry_run=True)
     with ThreadPoolExecutor(max_workers=1) as pool, _collector_paused():
         # The pack starts (about half a second) while the program runs.
-        starting = pool.submit(PolicyPackSession, pack_dir, stack_info)
+        starting = pool.submit(PolicyPackSession, pack_dir, stack_info, started=pack)
         session: PolicyPackSession | None = None
         try:
             step("running the program")

@@ -16,6 +16,7 @@ from infra.cli.command import Command
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from infra.engine.pack_process import PackProcess
     from infra.engine.preview import PreviewResult
 
 
@@ -44,12 +45,13 @@ def run_preview(
     policy_config: Path | None,
     today: dt.date | None,
     step: Callable[[str], None],
+    pack: PackProcess | None = None,
 ) -> PreviewResult:
     """:func:`infra.engine.preview.run_preview`, imported when a plan runs: it loads the Pulumi SDK, the provider
     and the policy pack's protocol, which parsing the command line does not need."""
     from infra.engine import preview
 
-    return preview.run_preview(directory, stack, policy_config=policy_config, today=today, step=step)
+    return preview.run_preview(directory, stack, policy_config=policy_config, today=today, step=step, pack=pack)
 
 
 def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
@@ -57,15 +59,29 @@ def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
     from infra.cli import stacks
     from infra.cli.output import progress, warn_if_stale
     from infra.cli.render import plan as render
+    from infra.engine import pack_process
 
     given = stacks.parse(args.stack) if args.stack is not None else None
     project = stacks.find_project(args.cwd)
     stack = stacks.resolve(given, project)
-    warn_if_stale(catalog.load(), args.today or dt.date.today(), "plan", errors)
-    with progress(errors) as step:
-        result = run_preview(
-            project.directory, stack.short, policy_config=args.policy_pack_config, today=args.today, step=step
-        )
+    # The pack starts now, before the Pulumi SDK and the program are imported: its half second of start-up
+    # overlaps theirs. (As run_preview would start it: see infra.engine.preview.)
+    pack = pack_process.start(
+        pack_process.DEFAULT_PACK_DIR, pack_process.preview_environment(project.name, stack.short)
+    )
+    try:
+        warn_if_stale(catalog.load(), args.today or dt.date.today(), "plan", errors)
+        with progress(errors) as step:
+            result = run_preview(
+                project.directory,
+                stack.short,
+                policy_config=args.policy_pack_config,
+                today=args.today,
+                step=step,
+                pack=pack,
+            )
+    finally:
+        pack.stop()
     for warning in result.warnings:
         errors.print(f"maas plan: warning: {warning}", markup=False)
     view = render.PlanView(result, stack.given, project.directory)
