@@ -3,7 +3,12 @@
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
+from azure_maas_policy import speedup
 from azure_maas_policy.rules import POLICIES
+
+# Before PolicyPack builds its servicer: each resource converted once per analyzer call, not once per policy, when
+# the installed pulumi_policy is the version checked; otherwise the SDK runs as it is (see speedup.py).
+speedup.install()
 
 PolicyPack(
     name="azure-maas",

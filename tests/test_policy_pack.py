@@ -391,6 +391,42 @@ def test_pack_and_program_read_the_same_catalog() -> None:
         assert [plain.models[key].stage_on(d) for d in days] == [model.lifecycle.stage_on(d) for d in days], key
 
 
+def test_the_pack_finds_catalog_models_as_a_scan_of_the_catalog_in_order_would() -> None:
+    """``by_model_id`` and ``by_foundry_model`` answer from indexes built once; the answers are those of comparing
+    with every model in catalog order (the first match wins), for every catalog model written as policies meet it:
+    in other cases, with a version, with white space and slashes, and for IDs and names the catalog does not hold."""
+    catalog = facts.catalog_facts()
+    models = list(catalog.models.values())
+    ids = [m.model_id for m in models if m.model_id]
+    asked = [
+        *ids,
+        *(i.upper() for i in ids),
+        *(f"  {i}/versions/3/ " for i in ids),
+        *(i.replace("/models/", "//models/") for i in ids),
+        "azureml://registries/azureml-acme/models/model-0000",
+        "azureml://registries/azureml/models",
+        "https://example.com/models/x",
+        "",
+    ]
+    for model_id in asked:
+        wanted = facts.canonical_model_id(model_id)
+        scan = next((m for m in models if m.model_id and facts.canonical_model_id(m.model_id) == wanted), None)
+        assert catalog.by_model_id(model_id) is scan, model_id
+    offers = [(m.foundry.format, m.foundry.name) for m in models if m.foundry]
+    for format_, name in [*offers, *((f" {f.upper()} ", n.upper()) for f, n in offers), ("Mistral AI", "nothing")]:
+        wanted_key = facts.foundry_model_key(format_, name)
+        found = next(
+            (
+                m
+                for m in models
+                if m.foundry and facts.foundry_model_key(m.foundry.format, m.foundry.name) == wanted_key
+            ),
+            None,
+        )
+        assert catalog.by_foundry_model(format_, name) is found, (format_, name)
+    assert sum(catalog.by_model_id(i) is not None for i in ids) == len(ids)
+
+
 # --- how the rules read IDs (facts, shared by every rule) ---------------------------------------------------
 
 GUID = "11111111-2222-3333-4444-555555555555"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
 
 from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_SENTINEL
@@ -294,9 +294,14 @@ class ResourceType:
     module: str
     name: str
     label: str
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Compiled once: every rule asks it of every resource (about 100,000 questions for 1,000 deployments)."""
+        object.__setattr__(self, "_pattern", re.compile(rf"azure-native:{self.module}(?:/v[0-9a-z]+)?:{self.name}"))
 
     def matches(self, type_token: str) -> bool:
-        return re.fullmatch(rf"azure-native:{self.module}(?:/v[0-9a-z]+)?:{self.name}", type_token) is not None
+        return self._pattern.fullmatch(type_token) is not None
 
 
 SERVERLESS_ENDPOINT = ResourceType("machinelearningservices", "ServerlessEndpoint", "serverless endpoint")

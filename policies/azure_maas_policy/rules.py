@@ -120,6 +120,8 @@ def _listing(values: Iterable[str]) -> str:
 def _unreadable(resource: PolicyResource, values: Iterable[object], report_violation: ReportViolation) -> bool:
     """Report each of ``values`` that is :class:`Unreadable` on ``resource``; whether there was one."""
     found = [value for value in values if isinstance(value, Unreadable)]
+    if not found:  # the usual case, asked of every endpoint and subscription: no need to name the resource
+        return False
     kind = type_of(resource.resource_type, *DESCRIBED)
     what = describe(kind, resource.props, resource.name) if kind else repr(resource.name)
     for value in found:
