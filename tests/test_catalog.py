@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from azure_maas_policy import facts
 from azure_maas_policy.facts import CATALOG_PATH
 from infra import catalog as catalog_module
 from infra import names
@@ -465,8 +466,8 @@ def test_deterministic_guid_is_uuid5_and_case_insensitive() -> None:
 
 
 def test_the_catalog_is_read_by_libyaml_and_alike_by_the_pure_python_loader() -> None:
-    """``load`` uses PyYAML's C loader (installed wheels have it); the document is the one the pure-Python safe
-    loader reads, so validation sees the same data."""
-    assert catalog_module.SAFE_LOADER.__name__ == "CSafeLoader"
+    """The program and the pack read the catalog with PyYAML's C loader (installed wheels have it); the document is
+    the one the pure-Python safe loader reads, so both see the same data."""
+    assert facts.SAFE_LOADER.__name__ == "CSafeLoader"
     text = CATALOG_PATH.read_text(encoding="utf-8")
-    assert yaml.load(text, Loader=catalog_module.SAFE_LOADER) == yaml.safe_load(text)
+    assert yaml.load(text, Loader=facts.SAFE_LOADER) == yaml.safe_load(text)
