@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import datetime as dt
+import gc
 import importlib.metadata
 import importlib.util
 import json
@@ -281,14 +282,24 @@ def compile_missing(missing: Iterable[str]) -> int:
 
 
 def child_phases(directory: Path, stack: str, out: Path, bytecode: bool) -> None:
-    """Import the CLI, preview ``stack`` and render the JSON document; write the phases to ``out``."""
+    """Import the CLI, preview ``stack`` and render the JSON document as ``maas plan`` does (no cyclic collector,
+    the pack started before the engine is imported); write the phases to ``out``."""
+    gc.disable()  # as infra.cli.app.run
     started = time.perf_counter()
     import infra.cli.app  # noqa: F401 - the console script's module, imported as `maas` imports it
+    from infra.engine import pack_process
+    from infra.engine.stack_files import read_project
+
+    project = read_project(directory).name
+    pack = pack_process.start(pack_process.DEFAULT_PACK_DIR, pack_process.preview_environment(project, stack))
     from infra.cli.render import plan as render
     from infra.engine.preview import run_preview
 
     figures: dict[str, Any] = {"import": time.perf_counter() - started}
-    result = run_preview(directory, stack)
+    try:
+        result = run_preview(directory, stack, pack=pack)
+    finally:
+        pack.stop()
     figures["timings"] = dict(result.timings)
     figures["resources"] = len(result.resources)
     figures["custom"] = sum(1 for r in result.resources if r.custom)
