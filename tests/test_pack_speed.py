@@ -31,12 +31,12 @@ from pulumi.runtime.proto import analyzer_pb2
 from azure_maas_policy import speedup
 from azure_maas_policy.rules import POLICIES
 from infra.engine.analyzer import (
-    _LEVELS,
     DEFAULT_PACK_DIR,
     GivenConfig,
     PolicyPackSession,
     _request_fields,
     _stack_request,
+    configure_request,
     reconcile,
 )
 from infra.engine.resource import Resource
@@ -77,14 +77,7 @@ def servicer(config: Mapping[str, GivenConfig], policies: list[pulumi_policy.Pol
     built = sdk._PolicyAnalyzerServicer("azure-maas", "0.0.1", policies, pulumi_policy.EnforcementLevel.MANDATORY)
     info = built.GetAnalyzerInfo(empty_pb2.Empty(), None)
     reconciled = reconcile([PolicyPackSession._policy_info(p) for p in info.policies], {}, config)
-    request = analyzer_pb2.ConfigureAnalyzerRequest()
-    for name, entry in reconciled.items():
-        properties = struct_pb2.Struct()
-        properties.update(dict(entry.properties))
-        request.policyConfig[name].CopyFrom(
-            analyzer_pb2.PolicyConfig(enforcementLevel=_LEVELS[entry.enforcement_level], properties=properties)
-        )
-    built.Configure(request, None)
+    built.Configure(configure_request(reconciled), None)
     return built
 
 

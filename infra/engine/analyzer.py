@@ -335,6 +335,18 @@ def _last_line(stream: IO[bytes]) -> str:
     return lines[-1] if lines else "no error output"
 
 
+def configure_request(config: Mapping[str, PolicyConfig]) -> analyzer_pb2.ConfigureAnalyzerRequest:
+    """The ``Configure`` request that gives each policy its enforcement level and properties."""
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, entry in config.items():
+        properties = struct_pb2.Struct()
+        properties.update(dict(entry.properties))
+        request.policyConfig[name].CopyFrom(
+            analyzer_pb2.PolicyConfig(enforcementLevel=_LEVELS[entry.enforcement_level], properties=properties)
+        )
+    return request
+
+
 class PolicyPackSession:
     """A running policy pack: configure it, analyze resources, any number of times; then :meth:`close`.
 
@@ -476,14 +488,7 @@ class PolicyPackSession:
     def configure(self, given: Mapping[str, GivenConfig] | None = None, source: str = "") -> dict[str, PolicyConfig]:
         """Send every policy its enforcement level and properties (see :func:`reconcile`)."""
         config = reconcile(self.policies, self._initial, given or {}, source)
-        request = analyzer_pb2.ConfigureAnalyzerRequest()
-        for name, entry in config.items():
-            properties = struct_pb2.Struct()
-            properties.update(dict(entry.properties))
-            request.policyConfig[name].CopyFrom(
-                analyzer_pb2.PolicyConfig(enforcementLevel=_LEVELS[entry.enforcement_level], properties=properties)
-            )
-        self._call("Configure", self._stub.Configure, request)
+        self._call("Configure", self._stub.Configure, configure_request(config))
         self.config = config
         return config
 
