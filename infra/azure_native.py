@@ -25,6 +25,7 @@ import importlib
 import importlib.machinery
 import re
 import sys
+import threading
 import types
 from typing import Any
 
@@ -35,6 +36,8 @@ PACKAGES = ("authorization", "cognitiveservices", "keyvault", "machinelearningse
 SHARED_MODULES = ("_enums", "_inputs", "outputs")
 """Where a package's enums, input types and output types are, after its resources' and functions' own modules."""
 _WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_LOADING = threading.RLock()
+"""Held while a package's ``__init__`` runs (reentrant: the ``__init__`` looks names up in its package)."""
 
 
 def module_candidates(name: str) -> list[str]:
@@ -86,13 +89,15 @@ class LeanPackage(types.ModuleType):
         return importlib.import_module(fullname)
 
     def load_all(self) -> None:
-        """Run the package's ``__init__``, as an ``import`` of it would have (once)."""
-        if self.__dict__.get("_lean_loaded_all"):
-            return
-        self.__dict__["_lean_loaded_all"] = True
-        loader = self.__spec__.loader if self.__spec__ is not None else None
-        assert isinstance(loader, importlib.machinery.SourceFileLoader), f"{self.__name__} has no source loader"
-        loader.exec_module(self)
+        """Run the package's ``__init__``, as an ``import`` of it would have (once; a thread asking meanwhile
+        waits for it: the SDK's executor threads look classes up too, to rebuild a resource reference)."""
+        with _LOADING:
+            if self.__dict__.get("_lean_loaded_all"):
+                return
+            self.__dict__["_lean_loaded_all"] = True
+            loader = self.__spec__.loader if self.__spec__ is not None else None
+            assert isinstance(loader, importlib.machinery.SourceFileLoader), f"{self.__name__} has no source loader"
+            loader.exec_module(self)
 
 
 def _loaded(module: types.ModuleType) -> bool:
