@@ -10,6 +10,7 @@ import importlib.metadata
 import io
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -685,3 +686,24 @@ def test_plan_starts_the_pack_once_and_the_preview_takes_it_over(
         },
     )
     assert (pack.process.returncode, pack.stderr.closed) == (-15, True)
+
+
+def test_a_stop_signal_raised_in_an_event_loop_callback_ends_the_loop() -> None:
+    """The signal handler raises where the main thread is; during a plan that is often inside a task or callback
+    of the program's event loop, which keeps other exceptions and runs on (waiting, in a plan, for a registration
+    that never finishes)."""
+
+    def stop() -> None:
+        raise cli.Interrupted(signal.SIGTERM)
+
+    loop = asyncio.new_event_loop()
+    waiting = loop.create_task(asyncio.sleep(5))
+    try:
+        loop.call_soon(stop)
+        with pytest.raises(cli.Interrupted) as raised:
+            loop.run_until_complete(waiting)
+    finally:
+        waiting.cancel()
+        loop.run_until_complete(asyncio.gather(waiting, return_exceptions=True))
+        loop.close()
+    assert raised.value.signum == signal.SIGTERM

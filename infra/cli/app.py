@@ -71,9 +71,11 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-class Interrupted(BaseException):
+class Interrupted(KeyboardInterrupt):
     """A stop signal arrived: raised in the main thread so that every ``finally`` runs (the policy pack is
-    stopped), like KeyboardInterrupt; not an Exception, so no command turns it into a result."""
+    stopped); not an Exception, so no command turns it into a result. A KeyboardInterrupt, because asyncio lets
+    only those (and SystemExit) out of a task or callback it runs: any other BaseException raised there is kept in
+    the task or logged, and ``maas plan``'s event loop would wait forever for what that task never finished."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
