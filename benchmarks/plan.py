@@ -290,16 +290,12 @@ def child_phases(directory: Path, stack: str, out: Path, bytecode: bool) -> None
     from infra.engine import pack_process
     from infra.engine.stack_files import read_project
 
-    project = read_project(directory).name
-    pack = pack_process.start(pack_process.DEFAULT_PACK_DIR, pack_process.preview_environment(project, stack))
-    from infra.cli.render import plan as render
-    from infra.engine.preview import run_preview
+    with pack_process.preview_pack(read_project(directory).name, stack) as pack:
+        from infra.cli.render import plan as render
+        from infra.engine.preview import run_preview
 
-    figures: dict[str, Any] = {"import": time.perf_counter() - started}
-    try:
+        figures: dict[str, Any] = {"import": time.perf_counter() - started}
         result = run_preview(directory, stack, pack=pack)
-    finally:
-        pack.stop()
     figures["timings"] = dict(result.timings)
     figures["resources"] = len(result.resources)
     figures["custom"] = sum(1 for r in result.resources if r.custom)

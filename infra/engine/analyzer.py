@@ -370,13 +370,12 @@ class PolicyPackSession:
         variables = pack_process.environment(
             stack.project, stack.stack, organization=stack.organization, dry_run=stack.dry_run, config=stack.config
         )
-        if started is not None and (started.pack_dir, started.variables) != (self.pack_dir, variables):
-            started.stop()
-            raise ValueError(
-                f"the pack started in {started.pack_dir} with {dict(started.variables)} is not the one asked for: "
-                f"{self.pack_dir} with {variables}"
-            )
-        try:
+        try:  # a pack started already is stopped if it cannot be taken over
+            if started is not None and (started.pack_dir, started.variables) != (self.pack_dir, variables):
+                raise ValueError(
+                    f"the pack started in {started.pack_dir} with {dict(started.variables)} is not the one asked "
+                    f"for: {self.pack_dir} with {variables}"
+                )
             if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
                 raise PolicyPackError(f"{self.pack_dir} is not a policy pack (it has no PulumiPolicy.yaml)")
             self.declared_version = str(

@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -88,3 +88,15 @@ def start(pack_dir: Path, variables: Mapping[str, str], *, python: str = sys.exe
             stderr.close()
         raise
     return PackProcess(pack_dir, dict(variables), process, stderr)
+
+
+@contextlib.contextmanager
+def preview_pack(project: str, stack: str) -> Iterator[PackProcess]:
+    """The azure-maas pack started for ``maas plan``'s preview of ``stack`` (:func:`preview_environment`), for the
+    ``with`` block to hand to :func:`infra.engine.preview.run_preview`; stopped when the block exits, however it
+    exits (stopping a pack the preview stopped already does nothing)."""
+    pack = start(DEFAULT_PACK_DIR, preview_environment(project, stack))
+    try:
+        yield pack
+    finally:
+        pack.stop()

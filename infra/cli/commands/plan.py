@@ -66,10 +66,7 @@ def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
     stack = stacks.resolve(given, project)
     # The pack starts now, before the Pulumi SDK and the program are imported: its half second of start-up
     # overlaps theirs. (As run_preview would start it: see infra.engine.preview.)
-    pack = pack_process.start(
-        pack_process.DEFAULT_PACK_DIR, pack_process.preview_environment(project.name, stack.short)
-    )
-    try:
+    with pack_process.preview_pack(project.name, stack.short) as pack:
         warn_if_stale(catalog.load(), args.today or dt.date.today(), "plan", errors)
         with progress(errors) as step:
             result = run_preview(
@@ -80,8 +77,6 @@ def execute(args: argparse.Namespace, out: Console, errors: Console) -> int:
                 step=step,
                 pack=pack,
             )
-    finally:
-        pack.stop()
     for warning in result.warnings:
         errors.print(f"maas plan: warning: {warning}", markup=False)
     view = render.PlanView(result, stack.given, project.directory)
