@@ -15,6 +15,7 @@ one.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import math
@@ -55,6 +56,7 @@ from infra.engine.capture import (
     pulumi_version,
 )
 from infra.engine.preview import PLACEHOLDER_ID, Identity, offline_calls
+from infra.engine.resource import Resource
 from infra.engine.stack_files import read_stack_config
 from tests.conftest import PROJECT, stack
 from tests.harness import TODAY, AzureMocks
@@ -294,17 +296,102 @@ def test_a_stack_trace_that_reaches_the_monitor_fails_the_capture(monkeypatch: p
     )
 
 
+def _registers_without_create_urn() -> None:
+    """A ``register_resource`` that still calls ``_get_stack_trace`` but computes no URN in a ``do_register``."""
+    sdk_resource._get_stack_trace()
+
+
+@pytest.mark.parametrize(
+    "simulate",
+    [
+        lambda patch: patch.delattr(sdk_resource, "create_urn"),
+        lambda patch: patch.setattr(sdk_resource, "register_resource", _registers_without_create_urn),
+    ],
+    ids=["no create_urn", "no do_register calling it"],
+)
+def test_without_the_create_urn_seam_the_capture_fails(
+    monkeypatch: pytest.MonkeyPatch, simulate: Callable[[pytest.MonkeyPatch], None]
+) -> None:
+    simulate(monkeypatch)
+    with pytest.raises(FastPathError) as raised:
+        run(monkeypatch, {}, fast=True, program_=one_resource_group)
+    assert str(raised.value) == fast_path_error(
+        "pulumi.runtime.resource.register_resource no longer calls create_urn in do_register"
+    )
+
+
+def test_a_registrations_urn_without_a_monitor_is_the_one_the_sdk_computes() -> None:
+    """``create_urn`` as the fast path has it: called from ``do_register`` (here ``caller``, standing in for it),
+    the SDK's URN, finished; called from anywhere else, the SDK's own ``Output``."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.set_mocks(AzureMocks(), project="azure-maas", stack="dev", preview=True)
+    create_urn = sdk_resource.create_urn
+
+    async def caller(name: str, type_: str, parent: str | None) -> str:
+        return await registration_urn(name, type_, parent).future()  # type: ignore[no-any-return]
+
+    registration_urn = capture_module._registration_urns(create_urn, caller.__code__)
+    parent = "urn:pulumi:dev::azure-maas::azure-maas:index:Foundry::fdy"
+    cases = [("ws", "azure-native:machinelearningservices:Workspace", None), ("d", "azure-native:x:Y", parent)]
+
+    async def urns() -> list[tuple[str, str | None, bool]]:
+        return [
+            (await caller(*case), await create_urn(*case).future(), isinstance(registration_urn(*case), pulumi.Output))
+            for case in cases
+        ]
+
+    try:
+        found = loop.run_until_complete(urns())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    assert found == [
+        (
+            "urn:pulumi:dev::azure-maas::azure-native:machinelearningservices:Workspace::ws",
+            "urn:pulumi:dev::azure-maas::azure-native:machinelearningservices:Workspace::ws",
+            True,
+        ),
+        (
+            "urn:pulumi:dev::azure-maas::azure-maas:index:Foundry$azure-native:x:Y::d",
+            "urn:pulumi:dev::azure-maas::azure-maas:index:Foundry$azure-native:x:Y::d",
+            True,
+        ),
+    ]
+
+
 @pytest.mark.parametrize("enabled", [True, False], ids=["collector on", "collector off"])
 def test_the_sdk_and_the_collector_are_as_they_were_afterwards(
     monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, enabled: bool
 ) -> None:
     if not enabled:
         request.getfixturevalue("collector_disabled")
-    get_stack_trace = sdk_resource._get_stack_trace
+    get_stack_trace, create_urn = sdk_resource._get_stack_trace, sdk_resource.create_urn
 
     run(monkeypatch, {}, fast=True, program_=one_resource_group)
 
-    assert (gc.isenabled(), sdk_resource._get_stack_trace) == (enabled, get_stack_trace)
+    assert (gc.isenabled(), sdk_resource._get_stack_trace, sdk_resource.create_urn) == (
+        enabled,
+        get_stack_trace,
+        create_urn,
+    )
+
+
+def test_each_resource_is_handed_on_as_it_is_captured() -> None:
+    handed: list[Resource] = []
+    captured, error = capture(
+        lambda: program.main(TODAY),
+        project="azure-maas",
+        stack="dev",
+        config=read_stack_config(PROJECT / "Pulumi.dev.yaml"),
+        mocks=PreviewMocks(offline_calls(Identity(PLACEHOLDER_ID, PLACEHOLDER_ID, "placeholder"))),
+        preview=True,
+        on_resource=handed.append,
+    )
+    assert error is None
+    # The same objects, once each, in the order captured.
+    assert len(handed) == 27
+    assert [r is c for r, c in zip(handed, captured.resources, strict=True)] == [True] * 27
 
 
 # --- the pack's answers, several calls in flight, in the order of calls made one by one ------------------------
