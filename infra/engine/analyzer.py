@@ -12,7 +12,8 @@ dependencies. The process is stopped on every exit path, errors and timeouts inc
 time, and one at a time left the pack waiting on each round trip); ``AnalyzeStack`` follows once every one is
 answered, as the engine sends it. The report lists diagnostics as calls made one by one would: each resource's in
 the order given, then the stack's; a failed ``Analyze`` is reported for the first resource, in that order, whose
-call failed.
+call failed. :meth:`PolicyPackSession.relayed` gives the same report for ``Analyze`` calls made by the relay
+(:mod:`infra.engine.relay`), which ``maas plan`` uses to analyze resources while the program runs.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from infra.engine import pack_process
+from infra.engine import pack_process, relay
 from infra.engine.documents import DocumentError, load, read_text
 from infra.engine.pack_process import PackProcess
 from infra.engine.resource import Resource
@@ -112,6 +113,11 @@ def _stack_request(resources: Sequence[Resource]) -> analyzer_pb2.AnalyzeStackRe
             for r in resources
         ]
     )
+
+
+def analyze_request(resource: Resource) -> bytes:
+    """The serialized ``AnalyzeRequest`` for ``resource``, as :meth:`PolicyPackSession.send` sends it."""
+    return analyzer_pb2.AnalyzeRequest(**_request_fields(resource)).SerializeToString()
 
 
 def _request_fields(resource: Resource) -> dict[str, Any]:
@@ -393,6 +399,8 @@ class PolicyPackSession:
         engine = pack_process.ENGINE_ADDRESS
         try:
             port = _read_port(self._process, start_timeout, self._stderr)
+            self.port = port
+            """The port the pack serves on."""
             self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
             grpc.channel_ready_future(self._channel).result(timeout=start_timeout)
             self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
@@ -413,6 +421,11 @@ class PolicyPackSession:
         }
         self.config: dict[str, PolicyConfig] = {}
 
+    @property
+    def pid(self) -> int:
+        """The pack's process ID."""
+        return self._process.pid
+
     def _call(self, what: str, method: Any, request: Any) -> Any:
         try:
             return method(request, timeout=self.call_timeout)
@@ -429,11 +442,15 @@ class PolicyPackSession:
     def _failure(self, what: str, error: grpc.RpcError) -> PolicyPackError:
         """The one-line error for a failed call: a timeout, or the pack's last words."""
         code = error.code() if isinstance(error, grpc.Call) else None
-        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            return PolicyPackError(f"the policy pack did not answer {what} within {self.call_timeout:g} s")
         detail = error.details() if isinstance(error, grpc.Call) else str(error)
+        return self._failure_of(what, code.name if code else None, detail)
+
+    def _failure_of(self, what: str, code: str | None, detail: str | None) -> PolicyPackError:
+        """:meth:`_failure` for a call that ended with status ``code`` (a ``grpc.StatusCode`` name) and ``detail``."""
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED.name:
+            return PolicyPackError(f"the policy pack did not answer {what} within {self.call_timeout:g} s")
         first = (detail or "").strip().splitlines()
-        cause = first[-1] if first else (code.name if code else "unknown error")
+        cause = first[-1] if first else (code or "unknown error")
         if self._process.poll() is not None:
             cause = _last_line(self._stderr)
         return PolicyPackError(f"the policy pack failed in {what}: {cause}")
@@ -527,6 +544,29 @@ class PolicyPackSession:
         finally:
             for call in calls:
                 call.cancel()  # (nothing for an answered call) a failure leaves none running
+        return self._stack(resources, diagnostics)
+
+    def relayed(self, resources: Sequence[Resource], answers: Mapping[str, relay.Answer]) -> PendingReport:
+        """:meth:`send` for ``resources`` whose ``Analyze`` calls the relay made (:mod:`infra.engine.relay`):
+        ``answers`` per URN; the same report, and the same error for the first resource, in order, whose call
+        failed. The pack must have been configured before the relay was connected to it."""
+        diagnostics: list[Diagnostic] = []
+        for resource in resources:  # a failure first: a resource after it in order may not have been sent
+            answer = answers.get(resource.urn)
+            if answer is None:
+                raise PolicyPackError(f"the Analyze relay sent no Analyze({resource.urn})")
+            if answer.kind == relay.FAILED:
+                raise self._failure_of(f"Analyze({resource.urn})", answer.code, answer.details)
+        for resource in resources:
+            answer = answers[resource.urn]
+            if answer.kind != relay.ANSWERED:
+                raise PolicyPackError(f"the Analyze relay sent no Analyze({resource.urn})")
+            response = analyzer_pb2.AnalyzeResponse.FromString(answer.body)
+            diagnostics.extend(self._diagnostics(response, default_urn=resource.urn))
+        return self._stack(resources, diagnostics)
+
+    def _stack(self, resources: Sequence[Resource], diagnostics: Sequence[Diagnostic]) -> PendingReport:
+        """Send ``AnalyzeStack`` for ``resources``, whose ``Analyze`` diagnostics are ``diagnostics``."""
         stack = self._stub.AnalyzeStack.future(_stack_request(resources), timeout=self.call_timeout)
         return PendingReport(self, diagnostics, stack)
 
