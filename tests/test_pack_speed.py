@@ -233,6 +233,15 @@ def _signature_of_its_own(obj: Any) -> inspect.Signature:
     return inspect.signature(obj)
 
 
+def _analyze_stack_listing_fields(self: Any, request: Any, _context: Any) -> Any:
+    """An ``AnalyzeStack`` that converts as the SDK's does, and asks each resource message for more."""
+    for resource in request.resources:
+        resource.ListFields()
+        self._get_resource_options(resource)
+        sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(resource.properties)))
+    return sdk.proto.AnalyzeResponse()
+
+
 def _deserialize_takes_more(patch: pytest.MonkeyPatch) -> None:
     patch.setattr(pulumi_policy.deserialize, "deserialize_properties", _deserialize_with_more)
     patch.setattr(sdk, "deserialize_properties", _deserialize_with_more)
@@ -284,6 +293,15 @@ MISFITS: dict[str, tuple[Callable[[pytest.MonkeyPatch], None], str]] = {
             sdk._PolicyAnalyzerServicer, "_get_resource_options", lambda self, request, stack=None: None
         ),
         "_PolicyAnalyzerServicer._get_resource_options is not a method (self, request)",
+    ),
+    "a resource field the views lack": (
+        lambda patch: patch.setattr(speedup, "VIEWED_FIELDS", speedup.VIEWED_FIELDS - {"provider"}),
+        "AnalyzerResource has the fields dependencies, name, options, parent, properties, propertyDependencies, "
+        "provider, type, urn, not dependencies, name, options, parent, properties, propertyDependencies, type, urn",
+    ),
+    "AnalyzeStack asks a resource for more": (
+        lambda patch: patch.setattr(sdk._PolicyAnalyzerServicer, "AnalyzeStack", _analyze_stack_listing_fields),
+        "_PolicyAnalyzerServicer.AnalyzeStack asks a resource message for ListFields",
     ),
     "runtime settings made otherwise": (
         lambda patch: patch.setattr(sdk._PolicyAnalyzerServicer, "_configure_runtime_settings", lambda self: None),

@@ -11,18 +11,23 @@ stack inside its loop over the policies (lines 1049-1051: nine times per resourc
 makes tens of thousands of objects per policy while it holds the whole stack: the collections they set off walk
 all of it, about a third of the call's time at 1,000 deployments.
 
-**What.** :func:`install`, called by the pack's ``__main__.py`` before ``PolicyPack`` builds its servicer (line
-118; it serves it from four worker threads, line 131), wraps ``Analyze`` and ``AnalyzeStack`` so that each call
-opens a scope on its own thread, and replaces the names those methods look up (``json_format``,
-``deserialize_properties`` and ``unknown_checking_proxy`` in the SDK's module, the servicer's
-``_get_resource_options`` at line 1392, a function of the request's ``options`` alone) by versions that, inside a scope, remember their answer per argument object (the
-request's ``Struct`` of properties, the dict made of it, the request or resource message) and give it again. The
-scope and everything it remembers end with the call: no cache outlives a request. Outside a scope (``Configure``,
-``Remediate``, any other caller) and for other arguments (``MessageToDict`` with options, ``proxy_secrets=True``)
-they are the SDK's own. ``signature`` gives the signature of ``pulumi.runtime.Settings`` it found the first time
-(a class does not change its parameters in a running process; any other question is passed on). During an
-``AnalyzeStack`` call the cyclic collector is paused (and enabled again afterwards if it was): what the call makes
-is freed by reference counting as before, and anything cyclic is collected once it ends.
+**What.** :func:`install`, called by the pack's ``__main__.py`` before ``PolicyPack`` builds its servicer (line 118;
+it serves it from four worker threads, line 131), wraps ``Analyze`` and ``AnalyzeStack`` so that each call opens a
+scope on its own thread, and replaces the names those methods look up (``json_format``, ``deserialize_properties``
+and ``unknown_checking_proxy`` in the SDK's module, the servicer's ``_get_resource_options`` at line 1392, a
+function of the request's ``options`` alone) by versions that, inside a scope, remember their answer per argument
+object (the request's ``Struct`` of properties, the dict made of it, the request or resource message) and give it
+again. The scope and everything it remembers end with the call: no cache outlives a request. Outside a scope
+(``Configure``, ``Remediate``, any other caller) and for other arguments (``MessageToDict`` with options,
+``proxy_secrets=True``) they are the SDK's own. ``AnalyzeStack`` gets its request as a view (:class:`_StackView`):
+each resource's fields read from the message once per call, where the SDK's loop over the stack's resources reads
+them again for every stack policy (lines 1048-1058; reading a field of a protobuf message makes a new Python object
+each time, and a list or map a new container). Its strings, lists and maps are equal plain values, its messages the
+request's own, and ``HasField`` is asked of the message; :data:`VIEWERS` use nothing else of it. ``signature`` gives
+the signature of ``pulumi.runtime.Settings`` it found the first time (a class does not change its parameters in a
+running process; any other question is passed on). During an ``AnalyzeStack`` call the cyclic collector is paused
+(and enabled again afterwards if it was): what the call makes is freed by reference counting as before, and anything
+cyclic is collected once it ends.
 
 **What policies see.** The same values as before. The policies of one call share the read-only view
 (``unknown_checking_proxy``) of a resource's properties and its ``PolicyResourceOptions``, where each had an equal
@@ -34,7 +39,9 @@ built per policy by the SDK.
 **Guard.** The speed-up is applied only when the installed pulumi_policy is :data:`PULUMI_POLICY_CHECKED`, the
 version whose sources were read, and every seam above is there with the shape read (:func:`misfit` names the first
 that is not). Otherwise the pack runs exactly as the SDK runs it: no error, and nothing printed (the pack's stdout
-carries only its port). For a new SDK version, read those methods again and update :data:`PULUMI_POLICY_CHECKED`.
+carries only its port). The views must have every field of the installed protocol's ``AnalyzerResource``
+(:data:`VIEWED_FIELDS`) and :data:`VIEWERS` must ask its messages for no method but ``HasField``. For a new SDK
+version, read those methods again and update :data:`PULUMI_POLICY_CHECKED`.
 """
 
 from __future__ import annotations
@@ -52,12 +59,20 @@ from typing import Any, Final
 
 import pulumi.runtime
 from google.protobuf import json_format
+from pulumi.runtime.proto import analyzer_pb2
 
 PULUMI_POLICY_CHECKED: Final = "1.21.0"
 """The pulumi_policy version whose ``policy.py`` the seams were read in."""
 
 SCOPED: Final = ("Analyze", "AnalyzeStack")
 """The servicer's methods that convert each resource once per policy; each of their calls opens a scope."""
+VIEWED_FIELDS: Final = frozenset(
+    {"type", "properties", "urn", "name", "options", "provider", "parent", "dependencies", "propertyDependencies"}
+)
+"""The fields of ``AnalyzerResource`` (``pulumi.runtime.proto.analyzer_pb2``), each of which a view has."""
+VIEWERS: Final = ("AnalyzeStack", "_get_resource_options", "_get_provider_resource")
+"""The servicer's methods that get an ``AnalyzeStack`` request's resources as views: they may read any field and
+ask ``HasField``, and use no other method of the message."""
 CONVERSION_NAMES: Final = frozenset(
     {"json_format", "MessageToDict", "deserialize_properties", "unknown_checking_proxy", "_get_resource_options"}
 )
@@ -220,11 +235,64 @@ def _scoped(original: Callable[[Any, Any, Any], Any]) -> Callable[[Any, Any, Any
     return method
 
 
-def _scoped_collector_paused(original: Callable[[Any, Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
+class _Dependencies:
+    """An ``AnalyzerPropertyDependencies`` as ``AnalyzeStack`` reads it: its URNs."""
+
+    __slots__ = ("urns",)
+
+    def __init__(self, urns: tuple[str, ...]) -> None:
+        self.urns = urns
+
+
+class _ResourceView:
+    """An ``AnalyzerResource`` of the request, read once: its strings and lists as plain values, its messages
+    (``properties``, ``options``, ``provider``) as the request's own objects, and ``HasField`` asked of it."""
+
+    __slots__ = (
+        "_message",
+        "dependencies",
+        "name",
+        "options",
+        "parent",
+        "properties",
+        "propertyDependencies",
+        "provider",
+        "type",
+        "urn",
+    )
+
+    def __init__(self, message: Any) -> None:
+        self._message = message
+        self.type = message.type
+        self.properties = message.properties
+        self.urn = message.urn
+        self.name = message.name
+        self.options = message.options
+        self.provider = message.provider
+        self.parent = message.parent
+        self.dependencies = tuple(message.dependencies)
+        self.propertyDependencies = {
+            key: _Dependencies(tuple(value.urns)) for key, value in message.propertyDependencies.items()
+        }
+
+    def HasField(self, name: str) -> bool:  # noqa: N802 - the message's method
+        return bool(self._message.HasField(name))
+
+
+class _StackView:
+    """An ``AnalyzeStackRequest`` as ``AnalyzeStack`` reads it: its resources, each a :class:`_ResourceView`."""
+
+    __slots__ = ("resources",)
+
+    def __init__(self, request: Any) -> None:
+        self.resources = [_ResourceView(resource) for resource in request.resources]
+
+
+def _stack_scoped(original: Callable[[Any, Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
     @functools.wraps(original)
     def method(self: Any, request: Any, context: Any) -> Any:
         with _collector.paused(), _scope():
-            return original(self, request, context)
+            return original(self, _StackView(request), context)
 
     return method
 
@@ -304,8 +372,24 @@ def misfits() -> Iterator[str]:
             yield f"_PolicyAnalyzerServicer.{name} does not look up {', '.join(missing)}"
     if _parameters(servicer.__dict__.get("_get_resource_options")) != ["self", "request"]:
         yield "_PolicyAnalyzerServicer._get_resource_options is not a method (self, request)"
+    yield from _view_misfits(servicer)
     if not {"signature", "Settings"} <= _names(servicer.__dict__.get("_configure_runtime_settings")):
         yield "_PolicyAnalyzerServicer._configure_runtime_settings does not ask signature(pulumi.runtime.Settings)"
+
+
+def _view_misfits(servicer: type) -> Iterator[str]:
+    """What the views (:class:`_StackView`) lack for the installed protocol and the methods that read them."""
+    resource, dependencies = analyzer_pb2.AnalyzerResource, analyzer_pb2.AnalyzerPropertyDependencies
+    fields = {field.name for field in resource.DESCRIPTOR.fields}
+    if fields != VIEWED_FIELDS:
+        yield f"AnalyzerResource has the fields {', '.join(sorted(fields))}, not {', '.join(sorted(VIEWED_FIELDS))}"
+    if [field.name for field in dependencies.DESCRIPTOR.fields] != ["urns"]:
+        yield "AnalyzerPropertyDependencies has fields other than urns"
+    methods = {name for name in dir(resource) if not name.startswith("_") and name[0].isupper()} - {"HasField"}
+    for name in VIEWERS:
+        asked = sorted(_names(servicer.__dict__.get(name)) & methods)
+        if asked:
+            yield f"_PolicyAnalyzerServicer.{name} asks a resource message for {', '.join(asked)}"
 
 
 def misfit() -> str | None:
@@ -342,7 +426,7 @@ def _patches() -> list[_Patch]:
         (sdk, "signature", _remembering_signature),
         (servicer, "_get_resource_options", _shared_options),
         (servicer, "Analyze", _scoped),
-        (servicer, "AnalyzeStack", _scoped_collector_paused),
+        (servicer, "AnalyzeStack", _stack_scoped),
     ]
     patches = []
     for owner, name, make in table:
