@@ -13,11 +13,12 @@ How each figure is taken (every process is a new one, so nothing is shared betwe
 - ``maas plan --stack <s> --format json``: the venv's console script run as a subprocess in the stack's project
   directory (the dev stack in tests/data/project, each generated stack in a temporary project with Pulumi.yaml and
   Pulumi.<s>.yaml); wall time around the process, CPU time (user + sys) and peak RSS from ``os.wait4``. The CPU
-  time includes the policy-pack process maas starts; the peak RSS is that of the larger of the two processes
-  (getrusage semantics), not their sum.
+  time includes the policy-pack and ``Analyze`` relay processes maas starts; the peak RSS is that of the largest of
+  the three processes (getrusage semantics), not their sum.
 - Phases: a child process imports the CLI, calls ``run_preview`` and renders the JSON document with the CLI's own
   renderer, so the phases come from the command's code path: import (the CLI's modules), and the engine's own
-  ``PreviewResult.timings`` (config, program, analyze = the policy pack) plus render, timed around the renderer.
+  ``PreviewResult.timings`` (config, program, analyze = the wait for the policy pack after the program, whose
+  ``Analyze`` calls run while the program does) plus render, timed around the renderer.
 - Bare: a child process registers the same custom resources with azure-native directly under
   ``pulumi.runtime.set_mocks`` with a minimal ``pulumi.runtime.Mocks`` (the SDK's standard mock monitor, not our
   capturing engine): no settings, validation, components, outputs, policy pack or rendering.
@@ -713,10 +714,10 @@ def report(
         *table(rows),
         "",
         "wall, CPU (user+sys) and peak RSS: `maas plan --stack <s> --format json` as a subprocess (CPU includes the",
-        "policy-pack process; RSS is the larger of the two), median of 3 runs where one takes under 5 s, else one run;",
-        "ms/res = wall / resources (startup included; the marginal cost below leaves it out).",
+        "policy-pack and relay processes; RSS is the largest of the three), median of 3 runs where one takes under",
+        "5 s, else one run; ms/res = wall / resources (startup included; the marginal cost below leaves it out).",
         "phases: a child process running run_preview and the JSON renderer (import = the CLI's modules; analyze = the",
-        "policy pack: its start overlaps the program, so this is the wait after the program).",
+        "policy pack: its start and its Analyze calls overlap the program, so this is the wait after the program).",
         "bare: the same custom resources registered with azure-native under pulumi.runtime.set_mocks and a minimal",
         "Mocks, in a child process (its own interpreter start and imports); maas ÷ bare compares whole processes.",
     ]
