@@ -204,6 +204,7 @@ def test_requests_ended_before_the_relay_was_connected_are_an_error(relay: Relay
     assert str(raised.value) == "the Analyze relay ended early: ValueError: END before CONNECT"
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="no SIGSTOP on this platform")
 def test_a_relay_that_stops_reading_is_stopped_after_the_deadline(relay: Relay) -> None:
     os.kill(relay.process.pid, signal.SIGSTOP)  # it reads nothing more
     try:
