@@ -141,7 +141,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads child processes from /proc")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
-def test_a_stop_signal_stops_the_policy_pack_and_exits_with_one_line(signum: signal.Signals) -> None:
+def test_a_stop_signal_stops_the_policy_pack_and_the_relay_and_exits_with_one_line(signum: signal.Signals) -> None:
     process = subprocess.Popen(
         [str(MAAS), "plan", "--stack", "dev", "--cwd", str(PROJECT), "--today", TODAY.isoformat()],
         cwd=ROOT,
@@ -150,18 +150,18 @@ def test_a_stop_signal_stops_the_policy_pack_and_exits_with_one_line(signum: sig
         text=True,
     )
     deadline = time.monotonic() + 30
-    pack: list[int] = []
-    while not pack and time.monotonic() < deadline and process.poll() is None:
-        pack = _children(process.pid)
+    children: list[int] = []
+    while len(children) < 2 and time.monotonic() < deadline and process.poll() is None:
+        children = _children(process.pid)
         time.sleep(0.02)
-    assert pack, "the policy pack never started"
+    assert len(children) == 2, "the policy pack and the Analyze relay never both started"
 
     process.send_signal(signum)
     _, err = process.communicate(timeout=30)
 
     assert (process.returncode, err) == (128 + signum, f"maas plan: stopped by {signum.name}\n")
     time.sleep(0.2)
-    assert [pid for pid in pack if _alive(pid)] == []
+    assert [pid for pid in children if _alive(pid)] == []
 
 
 @pytest.mark.parametrize(
