@@ -7,7 +7,7 @@ the program took as long again as the calls saved). So the ``maas`` process only
 to this relay's standard input; the relay holds the gRPC channel and makes the calls. The relay and the pack run at
 a lower scheduling priority (:func:`lower_priority`), so on a machine with few cores the program keeps its core and
 they take what is left (with two busy processes at ``nice 10`` beside it, the program took 1% longer; at the same
-priority, 40%). Only the ``Analyze`` calls go through the relay: the session's other calls, ``AnalyzeStack``
+priority, 40%; see :data:`NICE` for the increment chosen). Only the ``Analyze`` calls go through the relay: the session's other calls, ``AnalyzeStack``
 included, are made from the ``maas`` process as before.
 
 **Protocol.** Frames both ways: a kind byte, a 4-byte big-endian length, that many bytes. To the relay:
@@ -51,8 +51,10 @@ ANSWERED: Final = 4
 FAILED: Final = 5
 SKIPPED: Final = 6
 
-NICE: Final = 10
-"""How much lower than the ``maas`` process the relay and the pack run (``nice``'s increment)."""
+NICE: Final = 5
+"""How much lower than the ``maas`` process the relay and the pack run (``nice``'s increment): +5 keeps nearly all
+the gain of +10 at 1,000 deployments, without leaving the relay and the pack too little of an otherwise busy machine
+(figures in docs/contributing.md#benchmarks)."""
 ANALYZE_METHOD: Final = "/pulumirpc.Analyzer/Analyze"
 SECONDS_PER_CALL: Final = 0.01
 """The time :meth:`Relay.answers` allows for each request beyond one call's deadline and :data:`SLACK`: about twenty
