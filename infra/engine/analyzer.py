@@ -19,6 +19,7 @@ call failed. :meth:`PolicyPackSession.relayed` gives the same report for ``Analy
 from __future__ import annotations
 
 import contextlib
+import functools
 import queue
 import subprocess
 import sys
@@ -518,24 +519,14 @@ class PolicyPackSession:
         more calls are sent once one has failed)."""
         if not self.config:
             self.configure()
-        slots = threading.BoundedSemaphore(IN_FLIGHT)
-        failed = threading.Event()
-
-        def answered(call: grpc.Future[Any]) -> None:
-            if call.cancelled() or call.exception() is not None:
-                failed.set()
-            slots.release()
-
+        window = relay.Window(IN_FLIGHT)
         calls: list[grpc.Future[Any]] = []
         try:
             for resource in resources:
-                slots.acquire()
-                if failed.is_set():
+                request = analyzer_pb2.AnalyzeRequest(**_request_fields(resource))
+                sent = window.send(functools.partial(self._stub.Analyze.future, request, timeout=self.call_timeout))
+                if sent is None:
                     break
-                sent = self._stub.Analyze.future(
-                    analyzer_pb2.AnalyzeRequest(**_request_fields(resource)), timeout=self.call_timeout
-                )
-                sent.add_done_callback(answered)
                 calls.append(sent)
             diagnostics: list[Diagnostic] = []
             for resource, call in zip(resources, calls, strict=False):

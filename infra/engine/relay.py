@@ -42,7 +42,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Final
+from typing import IO, Any, Final, Protocol, TypeVar
 
 CONNECT: Final = 1
 ANALYZE: Final = 2
@@ -81,6 +81,42 @@ class Answer:
     body: bytes = b""
     code: str = ""
     details: str = ""
+
+
+class Call(Protocol):
+    """What :class:`Window` needs of a call sent with ``.future``: a ``grpc.Future``."""
+
+    def add_done_callback(self, fn: Callable[[Any], None]) -> None: ...
+    def cancelled(self) -> bool: ...
+    def exception(self) -> BaseException | None: ...
+
+
+CallT = TypeVar("CallT", bound=Call)
+
+
+class Window:
+    """Calls sent ``in_flight`` at most unanswered, and none once one has failed (a :class:`PolicyPackSession` and
+    the relay send ``Analyze`` calls so)."""
+
+    def __init__(self, in_flight: int) -> None:
+        self._slots = threading.BoundedSemaphore(in_flight)
+        self._failed = threading.Event()
+
+    def send(self, start: Callable[[], CallT]) -> CallT | None:
+        """The call ``start`` sends, once fewer than ``in_flight`` are unanswered; None, sending nothing, once a call
+        has failed."""
+        self._slots.acquire()
+        if self._failed.is_set():
+            self._slots.release()
+            return None
+        call = start()
+        call.add_done_callback(self._answered)
+        return call
+
+    def _answered(self, call: Call) -> None:
+        if call.cancelled() or call.exception() is not None:
+            self._failed.set()
+        self._slots.release()
 
 
 def frame(kind: int, body: bytes = b"") -> bytes:
@@ -313,28 +349,14 @@ def _serve(batches: queue.SimpleQueue[list[tuple[int, bytes]] | None], out: IO[b
 
     requests: list[bytes] = []
     calls: list[grpc.Future[Any] | None] = []
-    failed = threading.Event()
-    slots: threading.BoundedSemaphore | None = None
+    window: Window | None = None
     channel: grpc.Channel | None = None
     analyze: Any = None
     timeout = 0.0
 
-    def answered(call: grpc.Future[Any]) -> None:
-        if call.cancelled() or call.exception() is not None:
-            failed.set()
-        assert slots is not None
-        slots.release()
-
     def call(request: bytes) -> None:
-        assert slots is not None
-        slots.acquire()
-        if failed.is_set():
-            slots.release()
-            calls.append(None)
-            return
-        sent = analyze.future(request, timeout=timeout)
-        sent.add_done_callback(answered)
-        calls.append(sent)
+        assert window is not None
+        calls.append(window.send(lambda: analyze.future(request, timeout=timeout)))
 
     for item in _each(batches):
         if item is None:
@@ -343,7 +365,7 @@ def _serve(batches: queue.SimpleQueue[list[tuple[int, bytes]] | None], out: IO[b
         if kind == CONNECT and channel is None:
             settings = json.loads(body)
             timeout = float(settings["timeout"])
-            slots = threading.BoundedSemaphore(int(settings["inFlight"]))
+            window = Window(int(settings["inFlight"]))
             channel = grpc.insecure_channel(f"127.0.0.1:{int(settings['port'])}")
             analyze = channel.unary_unary(ANALYZE_METHOD)  # bytes in, bytes out
             for request in requests:
