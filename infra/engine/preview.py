@@ -313,7 +313,6 @@ def run_preview(
     timings["config"] = time.perf_counter() - started
 
     stack_info = StackInfo(project=project, stack=stack, dry_run=True)
-    relayed = Relay.start()
 
     def ready() -> PolicyPackSession:
         """The pack started and configured, at a lower priority, and the relay connected to it."""
@@ -327,7 +326,7 @@ def run_preview(
             raise
         return session
 
-    with ThreadPoolExecutor(max_workers=1) as pool, _collector_paused():
+    with Relay.start() as relayed, ThreadPoolExecutor(max_workers=1) as pool, _collector_paused():
         # The pack starts (about half a second) and is configured while the program runs; the relay sends it
         # each resource's Analyze call as the resource is registered (infra.engine.relay).
         starting = pool.submit(ready)
@@ -367,7 +366,6 @@ def run_preview(
         except (PolicyPackError, RelayError) as error:
             raise PreviewInternalError(str(error)) from None
         finally:
-            relayed.stop()
             if session is None:
                 try:
                     session = starting.result()

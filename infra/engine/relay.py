@@ -135,7 +135,7 @@ def lower_priority(pid: int, increment: int = NICE) -> None:
 class Relay:
     """The relay process, seen from the ``maas`` process: :meth:`start`, :meth:`send` requests from any thread,
     :meth:`connect` once the pack is configured, :meth:`answers` once the program has run; :meth:`stop` on every
-    path (again, nothing).
+    path (again, nothing; a ``with`` block stops it when it exits).
 
     The frames are written by a thread of this object's own, :data:`CHUNK` bytes at a time at least (frames that
     must go at once excepted): a write lets another thread take the GIL, and a write from the program's own
@@ -259,6 +259,12 @@ class Relay:
         if self.process.returncode not in (None, 0):
             return f"exit code {self.process.returncode}"
         return self.broken or "no answer"
+
+    def __enter__(self) -> Relay:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         """Kill the relay if it runs, end the writer, and close the relay's pipes and file."""
