@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Final, Protocol, TypeVar
 
+# The kinds of frame (see the module's docstring): to the relay, then from it.
 CONNECT: Final = 1
 ANALYZE: Final = 2
 END: Final = 3
@@ -64,6 +65,7 @@ SLACK: Final = 5.0
 CHUNK: Final = 1 << 16
 """Bytes of requests gathered before the writer writes them to the relay (what a pipe holds by default)."""
 READ_SIZE: Final = 1 << 20
+"""Bytes the relay reads at most at a time; it takes every whole frame among them at once."""
 MAX_FRAME: Final = 1 << 31
 """No frame is longer (the relay's answers come from the pack; a longer one means a broken stream)."""
 
