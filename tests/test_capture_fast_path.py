@@ -20,6 +20,8 @@ import gc
 import json
 import math
 import re
+import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -468,3 +470,61 @@ def test_a_pack_started_for_another_stack_is_stopped_not_taken_over() -> None:
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         PolicyPackSession(pack_process.DEFAULT_PACK_DIR, StackInfo(project="azure-maas", stack="dev"), started=started)
     assert (started.process.returncode, started.stderr.closed) == (-15, True)
+
+
+async def _never_started() -> None:
+    """A coroutine the interrupted run below never starts."""
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_a_stop_signal_in_the_program_ends_the_capture_without_a_word(caplog: pytest.LogCaptureFixture) -> None:
+    """``maas`` raises a stop signal as a ``KeyboardInterrupt`` wherever the main thread is (infra/cli/app.py). The
+    capture lets it through, and what the run leaves behind (a coroutine not yet started, a task still pending,
+    registrations under way) ends or is dropped quietly, even once collected: the command's one line is all that is
+    printed."""
+
+    def stop() -> None:
+        raise KeyboardInterrupt  # as the signal handler raises it, here in a callback of the event loop
+
+    pending: list[asyncio.Future[None]] = []
+
+    def interrupted() -> None:
+        one_resource_group()
+        loop = asyncio.get_event_loop()
+        loop.call_later(60, id, _never_started())
+        pending.append(asyncio.ensure_future(asyncio.sleep(60)))
+        loop.call_soon(stop)
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(KeyboardInterrupt):
+            capture(interrupted, project="azure-maas", stack="dev", config={}, mocks=PreviewMocks({}), preview=True)
+        pending.clear()
+        gc.collect()
+    assert [str(w.message) for w in seen] == []
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+
+
+def test_a_stop_signal_in_the_programs_own_code_stops_the_capture() -> None:
+    """A signal that lands while the program itself runs (the SDK keeps what the program raises and waits for the
+    registrations under way) stops the capture too, though a registration waits for an output that will never come
+    (here: a location the program had not made yet)."""
+    outcome: list[BaseException | None] = []
+
+    def interrupted() -> None:
+        never = asyncio.get_event_loop().create_future()
+        resources.ResourceGroup("rg", location=pulumi.Output.from_input(never))
+        raise KeyboardInterrupt
+
+    def run_capture() -> None:
+        try:
+            capture(interrupted, project="azure-maas", stack="dev", config={}, mocks=PreviewMocks({}), preview=True)
+            outcome.append(None)
+        except BaseException as raised:  # the stop signal, expected
+            outcome.append(raised)
+
+    runner = threading.Thread(target=run_capture, daemon=True)  # (a daemon: a hang fails the test, not the suite)
+    runner.start()
+    runner.join(30)
+    assert not runner.is_alive(), "the capture did not stop"
+    assert [type(o) for o in outcome] == [KeyboardInterrupt]

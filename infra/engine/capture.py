@@ -56,6 +56,7 @@ import gc
 import importlib.metadata
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -365,6 +366,23 @@ def _fast_path() -> Iterator[None]:
             gc.enable()
 
 
+STOP_TIMEOUT = 2.0
+"""Seconds a run stopped by a signal has to wind down (:func:`_wind_down`)."""
+
+
+def _wind_down(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks a stop signal left pending and let them end (within :data:`STOP_TIMEOUT`), as
+    ``asyncio.run`` does: a task, or the program's own coroutine, dropped unfinished would say so when it is
+    collected. What does not end in time is dropped quietly (the loop's handler knows the run was stopped); another
+    stop signal ends the wait."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.wait(pending, timeout=STOP_TIMEOUT))
+
+
 def capture(
     program: Callable[[], None],
     *,
@@ -402,15 +420,36 @@ def capture(
     executor = ThreadPoolExecutor(thread_name_prefix="asyncio", initializer=open_thread_loop)
     loop.set_default_executor(executor)
     error: BaseException | None = None
+    stopped = False
+    """Whether a stop signal (a ``KeyboardInterrupt``, as ``maas`` raises it) ended the run: what it left pending is
+    abandoned, not failed."""
 
     def handle(failed_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         # When a registration fails, the SDK sets the error on every output waiting for it: the caller gets it
-        # once, and each of those futures need not log it again when it is collected.
-        if error is None or context.get("exception") is not error:
+        # once, and each of those futures need not log it again when it is collected. After a stop signal, the
+        # tasks it left pending need not say that they were destroyed pending either.
+        if not stopped and (error is None or context.get("exception") is not error):
             failed_loop.default_exception_handler(context)
 
     loop.set_exception_handler(handle)
     monitor = CapturingMonitor(mocks, captured, fast=fast, on_resource=on_resource)
+
+    stop_signals: list[KeyboardInterrupt] = []
+
+    def stoppable(run: Callable[[], None]) -> Callable[[], None]:
+        """``run``, stopping the loop on a stop signal raised in it: the SDK's ``run_pulumi_func`` keeps whatever
+        the program raises and first waits for the registrations under way, which a program stopped half-way
+        can leave waiting forever (an output it was still making)."""
+
+        def program_() -> None:
+            try:
+                run()
+            except KeyboardInterrupt as stop:
+                stop_signals.append(stop)
+                loop.stop()
+                raise
+
+        return program_
 
     def fast_program() -> None:
         # The root stack exists now (run_in_stack made it); every resource inherits its transformations.
@@ -426,14 +465,27 @@ def capture(
         pulumi.runtime.settings.SETTINGS.outputs.clear()
         pulumi.runtime.settings.SETTINGS.rpc_manager.clear()
         with _fast_path() if fast else contextlib.nullcontext():
-            loop.run_until_complete(run_in_stack(fast_program if fast else program))
+            try:
+                loop.run_until_complete(run_in_stack(stoppable(fast_program if fast else program)))
+            except RuntimeError:  # "Event loop stopped before Future completed", after a stop signal
+                if not stop_signals:
+                    raise
+            if stop_signals:
+                raise stop_signals[0]
     except Exception as exc:  # handed to the caller
         error = exc
+    except BaseException:  # a stop signal: the caller stops, with its one line and nothing before it
+        stopped = True
+        _wind_down(loop)
+        raise
     finally:
         executor.shutdown(wait=True)
-        for thread_loop in thread_loops:
-            thread_loop.close()
-        loop.close()
+        with warnings.catch_warnings():
+            if stopped:  # closing the loop drops the coroutines the run had not started; each would warn so
+                warnings.simplefilter("ignore", RuntimeWarning)
+            for thread_loop in thread_loops:
+                thread_loop.close()
+            loop.close()
         asyncio.set_event_loop(None)
     if monitor.fast_path_missed is not None:
         raise FastPathError(monitor.fast_path_missed)
