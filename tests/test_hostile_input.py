@@ -18,6 +18,7 @@ from infra.cli.render import plan as render
 from tests.conftest import DEV_STACK, PROJECT, ROOT
 from tests.fakes import Fakes
 from tests.harness import TODAY
+from tests.test_capture_fast_path import generated_config
 
 SCRIPTS = ROOT / "scripts"
 MAAS = Path(sys.executable).with_name("maas")
@@ -132,11 +133,13 @@ def _children(pid: int) -> list[int]:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (ProcessLookupError, FileNotFoundError):
         return False
-    return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads child processes from /proc")
@@ -161,6 +164,48 @@ def test_a_stop_signal_stops_the_policy_pack_and_the_relay_and_exits_with_one_li
 
     assert (process.returncode, err) == (128 + signum, f"maas plan: stopped by {signum.name}\n")
     time.sleep(0.2)
+    assert [pid for pid in children if _alive(pid)] == []
+
+
+def _listening(pid: int) -> bool:
+    """Whether process ``pid`` has a TCP socket listening (from /proc, Linux)."""
+    try:
+        sockets = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+        tables = [Path(f"/proc/{pid}/net/{name}").read_text().splitlines()[1:] for name in ("tcp", "tcp6")]
+    except OSError:
+        return False
+    listening = {f"socket:[{row.split()[9]}]" for table in tables for row in table if row.split()[3] == "0A"}
+    return bool(sockets & listening)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads child processes from /proc")
+def test_the_processes_maas_plan_starts_end_when_it_is_killed_without_a_chance_to_stop_them(project: Path) -> None:
+    # 200 deployments: the plan runs on for a second or more once the pack serves.
+    config = {k: json.loads(v) if v[:1] in "[{" else v for k, v in generated_config(200).items()}
+    (project / "Pulumi.big.yaml").write_text(json.dumps({"config": config}), encoding="utf-8")
+    process = subprocess.Popen(
+        [str(MAAS), "plan", "--stack", "big", "--cwd", str(project), "--today", TODAY.isoformat()],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    children: list[int] = []
+    # The pack serving (it has printed its port: it writes nothing more to maas) and the relay started.
+    while time.monotonic() < deadline and process.poll() is None:
+        children = _children(process.pid)
+        if len(children) == 2 and any(_listening(pid) for pid in children):
+            break
+        time.sleep(0.01)
+    assert len(children) == 2, "the pack and the relay never both ran"
+    assert any(_listening(pid) for pid in children), "the pack never served"
+
+    process.kill()  # SIGKILL: maas plan stops nothing itself
+    assert process.wait(timeout=30) == -signal.SIGKILL
+
+    deadline = time.monotonic() + 10  # a bound, not a measurement: they end as soon as their input ends
+    while [pid for pid in children if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert [pid for pid in children if _alive(pid)] == []
 
 

@@ -1,8 +1,11 @@
 """Start a policy pack's process, as the Pulumi engine does, and stop it.
 
-The process (``python -u -m pulumi.policy <engine> <pack>``, working directory the pack, the stack in
-``PULUMI_*`` variables) takes about half a second to import the policy SDK and the pack. This module needs only
-the standard library, so ``maas plan`` starts the pack before it imports the Pulumi SDK and the program, and the
+The process (the policy SDK's ``python -u -m pulumi.policy <engine> <pack>``, working directory the pack, the
+stack in ``PULUMI_*`` variables) takes about half a second to import the policy SDK and the pack. It runs the
+SDK's ``__main__`` as ``-m`` would, behind :data:`LAUNCHER`, which ends the process once its standard input, a pipe
+that only the process that started it holds, ends: a pack never outlives the process that started it, even one
+killed without a chance to stop it (SIGKILL, the out-of-memory killer, a crash). This module needs only the
+standard library, so ``maas plan`` starts the pack before it imports the Pulumi SDK and the program, and the
 pack's start overlaps both; :class:`infra.engine.analyzer.PolicyPackSession` then connects to it.
 """
 
@@ -17,12 +20,29 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Final
 
 DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 """The azure-maas policy pack in this repository."""
 DEFAULT_ORGANIZATION = "organization"
 """The organization a stack has when the backend names none (a self-managed backend), as the policy SDK assumes."""
+LAUNCHER: Final = """\
+import os, runpy, threading
+
+def watch():
+    try:
+        while os.read(0, 4096):
+            pass
+    finally:
+        os._exit(1)
+
+threading.Thread(target=watch, name="maas-parent-watch", daemon=True).start()
+runpy.run_module("pulumi.policy", run_name="__main__", alter_sys=True)
+"""
+"""What the pack's interpreter runs (``python -u -c``, the arguments as for ``-m pulumi.policy``): a thread that
+ends the process when standard input ends, then the policy SDK's ``__main__`` as ``-m`` runs it (the pack's
+directory first on ``sys.path``, ``sys.argv[1:]`` the engine and the pack). Nothing is ever written to that input;
+the Pulumi engine, which runs packs its own way, is not concerned."""
 ENGINE_ADDRESS = "127.0.0.1:0"
 """The engine's address the pack is given. The Python policy SDK does not use it (its logs go to stderr); the
 engine passes its own, a placeholder serves."""
@@ -49,7 +69,7 @@ def preview_environment(project: str, stack: str) -> dict[str, str]:
 @dataclass
 class PackProcess:
     """A started pack: its directory, the ``PULUMI_*`` variables it was started with, the process (its stdout a
-    pipe, where it prints its port) and a file holding its stderr."""
+    pipe, where it prints its port; its stdin a pipe, see :data:`LAUNCHER`) and a file holding its stderr."""
 
     pack_dir: Path
     variables: Mapping[str, str]
@@ -65,8 +85,10 @@ class PackProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
         self.stderr.close()
 
 
@@ -76,10 +98,10 @@ def start(pack_dir: Path, variables: Mapping[str, str], *, python: str = sys.exe
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed in stop()
     try:
         process = subprocess.Popen(
-            [python, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS, str(pack_dir)],
+            [python, "-u", "-c", LAUNCHER, ENGINE_ADDRESS, str(pack_dir)],
             cwd=pack_dir,
             env={**os.environ, **variables},
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # see LAUNCHER
             stdout=subprocess.PIPE,
             stderr=stderr,
         )
