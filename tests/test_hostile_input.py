@@ -9,7 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,39 +134,25 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (the first is the state), or None when there is no
+    such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def _alive(pid: int) -> bool:
     """Whether process ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (ProcessLookupError, FileNotFoundError):
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
 
 
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads child processes from /proc")
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
-def test_a_stop_signal_stops_the_policy_pack_and_the_relay_and_exits_with_one_line(signum: signal.Signals) -> None:
-    process = subprocess.Popen(
-        [str(MAAS), "plan", "--stack", "dev", "--cwd", str(PROJECT), "--today", TODAY.isoformat()],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    children: list[int] = []
-    while len(children) < 2 and time.monotonic() < deadline and process.poll() is None:
-        children = _children(process.pid)
-        time.sleep(0.02)
-    assert len(children) == 2, "the policy pack and the Analyze relay never both started"
-
-    process.send_signal(signum)
-    _, err = process.communicate(timeout=30)
-
-    assert (process.returncode, err) == (128 + signum, f"maas plan: stopped by {signum.name}\n")
-    time.sleep(0.2)
-    assert [pid for pid in children if _alive(pid)] == []
+def _niced(pid: int) -> bool:
+    """Whether process ``pid`` runs at a lower priority than this one (``nice``, field 19 of its stat)."""
+    stat = _stat(pid)
+    return stat is not None and int(stat[16]) > os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def _listening(pid: int) -> bool:
@@ -178,6 +166,64 @@ def _listening(pid: int) -> bool:
     return bool(sockets & listening)
 
 
+def _pack_and_relay(process: subprocess.Popen[Any], until: Callable[[list[int]], bool]) -> list[int]:
+    """The process IDs of the policy pack and the relay of a running ``maas plan``, once both run and ``until``
+    holds for them."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        children = _children(process.pid)
+        if len(children) == 2 and until(children):
+            return children
+        time.sleep(0.005)
+    raise AssertionError("maas plan ended before its pack and its relay were as the test waits for them")
+
+
+def _ended(pids: list[int], within: float = 10.0) -> list[int]:
+    """Those of ``pids`` still running after at most ``within`` seconds (a bound, not a measurement)."""
+    deadline = time.monotonic() + within
+    while [pid for pid in pids if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [pid for pid in pids if _alive(pid)]
+
+
+def _plan_dev() -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(MAAS), "plan", "--stack", "dev", "--cwd", str(PROJECT), "--today", TODAY.isoformat()],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads child processes from /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_stop_signal_stops_the_policy_pack_and_the_relay_and_exits_with_one_line(signum: signal.Signals) -> None:
+    process = _plan_dev()
+    # Both taken over: maas plan has set their priority, which it does once it holds each.
+    children = _pack_and_relay(process, until=lambda pids: all(_niced(pid) for pid in pids))
+
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=30)
+
+    assert (process.returncode, err) == (128 + signum, f"maas plan: stopped by {signum.name}\n")
+    assert [pid for pid in children if _alive(pid)] == []  # at once: maas plan waits for both to end before it exits
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads child processes from /proc")
+def test_a_stop_signal_while_the_pack_and_the_relay_start_leaves_neither_running() -> None:
+    process = _plan_dev()
+    # As soon as both exist: maas plan may still be starting either (a signal inside subprocess.Popen leaves the
+    # caller no handle to stop it by; its input ends when maas plan ends, and so does it).
+    children = _pack_and_relay(process, until=lambda _: True)
+
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+
+    assert (process.returncode, err) == (128 + signal.SIGTERM, "maas plan: stopped by SIGTERM\n")
+    assert _ended(children) == []
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads child processes from /proc")
 def test_the_processes_maas_plan_starts_end_when_it_is_killed_without_a_chance_to_stop_them(project: Path) -> None:
     # 200 deployments: the plan runs on for a second or more once the pack serves.
@@ -189,24 +235,13 @@ def test_the_processes_maas_plan_starts_end_when_it_is_killed_without_a_chance_t
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    children: list[int] = []
-    # The pack serving (it has printed its port: it writes nothing more to maas) and the relay started.
-    while time.monotonic() < deadline and process.poll() is None:
-        children = _children(process.pid)
-        if len(children) == 2 and any(_listening(pid) for pid in children):
-            break
-        time.sleep(0.01)
-    assert len(children) == 2, "the pack and the relay never both ran"
-    assert any(_listening(pid) for pid in children), "the pack never served"
+    # The pack serving: it has printed its port and writes nothing more to maas plan.
+    children = _pack_and_relay(process, until=lambda pids: any(_listening(pid) for pid in pids))
 
     process.kill()  # SIGKILL: maas plan stops nothing itself
     assert process.wait(timeout=30) == -signal.SIGKILL
 
-    deadline = time.monotonic() + 10  # a bound, not a measurement: they end as soon as their input ends
-    while [pid for pid in children if _alive(pid)] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert [pid for pid in children if _alive(pid)] == []
+    assert _ended(children) == []  # each as soon as its input ends
 
 
 @pytest.mark.parametrize(

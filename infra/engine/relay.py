@@ -174,8 +174,12 @@ class Relay:
             with contextlib.suppress(OSError):
                 stderr.close()
             raise
-        lower_priority(process.pid)
-        return cls(process, stderr)
+        try:
+            lower_priority(process.pid)
+            return cls(process, stderr)
+        except BaseException:  # a stop signal, say: the relay is stopped before it goes on
+            _end(process, stderr)
+            raise
 
     def _write(self) -> None:
         """The writer thread: write what is queued, once there is enough or it must go, until closed; on a broken
@@ -276,10 +280,18 @@ class Relay:
             self.process.kill()
             self.process.wait()
         self._writer.join()  # (a write into the killed relay's pipe fails at once)
-        for stream in (self.process.stdin, self.process.stdout, self.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        _end(self.process, self.stderr)
+
+
+def _end(process: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
+    """Kill the relay ``process`` if it runs, and close its pipes and ``stderr``."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    for stream in (process.stdin, process.stdout, stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
 def parse_answers(data: bytes, count: int) -> list[Answer]:
