@@ -4,6 +4,7 @@ codes, secure config, and the console script itself. (Every shipped stack file p
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import hashlib
 import importlib.metadata
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from rich.console import Console
 
 from infra.cli import app as cli
 from infra.cli import output
+from infra.cli.commands import COMMANDS
 from infra.cli.commands import plan as plan_command
 from infra.cli.render import plan as render
 from infra.engine import pack_process
@@ -686,6 +689,39 @@ def test_plan_starts_the_pack_once_and_the_preview_takes_it_over(
         },
     )
     assert (pack.process.returncode, pack.stderr.closed) == (-15, True)
+
+
+def test_a_stop_signal_prints_one_line_and_nothing_about_what_it_left_half_made(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The frames a stop signal unwinds can hold a coroutine the Pulumi SDK made and had not awaited yet
+    (``RPCManager.do_rpc``'s) or an event loop whose constructor it cut short; freed, the first makes Python warn and
+    the second prints "Exception ignored in ...", after the one line."""
+
+    async def registration() -> None:
+        pass
+
+    class HalfMadeLoop:
+        def __del__(self) -> None:
+            raise AttributeError("'_UnixSelectorEventLoop' object has no attribute '_ssock'")
+
+    def execute(*_: object) -> int:
+        _made = registration()  # made, and never awaited: the signal lands first
+        _loop = HalfMadeLoop()
+        raise cli.Interrupted(signal.SIGTERM)
+
+    commands = tuple(dataclasses.replace(c, execute=execute) if c.name == "models" else c for c in COMMANDS)
+    monkeypatch.setattr(cli, "COMMANDS", commands)
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = cli.main(["models"])
+        gc.collect()
+
+    assert (code, capsys.readouterr().err) == (128 + signal.SIGTERM, "maas models: stopped by SIGTERM\n")
+    assert ([str(w.message) for w in caught], unraisable) == ([], [])
+    assert sys.unraisablehook == unraisable.append  # put back
 
 
 def test_a_stop_signal_raised_in_an_event_loop_callback_ends_the_loop() -> None:

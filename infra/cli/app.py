@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -138,14 +139,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     out, errors = consoles()
     name = f"maas {command.name}"
+    stopped: Interrupted | None = None
     try:
         with _stop_signals_raise(), _quiet_libraries():
             code = command.execute(args, out, errors)
             sys.stdout.flush()  # a closed stdout shows here, not in the interpreter's last flush
             return code
     except Interrupted as stop:
-        errors.print(f"{name}: stopped by {signal.Signals(stop.signum).name}", markup=False, emoji=False)
-        return ExitCode.STOPPED + stop.signum
+        stopped = stop  # handled below, once the handler has let go of it
     except BrokenPipeError:
         _closed_stdout()
         errors.print(f"{name}: the output was closed before everything was written", markup=False, emoji=False)
@@ -159,6 +160,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         errors.print(f"{name}: internal error: {type(error).__name__}: {error}", markup=False, emoji=False)
         return ExitCode.INTERNAL
+    # A stop signal. Its exception holds the frames it unwound, and what they held: objects the signal left
+    # half-made or half-used, which Python complains about when they are freed (a coroutine the Pulumi SDK made and
+    # never awaited: a warning; an event loop whose constructor it cut short: "Exception ignored in ..."). The
+    # command stopped half-way on purpose, and its one line is all it prints: they are freed here, quietly.
+    signum = stopped.signum
+    errors.print(f"{name}: stopped by {signal.Signals(signum).name}", markup=False, emoji=False)
+    with warnings.catch_warnings(), _unraisable_ignored():
+        warnings.simplefilter("ignore")
+        del stopped
+    return ExitCode.STOPPED + signum
+
+
+@contextmanager
+def _unraisable_ignored() -> Iterator[None]:
+    """While the block runs, exceptions Python cannot raise (in ``__del__``, say) are dropped, not printed."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _: None
+    try:
+        yield
+    finally:
+        sys.unraisablehook = hook
 
 
 def run() -> None:
