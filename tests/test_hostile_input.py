@@ -186,9 +186,13 @@ def _ended(pids: list[int], within: float = 10.0) -> list[int]:
     return [pid for pid in pids if _alive(pid)]
 
 
-def _plan_dev() -> subprocess.Popen[str]:
+def _plan_large(project: Path) -> subprocess.Popen[str]:
+    """``maas plan`` of 200 deployments in ``project``: its program runs on for a second or more once the pack
+    serves, so a test can act while both the pack and the relay run."""
+    config = {k: json.loads(v) if v[:1] in "[{" else v for k, v in generated_config(200).items()}
+    (project / "Pulumi.large.yaml").write_text(json.dumps({"config": config}), encoding="utf-8")
     return subprocess.Popen(
-        [str(MAAS), "plan", "--stack", "dev", "--cwd", str(PROJECT), "--today", TODAY.isoformat()],
+        [str(MAAS), "plan", "--stack", "large", "--cwd", str(project), "--today", TODAY.isoformat()],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -198,8 +202,10 @@ def _plan_dev() -> subprocess.Popen[str]:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads child processes from /proc")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
-def test_a_stop_signal_stops_the_policy_pack_and_the_relay_and_exits_with_one_line(signum: signal.Signals) -> None:
-    process = _plan_dev()
+def test_a_stop_signal_stops_the_policy_pack_and_the_relay_and_exits_with_one_line(
+    signum: signal.Signals, project: Path
+) -> None:
+    process = _plan_large(project)
     # Both taken over: maas plan has set their priority, which it does once it holds each.
     children = _pack_and_relay(process, until=lambda pids: all(_niced(pid) for pid in pids))
 
@@ -211,8 +217,8 @@ def test_a_stop_signal_stops_the_policy_pack_and_the_relay_and_exits_with_one_li
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads child processes from /proc")
-def test_a_stop_signal_while_the_pack_and_the_relay_start_leaves_neither_running() -> None:
-    process = _plan_dev()
+def test_a_stop_signal_while_the_pack_and_the_relay_start_leaves_neither_running(project: Path) -> None:
+    process = _plan_large(project)
     # As soon as both exist: maas plan may still be starting either (a signal inside subprocess.Popen leaves the
     # caller no handle to stop it by; its input ends when maas plan ends, and so does it).
     children = _pack_and_relay(process, until=lambda _: True)
@@ -226,15 +232,7 @@ def test_a_stop_signal_while_the_pack_and_the_relay_start_leaves_neither_running
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads child processes from /proc")
 def test_the_processes_maas_plan_starts_end_when_it_is_killed_without_a_chance_to_stop_them(project: Path) -> None:
-    # 200 deployments: the plan runs on for a second or more once the pack serves.
-    config = {k: json.loads(v) if v[:1] in "[{" else v for k, v in generated_config(200).items()}
-    (project / "Pulumi.big.yaml").write_text(json.dumps({"config": config}), encoding="utf-8")
-    process = subprocess.Popen(
-        [str(MAAS), "plan", "--stack", "big", "--cwd", str(project), "--today", TODAY.isoformat()],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = _plan_large(project)
     # The pack serving: it has printed its port and writes nothing more to maas plan.
     children = _pack_and_relay(process, until=lambda pids: any(_listening(pid) for pid in pids))
 
