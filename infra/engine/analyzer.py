@@ -1,7 +1,8 @@
 """Run a Pulumi policy pack the way the Pulumi engine does, without the Pulumi CLI.
 
 The pack runs as its own process (the policy SDK's ``python -u -m pulumi.policy <engine> <pack>``, working
-directory the pack, ``PULUMI_*`` in the environment; :mod:`infra.engine.pack_process`) and serves the ``pulumirpc.Analyzer`` gRPC service on the port it prints.
+directory the pack, ``PULUMI_*`` in the environment; :mod:`infra.engine.pack_process`) and serves the
+``pulumirpc.Analyzer`` gRPC service on the port it prints.
 :class:`PolicyPackSession` then follows the engine's call order: ``Handshake`` and ``ConfigureStack``,
 ``GetAnalyzerInfo``, ``Configure`` with every policy's enforcement level and properties (schema defaults,
 then the pack's initial config, then the ``--policy-pack-config`` file, validated against each policy's

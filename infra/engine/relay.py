@@ -178,7 +178,8 @@ class Relay:
             lower_priority(process.pid)
             return cls(process, stderr)
         except BaseException:  # a stop signal, say: the relay is stopped before it goes on
-            _end(process, stderr)
+            _kill(process)
+            _close_streams(process, stderr)
             raise
 
     def _write(self) -> None:
@@ -276,18 +277,20 @@ class Relay:
         """Kill the relay if it runs, end the writer, and close the relay's pipes and file."""
         with self._lock:
             self._close()
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        _kill(self.process)
         self._writer.join()  # (a write into the killed relay's pipe fails at once)
-        _end(self.process, self.stderr)
+        _close_streams(self.process, self.stderr)
 
 
-def _end(process: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
-    """Kill the relay ``process`` if it runs, and close its pipes and ``stderr``."""
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill the relay ``process`` if it runs, and wait for it to end."""
     if process.poll() is None:
         process.kill()
         process.wait()
+
+
+def _close_streams(process: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
+    """Close the relay ``process``'s pipes and ``stderr``, its file."""
     for stream in (process.stdin, process.stdout, stderr):
         if stream is not None:
             with contextlib.suppress(OSError):
