@@ -66,10 +66,6 @@ PULUMI_POLICY_CHECKED: Final = "1.21.0"
 
 SCOPED: Final = ("Analyze", "AnalyzeStack")
 """The servicer's methods that convert each resource once per policy; each of their calls opens a scope."""
-VIEWED_FIELDS: Final = frozenset(
-    {"type", "properties", "urn", "name", "options", "provider", "parent", "dependencies", "propertyDependencies"}
-)
-"""The fields of ``AnalyzerResource`` (``pulumi.runtime.proto.analyzer_pb2``), each of which a view has."""
 VIEWERS: Final = ("AnalyzeStack", "_get_resource_options", "_get_provider_resource")
 """The servicer's methods that get an ``AnalyzeStack`` request's resources as views: they may read any field and
 ask ``HasField``, and use no other method of the message."""
@@ -277,6 +273,10 @@ class _ResourceView:
 
     def HasField(self, name: str) -> bool:  # noqa: N802 - the message's method
         return bool(self._message.HasField(name))
+
+
+VIEWED_FIELDS: Final = frozenset(_ResourceView.__slots__) - {"_message"}
+"""The fields of ``AnalyzerResource`` (``pulumi.runtime.proto.analyzer_pb2``) a view has: those it reads."""
 
 
 class _StackView:
